@@ -1,0 +1,53 @@
+//! One file per subcommand, each with its `Args` and `run(args) -> exit code`.
+
+mod run;
+mod validate;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: every expectation held.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the run finished but an expectation failed.
+pub const EXIT_EXPECTATION_FAILED: u8 = 1;
+/// Exit code: bad input (the message names file, line and column).
+pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code: the simulator broke one of its own invariants (a bug: please report it).
+pub const EXIT_INTERNAL: u8 = 4;
+
+#[derive(Parser)]
+#[command(name = "sim", version, about = "Deterministic simulator for Kubernetes-style orchestration policies")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one scenario in virtual time and write its report.
+    Run(run::Args),
+    /// Parse and check a scenario and every manifest it names.
+    Validate(validate::Args),
+}
+
+pub fn dispatch(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate(args) => validate::run(args),
+    }
+}
+
+/// Loads a scenario, printing warnings; on error prints it and returns `Err(exit code)`.
+pub fn load(file: &std::path::Path, sets: &[String]) -> Result<clustersim::scenario::Scenario, u8> {
+    match clustersim::scenario::load_scenario(file, sets) {
+        Ok(loaded) => {
+            for w in &loaded.warnings.0 {
+                eprintln!("{}", w.render("warning"));
+            }
+            Ok(loaded.scenario)
+        }
+        Err(d) => {
+            eprintln!("{d}");
+            Err(EXIT_BAD_INPUT)
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! The node-lifecycle controller: watches kubelet heartbeats, marks silent nodes
+//! Unknown, taints them, and rate-limits NoExecute taints per zone.
+//! Upstream: pkg/controller/nodelifecycle/node_lifecycle_controller.go.
+
+use super::Decision;
+use crate::engine::{Duration, Time};
+use crate::model::{
+    Node, NodeCondition, NodeId, Store, Taint, TaintEffect, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE,
+};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Upstream: kube-controller-manager --large-cluster-size-threshold.
+const LARGE_CLUSTER_SIZE_THRESHOLD: usize = 50;
+/// Upstream: kube-controller-manager --unhealthy-zone-threshold.
+const UNHEALTHY_ZONE_THRESHOLD: f64 = 0.55;
+/// Upstream: --secondary-node-eviction-rate.
+const SECONDARY_EVICTION_RATE: f64 = 0.01;
+/// Upstream: NodeEvictionPeriod, how often the tainting pass runs (100 ms).
+const TAINTING_PASS_PERIOD: Duration = Duration::from_millis(100);
+
+/// Timing the controller needs.
+#[derive(Clone, Copy, Debug)]
+pub struct LifecycleSettings {
+    pub grace_period: Duration,
+    pub status_update_frequency: Duration,
+    pub eviction_rate: f64,
+}
+
+/// A zone's health as upstream classifies it (ComputeZoneState).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ZoneState {
+    Normal,
+    PartialDisruption,
+    FullDisruption,
+}
+
+/// Per-zone token bucket (burst 1) and the queue of nodes waiting for their NoExecute taint.
+struct Zone {
+    tokens: f64,
+    refilled: Time,
+    queue: VecDeque<NodeId>,
+    state: ZoneState,
+    size: usize,
+}
+
+pub struct NodeLifecycle {
+    settings: LifecycleSettings,
+    zones: BTreeMap<String, Zone>,
+}
+
+/// The zone key upstream uses: region and zone labels.
+pub fn zone_of(node: &Node) -> String {
+    let region = node.labels.get("topology.kubernetes.io/region").map_or("", String::as_str);
+    let zone = node.labels.get("topology.kubernetes.io/zone").map_or("", String::as_str);
+    format!("{region}:\0:{zone}")
+}
+
+impl NodeLifecycle {
+    pub fn new(settings: LifecycleSettings) -> Self {
+        NodeLifecycle { settings, zones: BTreeMap::new() }
+    }
+
+    /// One monitor pass (every --node-monitor-period).
+    pub fn monitor(&mut self, store: &Store, now: Time) -> Vec<Decision> {
+        let mut out = Vec::new();
+        for node in &store.nodes {
+            let heartbeat = node.last_heartbeat(now, self.settings.status_update_frequency);
+            let zone = self.zones.entry(zone_of(node)).or_insert_with(|| Zone {
+                tokens: 1.0,
+                refilled: now,
+                queue: VecDeque::new(),
+                state: ZoneState::Normal,
+                size: 0,
+            });
+            match node.condition {
+                NodeCondition::Ready if now > heartbeat + self.settings.grace_period => {
+                    out.push(Decision::SetNodeCondition { node: node.id, condition: NodeCondition::Unknown });
+                    if !node.has_taint(TAINT_NODE_UNREACHABLE, TaintEffect::NoSchedule) {
+                        out.push(Decision::AddTaint {
+                            node: node.id,
+                            taint: taint(TAINT_NODE_UNREACHABLE, TaintEffect::NoSchedule),
+                        });
+                    }
+                    out.push(Decision::MarkPodsNotReady { node: node.id });
+                    if !zone.queue.contains(&node.id) {
+                        zone.queue.push_back(node.id);
+                    }
+                }
+                NodeCondition::Ready => {
+                    for key in [TAINT_NODE_UNREACHABLE, TAINT_NODE_NOT_READY] {
+                        for effect in [TaintEffect::NoSchedule, TaintEffect::NoExecute] {
+                            if node.has_taint(key, effect) {
+                                out.push(Decision::RemoveTaint { node: node.id, key, effect });
+                            }
+                        }
+                    }
+                    zone.queue.retain(|id| *id != node.id);
+                }
+                NodeCondition::Unknown | NodeCondition::NotReady => {}
+            }
+        }
+        self.update_zone_states(store, &out);
+        out
+    }
+
+    /// Zone states from Ready counts, seeing the conditions `pending` is about to set.
+    fn update_zone_states(&mut self, store: &Store, pending: &[Decision]) {
+        let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for node in &store.nodes {
+            let becoming_unknown =
+                pending.iter().any(|d| matches!(d, Decision::SetNodeCondition { node: n, .. } if *n == node.id));
+            let ready = node.condition == NodeCondition::Ready && !becoming_unknown;
+            let entry = counts.entry(zone_of(node)).or_default();
+            if ready {
+                entry.0 += 1;
+            } else {
+                entry.1 += 1;
+            }
+        }
+        for (key, (ready, not_ready)) in counts {
+            if let Some(zone) = self.zones.get_mut(&key) {
+                zone.size = ready + not_ready;
+                zone.state = if ready == 0 && not_ready > 0 {
+                    ZoneState::FullDisruption
+                } else if not_ready > 2 && not_ready as f64 / (ready + not_ready) as f64 >= UNHEALTHY_ZONE_THRESHOLD {
+                    ZoneState::PartialDisruption
+                } else {
+                    ZoneState::Normal
+                };
+            }
+        }
+    }
+
+    /// Every zone fully disrupted: upstream assumes the masters are the problem and
+    /// stops tainting and evicting altogether.
+    pub fn all_zones_disrupted(&self) -> bool {
+        !self.zones.is_empty() && self.zones.values().all(|z| z.state == ZoneState::FullDisruption)
+    }
+
+    fn zone_rate(&self, zone: &Zone) -> f64 {
+        match zone.state {
+            ZoneState::Normal | ZoneState::FullDisruption => self.settings.eviction_rate,
+            ZoneState::PartialDisruption if zone.size > LARGE_CLUSTER_SIZE_THRESHOLD => SECONDARY_EVICTION_RATE,
+            ZoneState::PartialDisruption => 0.0,
+        }
+    }
+
+    /// Applies queued NoExecute taints as each zone's rate allows (doNoExecuteTaintingPass).
+    /// Returns the decisions and when the next pass is due, if any node still waits.
+    pub fn tainting_pass(&mut self, store: &Store, now: Time) -> (Vec<Decision>, Option<Time>) {
+        let mut out = Vec::new();
+        if self.all_zones_disrupted() {
+            for node in &store.nodes {
+                if node.has_taint(TAINT_NODE_UNREACHABLE, TaintEffect::NoExecute) {
+                    out.push(Decision::RemoveTaint {
+                        node: node.id,
+                        key: TAINT_NODE_UNREACHABLE,
+                        effect: TaintEffect::NoExecute,
+                    });
+                }
+            }
+            return (out, None);
+        }
+        let mut next: Option<Time> = None;
+        let rates: Vec<f64> = self.zones.values().map(|z| self.zone_rate(z)).collect();
+        for (zone, rate) in self.zones.values_mut().zip(rates) {
+            zone.tokens = (zone.tokens + rate * now.since(zone.refilled).as_secs_f64()).min(1.0);
+            zone.refilled = now;
+            while let Some(&id) = zone.queue.front() {
+                let node = store.node(id);
+                if node.condition == NodeCondition::Ready
+                    || node.has_taint(TAINT_NODE_UNREACHABLE, TaintEffect::NoExecute)
+                {
+                    zone.queue.pop_front();
+                    continue;
+                }
+                if zone.tokens < 1.0 - 1e-9 {
+                    break;
+                }
+                zone.tokens -= 1.0;
+                zone.queue.pop_front();
+                out.push(Decision::AddTaint { node: id, taint: taint(TAINT_NODE_UNREACHABLE, TaintEffect::NoExecute) });
+            }
+            if !zone.queue.is_empty() && rate > 0.0 {
+                let wait = Duration::from_secs_f64((1.0 - zone.tokens) / rate);
+                let due = round_up_to(now + wait, TAINTING_PASS_PERIOD);
+                next = Some(next.map_or(due, |n| n.min(due)));
+            }
+        }
+        (out, next)
+    }
+}
+
+fn taint(key: &str, effect: TaintEffect) -> Taint {
+    Taint { key: key.to_string(), value: String::new(), effect }
+}
+
+fn round_up_to(t: Time, grid: Duration) -> Time {
+    let g = grid.as_nanos();
+    Time(t.as_nanos().div_ceil(g) * g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::testing::node;
+    use crate::model::Resources;
+
+    fn store_with(n: usize) -> Store {
+        let mut s = Store::default();
+        for i in 0..n {
+            s.add_node(|id| {
+                let mut nd = node(1000, 1000, Resources::default());
+                nd.id = id;
+                nd.name = format!("n{i}");
+                nd
+            });
+        }
+        s
+    }
+
+    fn settings() -> LifecycleSettings {
+        LifecycleSettings {
+            grace_period: Duration::from_secs(50),
+            status_update_frequency: Duration::from_secs(10),
+            eviction_rate: 0.1,
+        }
+    }
+
+    #[test]
+    fn a_silent_node_is_marked_unknown_only_after_the_grace_period() {
+        let mut s = store_with(2);
+        s.node_mut(NodeId(0)).heartbeat_frozen_at = Some(Time::from_secs(100));
+        let mut c = NodeLifecycle::new(settings());
+        assert!(c.monitor(&s, Time::from_secs(150)).is_empty(), "exactly the grace period is not yet late");
+        let d = c.monitor(&s, Time::from_secs(155));
+        assert!(matches!(d[0], Decision::SetNodeCondition { node: NodeId(0), condition: NodeCondition::Unknown }));
+    }
+
+    #[test]
+    fn no_execute_taints_are_rate_limited_per_zone() {
+        let mut s = store_with(4);
+        let mut c = NodeLifecycle::new(settings());
+        for id in [0, 1] {
+            s.node_mut(NodeId(id)).heartbeat_frozen_at = Some(Time::ZERO);
+        }
+        let t = Time::from_secs(60);
+        c.monitor(&s, t);
+        for id in [0, 1] {
+            s.node_mut(NodeId(id)).condition = NodeCondition::Unknown;
+        }
+        let (first, next) = c.tainting_pass(&s, t);
+        assert_eq!(first.len(), 1, "burst 1: one taint now");
+        assert_eq!(next, Some(t + Duration::from_secs(10)), "0.1 nodes/s: the next 10 s later");
+        let (second, next) = c.tainting_pass(&s, t + Duration::from_secs(10));
+        assert_eq!(second.len(), 1);
+        assert_eq!(next, None);
+    }
+
+    #[test]
+    fn when_every_zone_is_down_nothing_is_tainted() {
+        let mut s = store_with(2);
+        let mut c = NodeLifecycle::new(settings());
+        for id in [0, 1] {
+            s.node_mut(NodeId(id)).heartbeat_frozen_at = Some(Time::ZERO);
+        }
+        c.monitor(&s, Time::from_secs(60));
+        for id in [0, 1] {
+            s.node_mut(NodeId(id)).condition = NodeCondition::Unknown;
+        }
+        assert!(c.all_zones_disrupted());
+        assert!(c.tainting_pass(&s, Time::from_secs(60)).0.is_empty());
+    }
+}

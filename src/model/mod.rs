@@ -1,0 +1,26 @@
+//! The objects and the store: what etcd would hold, plus the per-node sums the scheduler
+//! keeps up to date on bind and unbind.
+//!
+//! Architecture invariant: the model has no behaviour of its own beyond bookkeeping.
+//! Controllers read it and return decisions; only the actuator (`world`) mutates it.
+
+mod labels;
+mod node;
+mod pod;
+mod resources;
+mod store;
+mod taints;
+#[cfg(test)]
+pub mod testing;
+mod workload;
+
+pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};
+pub use node::{Node, NodeCondition, NodeId};
+pub use pod::{Container, Pod, PodId, PodPhase, PodSpec, PodTemplate, Probe};
+pub use resources::{Resources, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST};
+pub use store::Store;
+pub use taints::{
+    Taint, TaintEffect, Toleration, TolerationOperator, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE,
+    TAINT_NODE_UNSCHEDULABLE,
+};
+pub use workload::{Deployment, DeploymentId, DeploymentStrategy, IntOrPercent, ReplicaSet, RsId, Service};

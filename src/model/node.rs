@@ -1,0 +1,77 @@
+//! Nodes: capacity, conditions, taints, and the sums of what is bound to them.
+
+use super::labels::Labels;
+use super::pod::PodId;
+use super::resources::Resources;
+use super::taints::Taint;
+use crate::engine::{Duration, Time};
+use std::collections::BTreeSet;
+
+/// Index of a node in the store's node vector (never reused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u32);
+
+/// The node's Ready condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeCondition {
+    Ready,
+    NotReady,
+    /// The controller stopped hearing from the kubelet.
+    Unknown,
+}
+
+/// A node and its kubelet.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub id: NodeId,
+    pub name: String,
+    pub pool: Option<String>,
+    pub labels: Labels,
+    pub allocatable: Resources,
+    /// Taints with the time each was added (the taint-eviction clock starts there).
+    pub taints: Vec<(Taint, Time)>,
+    /// `spec.unschedulable` (cordon).
+    pub unschedulable: bool,
+    /// The host is running (false after a crash).
+    pub host_up: bool,
+    /// The kubelet can reach the API server.
+    pub connected: bool,
+    pub condition: NodeCondition,
+    pub joined: Time,
+    /// When the kubelet last (re)started: heartbeats are on a grid from here.
+    pub kubelet_started: Time,
+    /// The last heartbeat, frozen when the host died or was cut off.
+    pub heartbeat_frozen_at: Option<Time>,
+    /// Sum of the requests of bound pods (assumed pods count).
+    pub requested: Resources,
+    /// Same with scoring defaults for omitted requests.
+    pub nonzero_requested: Resources,
+    pub pods: BTreeSet<PodId>,
+}
+
+impl Node {
+    /// Whether the kubelet is posting status now.
+    pub fn kubelet_reporting(&self) -> bool {
+        self.host_up && self.connected
+    }
+
+    /// The last heartbeat the control plane received by `now`: the kubelet renews its
+    /// lease on a fixed grid from its start (every `period`), and stops when cut off.
+    pub fn last_heartbeat(&self, now: Time, period: Duration) -> Time {
+        if let Some(frozen) = self.heartbeat_frozen_at {
+            return frozen;
+        }
+        let period = period.as_nanos().max(1);
+        let since = now.since(self.kubelet_started).as_nanos();
+        self.kubelet_started + Duration(since / period * period)
+    }
+
+    pub fn has_taint(&self, key: &str, effect: super::TaintEffect) -> bool {
+        self.taints.iter().any(|(t, _)| t.key == key && t.effect == effect)
+    }
+
+    /// Room left for requests.
+    pub fn free(&self) -> Resources {
+        self.allocatable - self.requested
+    }
+}

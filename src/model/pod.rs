@@ -1,0 +1,157 @@
+//! Pods: the template users write and the live object the store holds.
+
+use super::labels::Labels;
+use super::node::NodeId;
+use super::resources::{Resources, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST};
+use super::taints::Toleration;
+use super::workload::RsId;
+use crate::engine::{Duration, Time};
+use std::sync::Arc;
+
+/// Stable identity of a pod for the whole run (never reused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PodId(pub u64);
+
+/// A container's requests: `None` means omitted (which matters for scoring defaults).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Container {
+    pub name: String,
+    pub image: String,
+    pub cpu_request_millis: Option<i64>,
+    pub memory_request_bytes: Option<i64>,
+}
+
+/// A readiness probe's timing (the check itself always succeeds once the container runs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Probe {
+    pub initial_delay: Duration,
+    pub period: Duration,
+    pub success_threshold: u32,
+}
+
+/// The parts of a pod spec that change placement, timing or traffic.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PodSpec {
+    pub containers: Vec<Container>,
+    pub init_containers: Vec<Container>,
+    pub node_selector: Labels,
+    pub node_name: Option<String>,
+    pub tolerations: Vec<Toleration>,
+    pub readiness_probe: Option<Probe>,
+    pub priority: i32,
+}
+
+impl std::hash::Hash for Toleration {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
+        (self.operator as u8).hash(state);
+        self.value.hash(state);
+        self.effect.map(|e| e.as_str()).hash(state);
+        self.toleration_seconds.hash(state);
+    }
+}
+
+impl PodSpec {
+    /// The request the fit filter uses: `max(sum of containers, max of init containers)`.
+    /// Upstream: pkg/api/v1/resource/helpers.go (PodRequests); no defaults for omissions.
+    pub fn requests(&self) -> Resources {
+        self.requests_with(|c| c.cpu_request_millis.unwrap_or(0), |c| c.memory_request_bytes.unwrap_or(0))
+    }
+
+    /// The request the resource scores use: an omitted cpu counts 100m, memory 200Mi.
+    /// Upstream: pkg/scheduler/util/pod_resources.go (GetNonzeroRequests).
+    pub fn nonzero_requests(&self) -> Resources {
+        self.requests_with(
+            |c| c.cpu_request_millis.unwrap_or(DEFAULT_MILLI_CPU_REQUEST),
+            |c| c.memory_request_bytes.unwrap_or(DEFAULT_MEMORY_REQUEST),
+        )
+    }
+
+    fn requests_with(&self, cpu: impl Fn(&Container) -> i64, mem: impl Fn(&Container) -> i64) -> Resources {
+        let sum_cpu: i64 = self.containers.iter().map(&cpu).sum();
+        let sum_mem: i64 = self.containers.iter().map(&mem).sum();
+        let init_cpu = self.init_containers.iter().map(&cpu).max().unwrap_or(0);
+        let init_mem = self.init_containers.iter().map(&mem).max().unwrap_or(0);
+        Resources::new(sum_cpu.max(init_cpu), sum_mem.max(init_mem), 1)
+    }
+
+    /// The first container's image, as `kubectl get` shows it.
+    pub fn image(&self) -> &str {
+        self.containers.first().map(|c| c.image.as_str()).unwrap_or("")
+    }
+}
+
+/// `spec.template` of a ReplicaSet or Deployment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PodTemplate {
+    pub labels: Labels,
+    /// `controller.kubernetes.io/pod-deletion-cost`, 0 when absent.
+    pub deletion_cost: i32,
+    pub spec: PodSpec,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PodPhase {
+    Pending,
+    Running,
+}
+
+/// A live pod.
+#[derive(Clone, Debug)]
+pub struct Pod {
+    pub id: PodId,
+    pub name: String,
+    pub template: Arc<PodTemplate>,
+    /// Effective tolerations: the template's plus DefaultTolerationSeconds' additions.
+    pub tolerations: Vec<Toleration>,
+    pub owner: Option<RsId>,
+    pub requests: Resources,
+    pub nonzero_requests: Resources,
+    pub created: Time,
+    pub node: Option<NodeId>,
+    pub phase: PodPhase,
+    /// The containers really run (false on a dead host even if the API says Running).
+    pub containers_running: bool,
+    /// The Ready condition as the API shows it.
+    pub ready: bool,
+    pub ready_since: Option<Time>,
+    /// Set when the pod is being deleted (it no longer counts as active).
+    pub deletion: Option<Time>,
+    /// Bumped each time the kubelet (re)starts the containers, so stale timers are ignored.
+    pub incarnation: u32,
+    pub restarts: u32,
+}
+
+impl Pod {
+    /// Active in the ReplicaSet sense: not being deleted.
+    /// Upstream: pkg/controller/controller_utils.go (IsPodActive).
+    pub fn is_active(&self) -> bool {
+        self.deletion.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container(cpu: Option<i64>, mem: Option<i64>) -> Container {
+        Container { cpu_request_millis: cpu, memory_request_bytes: mem, ..Container::default() }
+    }
+
+    #[test]
+    fn requests_take_the_larger_of_containers_and_init_containers() {
+        let spec = PodSpec {
+            containers: vec![container(Some(100), Some(10)), container(Some(200), None)],
+            init_containers: vec![container(Some(500), Some(5))],
+            ..PodSpec::default()
+        };
+        assert_eq!(spec.requests(), Resources::new(500, 10, 1));
+        assert_eq!(spec.nonzero_requests(), Resources::new(500, 10 + DEFAULT_MEMORY_REQUEST, 1));
+    }
+
+    #[test]
+    fn explicit_zero_is_not_defaulted_for_scoring() {
+        let spec = PodSpec { containers: vec![container(Some(0), None)], ..PodSpec::default() };
+        assert_eq!(spec.nonzero_requests(), Resources::new(0, DEFAULT_MEMORY_REQUEST, 1));
+    }
+}

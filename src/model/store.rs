@@ -1,0 +1,173 @@
+//! The object store. Names are interned once; nodes live in a `Vec` indexed by
+//! [`NodeId`], pods in a `BTreeMap` keyed by creation order, so every iteration is
+//! deterministic. Per-node request sums are kept up to date on bind and removal.
+
+use super::node::{Node, NodeId};
+use super::pod::{Pod, PodId, PodPhase, PodTemplate};
+use super::taints::Toleration;
+use super::workload::{Deployment, DeploymentId, ReplicaSet, RsId, Service};
+use crate::engine::Time;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Clone, Debug, Default)]
+pub struct Store {
+    pub nodes: Vec<Node>,
+    node_by_name: BTreeMap<String, NodeId>,
+    pub pods: BTreeMap<PodId, Pod>,
+    pod_by_name: BTreeMap<String, PodId>,
+    next_pod: u64,
+    pub replica_sets: Vec<ReplicaSet>,
+    pub deployments: Vec<Deployment>,
+    pub services: Vec<Service>,
+}
+
+impl Store {
+    pub fn node_id(&self, name: &str) -> Option<NodeId> {
+        self.node_by_name.get(name).copied()
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.0 as usize]
+    }
+
+    pub fn node_mut(&mut self, id: NodeId) -> &mut Node {
+        &mut self.nodes[id.0 as usize]
+    }
+
+    /// Adds a node; `build` receives its id.
+    pub fn add_node(&mut self, build: impl FnOnce(NodeId) -> Node) -> NodeId {
+        let id = NodeId(u32::try_from(self.nodes.len()).expect("more than 2^32 nodes"));
+        let node = build(id);
+        self.node_by_name.insert(node.name.clone(), id);
+        self.nodes.push(node);
+        id
+    }
+
+    pub fn pod_id(&self, name: &str) -> Option<PodId> {
+        self.pod_by_name.get(name).copied()
+    }
+
+    pub fn pod(&self, id: PodId) -> &Pod {
+        &self.pods[&id]
+    }
+
+    pub fn pod_mut(&mut self, id: PodId) -> &mut Pod {
+        self.pods.get_mut(&id).expect("no such pod")
+    }
+
+    pub fn has_pod_named(&self, name: &str) -> bool {
+        self.pod_by_name.contains_key(name)
+    }
+
+    /// Creates a pending pod.
+    pub fn create_pod(
+        &mut self,
+        name: String,
+        template: Arc<PodTemplate>,
+        tolerations: Vec<Toleration>,
+        owner: Option<RsId>,
+        now: Time,
+    ) -> PodId {
+        let id = PodId(self.next_pod);
+        self.next_pod += 1;
+        let pod = Pod {
+            id,
+            name: name.clone(),
+            requests: template.spec.requests(),
+            nonzero_requests: template.spec.nonzero_requests(),
+            template,
+            tolerations,
+            owner,
+            created: now,
+            node: None,
+            phase: PodPhase::Pending,
+            containers_running: false,
+            ready: false,
+            ready_since: None,
+            deletion: None,
+            incarnation: 0,
+            restarts: 0,
+        };
+        self.pod_by_name.insert(name, id);
+        self.pods.insert(id, pod);
+        if let Some(rs) = owner {
+            self.replica_sets[rs.0 as usize].pods.insert(id);
+        }
+        id
+    }
+
+    /// Binds a pending pod to a node and adds its requests to the node's sums.
+    pub fn bind(&mut self, pod_id: PodId, node_id: NodeId) {
+        let pod = self.pods.get_mut(&pod_id).expect("bind: no such pod");
+        assert!(pod.node.is_none(), "pod {} bound twice", pod.name);
+        pod.node = Some(node_id);
+        let (req, nonzero) = (pod.requests, pod.nonzero_requests);
+        let node = &mut self.nodes[node_id.0 as usize];
+        node.requested += req;
+        node.nonzero_requested += nonzero;
+        node.pods.insert(pod_id);
+    }
+
+    /// Removes a pod from the API, releasing its node's resources.
+    pub fn remove_pod(&mut self, pod_id: PodId) -> Pod {
+        let pod = self.pods.remove(&pod_id).expect("remove: no such pod");
+        self.pod_by_name.remove(&pod.name);
+        if let Some(node_id) = pod.node {
+            let node = &mut self.nodes[node_id.0 as usize];
+            node.requested -= pod.requests;
+            node.nonzero_requested -= pod.nonzero_requests;
+            node.pods.remove(&pod_id);
+        }
+        if let Some(rs) = pod.owner {
+            self.replica_sets[rs.0 as usize].pods.remove(&pod_id);
+        }
+        pod
+    }
+
+    pub fn replica_set(&self, id: RsId) -> &ReplicaSet {
+        &self.replica_sets[id.0 as usize]
+    }
+
+    pub fn replica_set_mut(&mut self, id: RsId) -> &mut ReplicaSet {
+        &mut self.replica_sets[id.0 as usize]
+    }
+
+    /// Adds a ReplicaSet; `build` receives its id.
+    pub fn add_replica_set(&mut self, build: impl FnOnce(RsId) -> ReplicaSet) -> RsId {
+        let id = RsId(u32::try_from(self.replica_sets.len()).expect("too many ReplicaSets"));
+        let rs = build(id);
+        if let Some(d) = rs.deployment {
+            self.deployments[d.0 as usize].replica_sets.push(id);
+        }
+        self.replica_sets.push(rs);
+        id
+    }
+
+    pub fn deployment(&self, id: DeploymentId) -> &Deployment {
+        &self.deployments[id.0 as usize]
+    }
+
+    pub fn deployment_mut(&mut self, id: DeploymentId) -> &mut Deployment {
+        &mut self.deployments[id.0 as usize]
+    }
+
+    pub fn deployment_id(&self, name: &str) -> Option<DeploymentId> {
+        self.deployments.iter().find(|d| d.name == name).map(|d| d.id)
+    }
+
+    /// The pods of a ReplicaSet, in creation order.
+    pub fn pods_of(&self, rs: RsId) -> impl Iterator<Item = &Pod> + '_ {
+        self.replica_set(rs).pods.iter().map(move |id| &self.pods[id])
+    }
+
+    /// The pods of every ReplicaSet of a Deployment.
+    pub fn pods_of_deployment(&self, d: DeploymentId) -> impl Iterator<Item = &Pod> + '_ {
+        self.deployment(d).replica_sets.iter().flat_map(move |&rs| self.pods_of(rs))
+    }
+
+    /// The Deployment that owns a pod, through its ReplicaSet.
+    pub fn deployment_of(&self, pod: &Pod) -> Option<DeploymentId> {
+        pod.owner.and_then(|rs| self.replica_set(rs).deployment)
+    }
+}

@@ -1,0 +1,66 @@
+//! Small constructors for unit tests across the crate.
+
+use crate::engine::Time;
+use crate::model::{Container, Node, NodeCondition, NodeId, Pod, PodId, PodPhase, PodSpec, PodTemplate, Resources};
+use std::sync::Arc;
+
+pub fn node(cpu: i64, mem: i64, requested: Resources) -> Node {
+    Node {
+        id: NodeId(0),
+        name: "n".into(),
+        pool: None,
+        labels: Default::default(),
+        allocatable: Resources::new(cpu, mem, 110),
+        taints: Vec::new(),
+        unschedulable: false,
+        host_up: true,
+        connected: true,
+        condition: NodeCondition::Ready,
+        joined: Time::ZERO,
+        kubelet_started: Time::ZERO,
+        heartbeat_frozen_at: None,
+        requested,
+        nonzero_requested: requested,
+        pods: Default::default(),
+    }
+}
+
+pub fn pod(containers: &[(i64, i64)]) -> Pod {
+    let spec = PodSpec {
+        containers: containers
+            .iter()
+            .map(|&(c, m)| Container {
+                cpu_request_millis: Some(c),
+                memory_request_bytes: Some(m),
+                ..Container::default()
+            })
+            .collect(),
+        ..PodSpec::default()
+    };
+    let template = Arc::new(PodTemplate { spec, ..PodTemplate::default() });
+    Pod {
+        id: PodId(0),
+        name: "p".into(),
+        requests: template.spec.requests(),
+        nonzero_requests: template.spec.nonzero_requests(),
+        template,
+        tolerations: Vec::new(),
+        owner: None,
+        created: Time::ZERO,
+        node: None,
+        phase: PodPhase::Pending,
+        containers_running: false,
+        ready: false,
+        ready_since: None,
+        deletion: None,
+        incarnation: 0,
+        restarts: 0,
+    }
+}
+
+/// A pending pod with no requests and the given name.
+pub fn pod_named(name: &str) -> Pod {
+    let mut p = pod(&[]);
+    p.name = name.to_string();
+    p
+}

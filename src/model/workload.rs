@@ -1,0 +1,95 @@
+//! Workload objects: ReplicaSets, Deployments and Services.
+
+use super::labels::LabelSelector;
+use super::pod::{PodId, PodTemplate};
+use crate::engine::{Duration, Time};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RsId(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DeploymentId(pub u32);
+
+/// A count or a percentage, as in `maxSurge: 25%`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntOrPercent {
+    Int(i64),
+    Percent(i64),
+}
+
+impl IntOrPercent {
+    /// Upstream: staging/src/k8s.io/apimachinery/pkg/util/intstr/intstr.go
+    /// (GetScaledValueFromIntOrPercent): a percent of `total`, rounded up or down.
+    pub fn scaled(self, total: i64, round_up: bool) -> i64 {
+        match self {
+            IntOrPercent::Int(v) => v,
+            IntOrPercent::Percent(p) if round_up => (p * total + 99) / 100,
+            IntOrPercent::Percent(p) => p * total / 100,
+        }
+    }
+}
+
+/// `spec.strategy` of a Deployment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeploymentStrategy {
+    RollingUpdate { max_surge: IntOrPercent, max_unavailable: IntOrPercent },
+    Recreate,
+}
+
+/// A ReplicaSet.
+#[derive(Clone, Debug)]
+pub struct ReplicaSet {
+    pub id: RsId,
+    pub name: String,
+    pub deployment: Option<DeploymentId>,
+    pub selector: LabelSelector,
+    pub template: Arc<PodTemplate>,
+    pub template_hash: String,
+    pub replicas: u32,
+    pub revision: u64,
+    pub created: Time,
+    /// Pods owned by this ReplicaSet, including ones being deleted.
+    pub pods: BTreeSet<PodId>,
+    /// Removed from the API (its pods are gone or orphaned).
+    pub deleted: bool,
+}
+
+/// A Deployment.
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    pub id: DeploymentId,
+    pub name: String,
+    pub replicas: u32,
+    pub selector: LabelSelector,
+    pub template: Arc<PodTemplate>,
+    pub strategy: DeploymentStrategy,
+    pub min_ready_seconds: Duration,
+    pub revision_history_limit: u32,
+    pub progress_deadline: Duration,
+    pub paused: bool,
+    pub replica_sets: Vec<RsId>,
+}
+
+/// A Service: a name and a selector (its endpoints are the ready pods it selects).
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub name: String,
+    pub selector: LabelSelector,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_rounds_up_for_surge_and_down_for_unavailable() {
+        // Upstream example: 10 replicas, 25% -> surge 3, unavailable 2.
+        assert_eq!(IntOrPercent::Percent(25).scaled(10, true), 3);
+        assert_eq!(IntOrPercent::Percent(25).scaled(10, false), 2);
+        assert_eq!(IntOrPercent::Percent(25).scaled(1, true), 1);
+        assert_eq!(IntOrPercent::Percent(25).scaled(1, false), 0);
+        assert_eq!(IntOrPercent::Int(4).scaled(10, false), 4);
+    }
+}

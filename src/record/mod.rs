@@ -1,0 +1,11 @@
+//! What a run leaves behind: the `events.jsonl` log and the time series behind
+//! expectations, plots and `metrics.csv`.
+//!
+//! Architecture invariant: recording never influences the simulation; nothing here is
+//! read back by controllers.
+
+mod events;
+mod observations;
+
+pub use events::{json_string, EventLine, EventLog};
+pub use observations::{Observations, Series};

@@ -1,0 +1,94 @@
+//! Time series sampled at the end of every instant in which something happened: the
+//! evidence behind expectations, plots and `metrics.csv`.
+
+use crate::engine::Time;
+use std::collections::BTreeMap;
+
+/// A step function: (time, value) whenever the value changed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Series {
+    pub points: Vec<(Time, i64)>,
+}
+
+impl Series {
+    /// Appends `value` at `t` if it differs from the last value. A change at the same
+    /// instant replaces the earlier point (only the settled value of an instant counts).
+    pub fn record(&mut self, t: Time, value: i64) {
+        if let Some(last) = self.points.last_mut() {
+            if last.1 == value {
+                return;
+            }
+            if last.0 == t {
+                last.1 = value;
+                if self.points.len() >= 2 && self.points[self.points.len() - 2].1 == value {
+                    self.points.pop();
+                }
+                return;
+            }
+        }
+        self.points.push((t, value));
+    }
+
+    /// The value in force at `t` (0 before the first point).
+    pub fn at(&self, t: Time) -> i64 {
+        match self.points.partition_point(|(pt, _)| *pt <= t) {
+            0 => 0,
+            i => self.points[i - 1].1,
+        }
+    }
+
+    /// The smallest value in force anywhere in [from, to].
+    pub fn min_over(&self, from: Time, to: Time) -> i64 {
+        let start = self.at(from);
+        self.points.iter().filter(|(t, _)| *t > from && *t <= to).map(|(_, v)| *v).fold(start, i64::min)
+    }
+
+    /// The largest value in force anywhere in [from, to].
+    pub fn max_over(&self, from: Time, to: Time) -> i64 {
+        let start = self.at(from);
+        self.points.iter().filter(|(t, _)| *t > from && *t <= to).map(|(_, v)| *v).fold(start, i64::max)
+    }
+
+    pub fn last(&self) -> i64 {
+        self.points.last().map_or(0, |p| p.1)
+    }
+}
+
+/// Everything sampled during a run, keyed by object name (ordered maps: stable output).
+#[derive(Clone, Debug, Default)]
+pub struct Observations {
+    pub desired: BTreeMap<String, Series>,
+    pub ready: BTreeMap<String, Series>,
+    /// Live (not terminating) pods per Deployment.
+    pub pods: BTreeMap<String, Series>,
+    /// Pods whose containers run, per node.
+    pub running_on_node: BTreeMap<String, Series>,
+    /// Pods bound per node (API view).
+    pub bound_on_node: BTreeMap<String, Series>,
+    /// Pods parked as unschedulable.
+    pub unschedulable: Series,
+    /// Ready replicas at their lowest while a rollout (revision > 1) was in progress.
+    pub min_ready_during_rollout: BTreeMap<String, i64>,
+    /// Timeline actions and faults, for plot markers.
+    pub markers: Vec<(Time, String)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_keeps_only_settled_changes() {
+        let mut s = Series::default();
+        s.record(Time(0), 1);
+        s.record(Time(5), 1);
+        s.record(Time(10), 2);
+        s.record(Time(10), 1);
+        s.record(Time(20), 0);
+        assert_eq!(s.points, vec![(Time(0), 1), (Time(20), 0)]);
+        assert_eq!(s.at(Time(19)), 1);
+        assert_eq!(s.min_over(Time(0), Time(19)), 1);
+        assert_eq!(s.min_over(Time(0), Time(20)), 0);
+        assert_eq!(s.max_over(Time(25), Time(30)), 0);
+    }
+}

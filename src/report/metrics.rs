@@ -1,0 +1,27 @@
+//! `metrics.csv`: `t,series,value`, the time series behind every plot.
+
+use crate::record::{Observations, Series};
+use std::fmt::Write;
+
+pub fn metrics_csv(obs: &Observations) -> String {
+    let mut out = String::from("t,series,value\n");
+    let mut emit = |name: &str, series: &Series| {
+        for (t, v) in &series.points {
+            let _ = writeln!(out, "{t},{name},{v}");
+        }
+    };
+    for (name, s) in &obs.desired {
+        emit(&format!("deployment/{name}/desired"), s);
+    }
+    for (name, s) in &obs.ready {
+        emit(&format!("deployment/{name}/ready"), s);
+    }
+    for (name, s) in &obs.pods {
+        emit(&format!("deployment/{name}/pods"), s);
+    }
+    for (name, s) in &obs.running_on_node {
+        emit(&format!("node/{name}/running_pods"), s);
+    }
+    emit("cluster/unschedulable_pods", &obs.unschedulable);
+    out
+}

@@ -1,0 +1,25 @@
+//! Turning a finished run into its report: expectations, `summary.json`, `summary.md`,
+//! `metrics.csv`, `report.html` with SVG plots, and the kubectl-style table on stdout.
+//!
+//! Architecture invariant: the report reads the run's output only; it never simulates.
+
+mod expect;
+mod html;
+mod json;
+mod metrics;
+mod summary;
+pub mod svg;
+mod table;
+mod write;
+
+pub use expect::{evaluate, ExpectationResult};
+pub use summary::{summary_json, summary_markdown, Summary};
+pub use table::stdout_table;
+pub use write::{write_report, ReportFiles};
+
+use crate::engine::Duration;
+
+/// `1h30m0s` style, as Kubernetes users read durations.
+pub fn human_duration(d: Duration) -> String {
+    crate::scenario::format_duration_nanos(d.as_nanos().min(i64::MAX as u64) as i64)
+}

@@ -1,0 +1,216 @@
+//! `summary.json` and `summary.md`: the same figures for machines and for people.
+
+use super::json::{number, Json};
+use super::{human_duration, ExpectationResult};
+use crate::engine::Time;
+use crate::record::Series;
+use crate::scenario::Scenario;
+use crate::world::RunOutput;
+use sha2::{Digest, Sha256};
+use std::fmt::Write;
+
+/// Everything the summaries print, computed once.
+pub struct Summary<'a> {
+    pub scenario: &'a Scenario,
+    pub run: &'a RunOutput,
+    pub expectations: &'a [ExpectationResult],
+    pub trace_hash: String,
+    /// Wall-clock seconds the simulation took (never part of events.jsonl).
+    pub wall_seconds: f64,
+}
+
+impl<'a> Summary<'a> {
+    pub fn new(
+        scenario: &'a Scenario,
+        run: &'a RunOutput,
+        expectations: &'a [ExpectationResult],
+        wall_seconds: f64,
+    ) -> Self {
+        let trace_hash = Sha256::digest(run.events.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        Summary { scenario, run, expectations, trace_hash, wall_seconds }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.expectations.iter().all(|e| e.passed)
+    }
+}
+
+/// Intervals in which ready replicas were below desired, after first reaching it.
+pub fn shortfalls(ready: &Series, desired: &Series, end: Time) -> Vec<(Time, Time, i64)> {
+    let mut times: Vec<Time> = ready.points.iter().chain(&desired.points).map(|p| p.0).collect();
+    times.sort();
+    times.dedup();
+    let mut out = Vec::new();
+    let mut reached = false;
+    let mut open: Option<(Time, i64)> = None;
+    for t in times {
+        let (r, d) = (ready.at(t), desired.at(t));
+        if r >= d && d > 0 {
+            reached = true;
+        }
+        if reached && r < d {
+            let missing = d - r;
+            open = Some(match open {
+                Some((start, worst)) => (start, worst.max(missing)),
+                None => (t, missing),
+            });
+        } else if let Some((start, worst)) = open.take() {
+            out.push((start, t, worst));
+        }
+    }
+    if let Some((start, worst)) = open {
+        out.push((start, end, worst));
+    }
+    out
+}
+
+pub fn summary_json(s: &Summary) -> String {
+    let obs = &s.run.observations;
+    let expectations = s
+        .expectations
+        .iter()
+        .map(|e| {
+            Json::obj(vec![
+                ("name", Json::str(&e.name)),
+                ("passed", Json::Bool(e.passed)),
+                ("observed", Json::str(&e.observed)),
+            ])
+        })
+        .collect();
+    let deployments = s
+        .run
+        .store
+        .deployments
+        .iter()
+        .map(|d| {
+            let pods = obs.pods.get(&d.name).cloned().unwrap_or_default();
+            let min_rollout = obs.min_ready_during_rollout.get(&d.name).map_or(Json::Null, |v| Json::Int(*v));
+            let fields = vec![
+                ("final_ready", Json::Int(obs.ready.get(&d.name).map_or(0, Series::last))),
+                ("desired", Json::Int(i64::from(d.replicas))),
+                ("max_pods", Json::Int(pods.max_over(Time::ZERO, s.run.end))),
+                ("min_ready_during_rollout", min_rollout),
+            ];
+            (d.name.clone(), Json::obj(fields))
+        })
+        .collect();
+    let nodes = s
+        .run
+        .store
+        .nodes
+        .iter()
+        .map(|n| {
+            let running = obs.running_on_node.get(&n.name).map_or(0, Series::last);
+            (
+                n.name.clone(),
+                Json::obj(vec![
+                    ("ready", Json::Bool(n.condition == crate::model::NodeCondition::Ready)),
+                    ("running_pods", Json::Int(running)),
+                ]),
+            )
+        })
+        .collect();
+    let events = s.run.events.lines();
+    let json = Json::obj(vec![
+        ("scenario", Json::str(&s.scenario.name)),
+        ("seed", Json::Int(s.scenario.seed as i64)),
+        ("trace_hash", Json::str(&s.trace_hash)),
+        ("events", Json::Int(events as i64)),
+        ("virtual_seconds", Json::Num(s.run.end.as_secs_f64())),
+        ("passed", Json::Bool(s.passed())),
+        ("expectations", Json::Arr(expectations)),
+        ("services", Json::Obj(Vec::new())),
+        ("deployments", Json::Obj(deployments)),
+        ("nodes", Json::Obj(nodes)),
+        (
+            "wall",
+            Json::obj(vec![
+                ("seconds", Json::Num(s.wall_seconds)),
+                (
+                    "events_per_second",
+                    Json::Num(if s.wall_seconds > 0.0 { events as f64 / s.wall_seconds } else { 0.0 }),
+                ),
+            ]),
+        ),
+    ]);
+    json.pretty()
+}
+
+pub fn summary_markdown(s: &Summary) -> String {
+    let obs = &s.run.observations;
+    let mut md = String::new();
+    let verdict = if s.passed() { "all expectations held" } else { "**expectations failed**" };
+    let _ = writeln!(md, "# {}\n", s.scenario.name);
+    if !s.scenario.description.is_empty() {
+        let _ = writeln!(md, "{}\n", s.scenario.description.trim());
+    }
+    let _ = writeln!(
+        md,
+        "Seed {} · {} simulated · {} events · {verdict}\n\n`trace_hash` {}\n",
+        s.scenario.seed,
+        human_duration(s.run.end - Time::ZERO),
+        s.run.events.lines(),
+        s.trace_hash
+    );
+    if !s.expectations.is_empty() {
+        md.push_str("## Expectations\n\n| | expectation | observed |\n|---|---|---|\n");
+        for e in s.expectations {
+            let _ = writeln!(md, "| {} | {} | {} |", if e.passed { "✅" } else { "❌" }, e.name, e.observed);
+        }
+        md.push('\n');
+    }
+    md.push_str("## Deployments\n\n| deployment | desired | final ready | max pods | min ready during rollout |\n|---|---:|---:|---:|---:|\n");
+    for d in &s.run.store.deployments {
+        let ready = obs.ready.get(&d.name).map_or(0, Series::last);
+        let max_pods = obs.pods.get(&d.name).map_or(0, |p| p.max_over(Time::ZERO, s.run.end));
+        let min_rollout = obs.min_ready_during_rollout.get(&d.name).map_or("–".to_string(), |v| v.to_string());
+        let _ = writeln!(md, "| {} | {} | {ready} | {max_pods} | {min_rollout} |", d.name, d.replicas);
+    }
+    md.push('\n');
+    let mut dips = String::new();
+    for d in &s.run.store.deployments {
+        let (Some(ready), Some(desired)) = (obs.ready.get(&d.name), obs.desired.get(&d.name)) else { continue };
+        for (from, to, worst) in shortfalls(ready, desired, s.run.end) {
+            let _ = writeln!(
+                dips,
+                "| {} | {} | {} | {} | {worst} |",
+                d.name,
+                human_duration(from - Time::ZERO),
+                human_duration(to - Time::ZERO),
+                human_duration(to - from)
+            );
+        }
+    }
+    if !dips.is_empty() {
+        md.push_str("## Below desired\n\nIntervals in which ready replicas fell short of desired after first reaching it.\n\n| deployment | from | to | for | most missing |\n|---|---|---|---|---:|\n");
+        md.push_str(&dips);
+        md.push('\n');
+    }
+    if !obs.markers.is_empty() {
+        md.push_str("## Timeline\n\n");
+        for (t, label) in &obs.markers {
+            let _ = writeln!(md, "- {} {label}", human_duration(*t - Time::ZERO));
+        }
+        md.push('\n');
+    }
+    let _ = writeln!(md, "_Simulated in {} s of wall time._", number(s.wall_seconds));
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shortfalls_start_after_desired_was_first_reached() {
+        let mut ready = Series::default();
+        let mut desired = Series::default();
+        desired.record(Time(0), 3);
+        ready.record(Time(0), 0);
+        ready.record(Time(5), 3);
+        ready.record(Time(10), 1);
+        ready.record(Time(20), 3);
+        ready.record(Time(30), 2);
+        assert_eq!(shortfalls(&ready, &desired, Time(40)), vec![(Time(10), Time(20), 2), (Time(30), Time(40), 1)]);
+    }
+}

@@ -1,0 +1,661 @@
+//! Loading a scenario file: YAML -> located tree -> `--set` overrides -> typed, checked
+//! [`Scenario`] with every default filled in.
+
+use super::decode::{Fields, Reader};
+use super::diag::{Diagnostic, Span, Warnings};
+use super::manifest::{capacity, decode_object, taints};
+use super::overrides::apply_override;
+use super::schema::*;
+use super::yaml::{parse_documents, Node, Value};
+use crate::engine::Duration;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+type R<T> = Result<T, Diagnostic>;
+
+/// A loaded scenario and the warnings met on the way.
+pub struct Loaded {
+    pub scenario: Scenario,
+    pub warnings: Warnings,
+}
+
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "seed",
+    "duration",
+    "cluster",
+    "controlPlane",
+    "manifests",
+    "serving",
+    "traffic",
+    "faults",
+    "timeline",
+    "expect",
+];
+/// Top-level sections of the contract that this build does not run yet.
+const NOT_YET: &[(&str, &str)] = &[
+    ("serving", "request serving lands with traffic (issue #6)"),
+    ("traffic", "traffic and Services' load balancing land in issue #6"),
+    ("faults", "random faults land with the workload controllers (issue #5)"),
+];
+const MAX_NODES_PER_POOL: u64 = 20_000;
+/// A year of virtual time is far past any sensible scenario.
+const MAX_DURATION: Duration = Duration::from_secs(365 * 86_400);
+
+/// Reads and checks `path`, applying `overrides` (`PATH=VALUE`) first.
+pub fn load_scenario(path: &Path, overrides: &[String]) -> R<Loaded> {
+    let text = read_file(path, path, Span::default())?;
+    let mut docs = parse_documents(&text, path)?;
+    if docs.len() != 1 {
+        return Err(Diagnostic::new(
+            path,
+            docs.get(1).map_or(Span { line: 1, col: 1 }, |d| d.span),
+            "a scenario file holds exactly one YAML document",
+        )
+        .with_hint("put Kubernetes manifests in their own files and list them under `manifests:`"));
+    }
+    let mut root = docs.remove(0);
+    for (i, o) in overrides.iter().enumerate() {
+        apply_override(&mut root, o, i, path)?;
+    }
+    let mut warnings = Warnings::default();
+    let scenario = decode_scenario(Reader { file: path }, &root, &mut warnings)?;
+    Ok(Loaded { scenario, warnings })
+}
+
+fn read_file(path: &Path, referrer: &Path, span: Span) -> R<String> {
+    std::fs::read_to_string(path).map_err(|e| {
+        Diagnostic::new(referrer, span, format!("cannot read {}: {e}", path.display()))
+            .with_hint("check the path; manifest paths are relative to the scenario file")
+    })
+}
+
+fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenario> {
+    let mut f = r.fields(root, "the scenario")?;
+    for (key, why) in NOT_YET {
+        if let Some(n) = f.opt(key) {
+            return Err(r
+                .error(n.span, format!("`{key}` is part of the scenario format but this build does not run it yet"))
+                .with_hint(format!("{why}; remove the section to run the rest of the scenario")));
+        }
+    }
+    let name_node = f.req("name")?;
+    let name = r.string(name_node, "name")?;
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        return Err(r
+            .error(name_node.span, format!("scenario name {name:?} must match [a-z0-9-]+"))
+            .with_hint("it names the report folder: use lowercase letters, digits and '-'"));
+    }
+    let description = f.opt("description").map(|n| r.string(n, "description")).transpose()?.unwrap_or_default();
+    let seed = f.opt("seed").map(|n| r.count(n, "seed", u64::MAX)).transpose()?.unwrap_or(1);
+    let duration_node = f.req("duration")?;
+    let duration = r.duration(duration_node, "duration")?;
+    if duration == Duration::ZERO || duration > MAX_DURATION {
+        return Err(r
+            .error(duration_node.span, format!("duration {} is out of range", duration_node.describe()))
+            .with_hint("use a positive horizon of at most a year, e.g. 15m"));
+    }
+    let cluster = decode_cluster(r, f.req("cluster")?, warnings)?;
+    let control_plane = match f.opt("controlPlane") {
+        Some(n) => decode_control_plane(r, n, warnings)?,
+        None => ControlPlane::default(),
+    };
+    let mut objects = Vec::new();
+    let mut object_spans = Vec::new();
+    if let Some(list) = f.opt("manifests") {
+        for item in r.list(list, "manifests")? {
+            decode_manifest_entry(r, item, &mut objects, &mut object_spans, warnings)?;
+        }
+    }
+    let timeline = match f.opt("timeline") {
+        Some(n) => decode_timeline(r, n, duration)?,
+        None => Vec::new(),
+    };
+    let expect = match f.opt("expect") {
+        Some(n) => decode_expectations(r, n, duration)?,
+        None => Vec::new(),
+    };
+    f.deny_unknown(TOP_KEYS)?;
+    let scenario = Scenario {
+        name,
+        description,
+        seed,
+        duration,
+        source: r.file.to_path_buf(),
+        cluster,
+        control_plane,
+        objects,
+        timeline,
+        expect,
+    };
+    check_names(r, &scenario)?;
+    Ok(scenario)
+}
+
+fn decode_cluster(r: Reader, node: &Node, warnings: &mut Warnings) -> R<ClusterSpec> {
+    let mut f = r.fields(node, "cluster")?;
+    let masters_node = f.opt("masters");
+    let masters = masters_node.map(|n| r.count(n, "cluster.masters", 99)).transpose()?.unwrap_or(1) as u32;
+    if masters == 0 {
+        return Err(r
+            .error(masters_node.map_or(node.span, |n| n.span), "cluster.masters must be at least 1")
+            .with_hint("a cluster needs a control plane; 3 masters is the usual HA setup"));
+    }
+    let mut node_pools: Vec<NodePool> = Vec::new();
+    if let Some(list) = f.opt("nodePools") {
+        for item in r.list(list, "nodePools")? {
+            let pool = decode_pool(r, item, warnings)?;
+            if node_pools.iter().any(|p| p.name == pool.name) {
+                return Err(r
+                    .error(item.span, format!("node pool {:?} is defined twice", pool.name))
+                    .with_hint("pool names must be unique"));
+            }
+            node_pools.push(pool);
+        }
+    }
+    f.deny_unknown(&["masters", "nodePools"])?;
+    Ok(ClusterSpec { masters, node_pools })
+}
+
+fn decode_pool(r: Reader, node: &Node, warnings: &mut Warnings) -> R<NodePool> {
+    let mut f = r.fields(node, "a node pool")?;
+    let name = r.name(f.req("name")?, "pool name")?;
+    let count = f.opt("count").map(|n| r.count(n, "count", MAX_NODES_PER_POOL)).transpose()?.unwrap_or(0) as u32;
+    let capacity = capacity(r, f.req("capacity")?, "capacity")?;
+    let labels = f.opt("labels").map(|n| r.string_map(n, "labels")).transpose()?.unwrap_or_default();
+    let taints = f.opt("taints").map(|n| taints(r, n)).transpose()?.unwrap_or_default();
+    let cost_per_hour = f.opt("costPerHour").map(|n| r.float(n, "costPerHour")).transpose()?.unwrap_or(0.0);
+    if cost_per_hour < 0.0 {
+        return Err(r
+            .error(node.span, "costPerHour must not be negative")
+            .with_hint("write the hourly price of one node, e.g. 0.38"));
+    }
+    for key in ["autoscaling", "provisioningDelay"] {
+        if let Some(n) = f.opt(key) {
+            warnings.push(
+                r.error(
+                    n.span,
+                    format!("`{key}` is not modelled yet: the pool keeps the nodes it has and gets through `join`"),
+                )
+                .with_hint("the Cluster Autoscaler is not part of this build"),
+            );
+        }
+    }
+    f.deny_unknown(&[
+        "name",
+        "count",
+        "capacity",
+        "labels",
+        "taints",
+        "autoscaling",
+        "provisioningDelay",
+        "costPerHour",
+    ])?;
+    Ok(NodePool { name, count, capacity, labels, taints, cost_per_hour })
+}
+
+fn decode_control_plane(r: Reader, node: &Node, warnings: &mut Warnings) -> R<ControlPlane> {
+    let mut cp = ControlPlane::default();
+    let mut f = r.fields(node, "controlPlane")?;
+    let positive = |f: &mut Fields, key: &str, slot: &mut Duration| -> R<()> {
+        if let Some(n) = f.opt(key) {
+            let d = r.duration(n, key)?;
+            if d == Duration::ZERO {
+                return Err(r.error(n.span, format!("{key} must be positive")).with_hint("e.g. 5s"));
+            }
+            *slot = d;
+        }
+        Ok(())
+    };
+    positive(&mut f, "nodeMonitorGracePeriod", &mut cp.node_monitor_grace_period)?;
+    positive(&mut f, "nodeMonitorPeriod", &mut cp.node_monitor_period)?;
+    positive(&mut f, "nodeStartupGracePeriod", &mut cp.node_startup_grace_period)?;
+    positive(&mut f, "nodeStatusUpdateFrequency", &mut cp.node_status_update_frequency)?;
+    positive(&mut f, "hpaSyncPeriod", &mut cp.hpa_sync_period)?;
+    if let Some(n) = f.opt("nodeEvictionRate") {
+        cp.node_eviction_rate = r.float(n, "nodeEvictionRate")?;
+        if cp.node_eviction_rate <= 0.0 {
+            return Err(r
+                .error(n.span, "nodeEvictionRate must be positive")
+                .with_hint("the default is 0.1 nodes per second"));
+        }
+    }
+    if let Some(n) = f.opt("notReadyTolerationSeconds") {
+        cp.not_ready_toleration_seconds = r.count(n, "notReadyTolerationSeconds", 10 * 365 * 86_400)?;
+    }
+    if let Some(n) = f.opt("unreachableTolerationSeconds") {
+        cp.unreachable_toleration_seconds = r.count(n, "unreachableTolerationSeconds", 10 * 365 * 86_400)?;
+    }
+    if let Some(n) = f.opt("scheduler") {
+        cp.scheduler = decode_scheduler(r, n)?;
+    }
+    if let Some(n) = f.opt("podStartup") {
+        cp.pod_startup = decode_distribution(r, n, "podStartup")?;
+    }
+    if let Some(n) = f.opt("clusterAutoscaler") {
+        warnings.push(
+            r.error(n.span, "`clusterAutoscaler` is not modelled yet and is ignored")
+                .with_hint("the Cluster Autoscaler is not part of this build"),
+        );
+    }
+    f.deny_unknown(&[
+        "nodeMonitorGracePeriod",
+        "nodeMonitorPeriod",
+        "nodeStartupGracePeriod",
+        "nodeStatusUpdateFrequency",
+        "nodeEvictionRate",
+        "notReadyTolerationSeconds",
+        "unreachableTolerationSeconds",
+        "hpaSyncPeriod",
+        "scheduler",
+        "podStartup",
+        "clusterAutoscaler",
+    ])?;
+    Ok(cp)
+}
+
+fn decode_scheduler(r: Reader, node: &Node) -> R<SchedulerConfig> {
+    let mut cfg = SchedulerConfig::default();
+    let mut f = r.fields(node, "controlPlane.scheduler")?;
+    if let Some(n) = f.opt("policy") {
+        cfg.policy = match r.string(n, "scheduler.policy")?.as_str() {
+            "default" => SchedulerPolicy::Default,
+            "binpack" => SchedulerPolicy::Binpack,
+            other @ ("spread" | "random" | "roundRobin") => {
+                return Err(r
+                    .error(n.span, format!("scheduler policy {other:?} is not available in this build yet"))
+                    .with_hint("available now: default, binpack (the full scheduling framework is issue #4)"))
+            }
+            other => {
+                return Err(r
+                    .error(n.span, format!("unknown scheduler policy {other:?}"))
+                    .with_hint("use one of: default, binpack"))
+            }
+        };
+    }
+    if let Some(n) = f.opt("percentageOfNodesToScore") {
+        cfg.percentage_of_nodes_to_score = r.count(n, "percentageOfNodesToScore", 100)? as u32;
+    }
+    f.deny_unknown(&["policy", "percentageOfNodesToScore"])?;
+    Ok(cfg)
+}
+
+/// A duration (`2s`) or one of `{constant}`, `{exponential}`, `{lognormal: {median, p99}}`,
+/// `{uniform: {min, max}}`.
+pub fn decode_distribution(r: Reader, node: &Node, what: &str) -> R<Distribution> {
+    if !matches!(node.value, Value::Map(_)) {
+        return Ok(Distribution::Constant(r.duration(node, what)?));
+    }
+    let mut f = r.fields(node, what)?;
+    let dist = if let Some(n) = f.opt("constant") {
+        Distribution::Constant(r.duration(n, "constant")?)
+    } else if let Some(n) = f.opt("exponential") {
+        Distribution::Exponential { mean: r.duration(n, "exponential mean")? }
+    } else if let Some(n) = f.opt("lognormal") {
+        let mut lf = r.fields(n, "lognormal")?;
+        let median = r.duration(lf.req("median")?, "median")?;
+        let p99 = r.duration(lf.req("p99")?, "p99")?;
+        lf.deny_unknown(&["median", "p99"])?;
+        if median == Duration::ZERO || p99 < median {
+            return Err(r.error(n.span, "lognormal needs 0 < median <= p99").with_hint("e.g. {median: 5s, p99: 90s}"));
+        }
+        Distribution::LogNormal { median, p99 }
+    } else if let Some(n) = f.opt("uniform") {
+        let mut uf = r.fields(n, "uniform")?;
+        let min = r.duration(uf.req("min")?, "min")?;
+        let max = r.duration(uf.req("max")?, "max")?;
+        uf.deny_unknown(&["min", "max"])?;
+        if max < min {
+            return Err(r.error(n.span, "uniform needs min <= max").with_hint("e.g. {min: 1s, max: 5s}"));
+        }
+        Distribution::Uniform { min, max }
+    } else {
+        return Err(r.error(node.span, format!("{what} must be a duration or a distribution")).with_hint(
+            "write e.g. 2s, {exponential: 2s}, {lognormal: {median: 5s, p99: 90s}} or {uniform: {min: 1s, max: 5s}}",
+        ));
+    };
+    f.deny_unknown(&["constant", "exponential", "lognormal", "uniform"])?;
+    Ok(dist)
+}
+
+fn decode_manifest_entry(
+    r: Reader,
+    item: &Node,
+    objects: &mut Vec<Object>,
+    spans: &mut Vec<(PathBuf, Span)>,
+    warnings: &mut Warnings,
+) -> R<()> {
+    let mut f = r.fields(item, "a manifests entry")?;
+    let file = f.opt("file");
+    let inline = f.opt("inline");
+    f.deny_unknown(&["file", "inline"])?;
+    match (file, inline) {
+        (Some(file_node), None) => {
+            let rel = r.string(file_node, "file")?;
+            let path = r.file.parent().unwrap_or(Path::new(".")).join(&rel);
+            let text = read_file(&path, r.file, file_node.span)?;
+            let sub = Reader { file: &path };
+            for doc in parse_documents(&text, &path)? {
+                if doc.value == Value::Null {
+                    continue;
+                }
+                push_object(sub, &doc, objects, spans, warnings)?;
+            }
+            Ok(())
+        }
+        (None, Some(doc)) => push_object(r, doc, objects, spans, warnings),
+        _ => Err(r
+            .error(item.span, "a manifests entry needs exactly one of `file` or `inline`")
+            .with_hint("write `- file: manifests/web.yaml` or `- inline: {apiVersion: v1, kind: Service, ...}`")),
+    }
+}
+
+fn push_object(
+    r: Reader,
+    doc: &Node,
+    objects: &mut Vec<Object>,
+    spans: &mut Vec<(PathBuf, Span)>,
+    warnings: &mut Warnings,
+) -> R<()> {
+    if let Value::Seq(_) = doc.value {
+        return Err(r
+            .error(doc.span, "a manifest document must be one object, not a list")
+            .with_hint("separate objects with `---`"));
+    }
+    if let Some(object) = decode_object(r, doc, warnings)? {
+        let (kind, name) = object_kind_name(&object);
+        if let Some(i) = objects.iter().position(|o| object_kind_name(o) == (kind, name)) {
+            return Err(r.error(doc.span, format!("{kind} {name:?} is defined twice")).with_hint(format!(
+                "the first is at {}:{}",
+                spans[i].0.display(),
+                spans[i].1.line
+            )));
+        }
+        objects.push(object);
+        spans.push((r.file.to_path_buf(), doc.span));
+    }
+    Ok(())
+}
+
+/// The kind and name of a manifest object.
+pub fn object_kind_name(o: &Object) -> (&'static str, &str) {
+    match o {
+        Object::Deployment(d) => ("Deployment", &d.name),
+        Object::ReplicaSet(r) => ("ReplicaSet", &r.name),
+        Object::Pod(p) => ("Pod", &p.name),
+        Object::Service(s) => ("Service", &s.name),
+        Object::Node(n) => ("Node", &n.name),
+    }
+}
+
+const ACTIONS: &[&str] = &["join", "crashNode", "recoverNode", "scale", "deletePod", "cordon", "uncordon"];
+const ACTIONS_NOT_YET: &[&str] =
+    &["partitionNode", "crashMaster", "recoverMaster", "setImage", "rolloutUndo", "apply", "drain", "setMetric"];
+
+fn decode_timeline(r: Reader, node: &Node, duration: Duration) -> R<Vec<TimedAction>> {
+    let mut out = Vec::new();
+    for item in r.list(node, "timeline")? {
+        let mut f = r.fields(item, "a timeline entry")?;
+        let at_node = f.req("at")?;
+        let at = r.duration(at_node, "at")?;
+        if at > duration {
+            return Err(r
+                .error(at_node.span, format!("this action at {} is after the end of the run", at_node.describe()))
+                .with_hint("raise `duration` or move the action earlier"));
+        }
+        for verb in ACTIONS_NOT_YET {
+            if let Some(n) = f.opt(verb) {
+                return Err(r
+                    .error(n.span, format!("timeline action `{verb}` is part of the scenario format but this build does not run it yet"))
+                    .with_hint(format!("available now: {}", ACTIONS.join(", "))));
+            }
+        }
+        let mut found = Vec::new();
+        for verb in ACTIONS {
+            if let Some(n) = f.opt(verb) {
+                found.push((*verb, n));
+            }
+        }
+        let all: Vec<&str> = ["at"].iter().chain(ACTIONS).chain(ACTIONS_NOT_YET).copied().collect();
+        f.deny_unknown(&all)?;
+        let (verb, arg) = match found.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(r
+                    .error(item.span, "a timeline entry needs an action")
+                    .with_hint(format!("add one of: {}", ACTIONS.join(", "))))
+            }
+            [_, second, ..] => {
+                return Err(r
+                    .error(second.1.span, "a timeline entry holds one action")
+                    .with_hint("split it into two entries with the same `at`"))
+            }
+        };
+        let action = match verb {
+            "join" => {
+                let mut jf = r.fields(arg, "join")?;
+                let pool = r.string(jf.req("pool")?, "pool")?;
+                let count =
+                    jf.opt("count").map(|n| r.count(n, "count", MAX_NODES_PER_POOL)).transpose()?.unwrap_or(1) as u32;
+                jf.deny_unknown(&["pool", "count"])?;
+                Action::Join { pool, count }
+            }
+            "scale" => {
+                let mut sf = r.fields(arg, "scale")?;
+                let deployment = r.string(sf.req("deployment")?, "deployment")?;
+                let replicas = r.count(sf.req("replicas")?, "replicas", 100_000)? as u32;
+                sf.deny_unknown(&["deployment", "replicas"])?;
+                Action::Scale { deployment, replicas }
+            }
+            "crashNode" => Action::CrashNode(r.string(arg, verb)?),
+            "recoverNode" => Action::RecoverNode(r.string(arg, verb)?),
+            "deletePod" => Action::DeletePod(r.string(arg, verb)?),
+            "cordon" => Action::Cordon(r.string(arg, verb)?),
+            _ => Action::Uncordon(r.string(arg, verb)?),
+        };
+        out.push(TimedAction { at, action, span: arg.span });
+    }
+    // Stable: simultaneous actions keep their order in the file.
+    out.sort_by_key(|a| a.at);
+    Ok(out)
+}
+
+const EXPECTATIONS: &[&str] = &["readyReplicas", "allPodsScheduled", "noPodOn"];
+const EXPECTATIONS_NOT_YET: &[&str] = &["availability", "latency", "rolloutComplete"];
+
+fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Expectation, Span)>> {
+    let mut out = Vec::new();
+    for item in r.list(node, "expect")? {
+        let mut f = r.fields(item, "an expectation")?;
+        for kind in EXPECTATIONS_NOT_YET {
+            if let Some(n) = f.opt(kind) {
+                return Err(r
+                    .error(
+                        n.span,
+                        format!(
+                            "expectation `{kind}` is part of the scenario format but this build does not check it yet"
+                        ),
+                    )
+                    .with_hint(format!("available now: {}", EXPECTATIONS.join(", "))));
+            }
+        }
+        let time = |fields: &mut Fields, key: &str, default: Option<Duration>| -> R<Duration> {
+            match fields.opt(key) {
+                Some(n) => {
+                    let d = r.duration(n, key)?;
+                    if d > duration {
+                        return Err(r
+                            .error(n.span, format!("`{key}: {}` is after the end of the run", n.describe()))
+                            .with_hint("raise `duration` or pick an earlier time"));
+                    }
+                    Ok(d)
+                }
+                None => default.ok_or_else(|| {
+                    r.error(fields.node.span, format!("missing `{key}`")).with_hint(format!("add `{key}: 5m`"))
+                }),
+            }
+        };
+        let expectation = if let Some(n) = f.opt("readyReplicas") {
+            let mut ef = r.fields(n, "readyReplicas")?;
+            let deployment = r.string(ef.req("deployment")?, "deployment")?;
+            let at_least = r.count(ef.req("atLeast")?, "atLeast", 100_000)? as u32;
+            let by = time(&mut ef, "by", None)?;
+            ef.deny_unknown(&["deployment", "atLeast", "by"])?;
+            (Expectation::ReadyReplicas { deployment, at_least, by }, n.span)
+        } else if let Some(n) = f.opt("allPodsScheduled") {
+            let mut ef = r.fields(n, "allPodsScheduled")?;
+            let by = time(&mut ef, "by", None)?;
+            ef.deny_unknown(&["by"])?;
+            (Expectation::AllPodsScheduled { by }, n.span)
+        } else if let Some(n) = f.opt("noPodOn") {
+            let mut ef = r.fields(n, "noPodOn")?;
+            let node = r.string(ef.req("node")?, "node")?;
+            let from = time(&mut ef, "from", Some(Duration::ZERO))?;
+            let to = time(&mut ef, "to", Some(duration))?;
+            ef.deny_unknown(&["node", "from", "to"])?;
+            if to < from {
+                return Err(r.error(n.span, "`to` is before `from`").with_hint("swap them"));
+            }
+            (Expectation::NoPodOn { node, from, to }, n.span)
+        } else {
+            let all: Vec<&str> = EXPECTATIONS.iter().chain(EXPECTATIONS_NOT_YET).copied().collect();
+            f.deny_unknown(&all)?;
+            return Err(r
+                .error(item.span, "an empty expectation")
+                .with_hint(format!("use one of: {}", EXPECTATIONS.join(", "))));
+        };
+        let all: Vec<&str> = EXPECTATIONS.iter().chain(EXPECTATIONS_NOT_YET).copied().collect();
+        f.deny_unknown(&all)?;
+        out.push(expectation);
+    }
+    Ok(out)
+}
+
+/// Every name the timeline and expectations use must exist when it is used.
+fn check_names(r: Reader, s: &Scenario) -> R<()> {
+    let mut nodes: BTreeSet<String> = BTreeSet::new();
+    let mut pool_sizes: Vec<(String, u32)> = Vec::new();
+    for pool in &s.cluster.node_pools {
+        for i in 1..=pool.count {
+            nodes.insert(format!("{}-{i}", pool.name));
+        }
+        pool_sizes.push((pool.name.clone(), pool.count));
+    }
+    let mut deployments = BTreeSet::new();
+    let mut pod_owners = BTreeSet::new();
+    for o in &s.objects {
+        match o {
+            Object::Node(n) => {
+                if !nodes.insert(n.name.clone()) {
+                    return Err(r
+                        .error(Span { line: 1, col: 1 }, format!("Node {:?} clashes with a node of a pool", n.name))
+                        .with_hint("rename the Node or the pool"));
+                }
+            }
+            Object::Deployment(d) => {
+                deployments.insert(d.name.clone());
+                pod_owners.insert(d.name.clone());
+            }
+            Object::ReplicaSet(rs) => {
+                pod_owners.insert(rs.name.clone());
+            }
+            Object::Pod(p) => {
+                pod_owners.insert(p.name.clone());
+            }
+            Object::Service(_) => {}
+        }
+    }
+    let all_nodes_eventually = {
+        let mut all = nodes.clone();
+        let mut sizes = pool_sizes.clone();
+        for a in &s.timeline {
+            if let Action::Join { pool, count } = &a.action {
+                if let Some((_, size)) = sizes.iter_mut().find(|(p, _)| p == pool) {
+                    for i in *size + 1..=*size + count {
+                        all.insert(format!("{pool}-{i}"));
+                    }
+                    *size += count;
+                }
+            }
+        }
+        all
+    };
+    let node_hint =
+        |set: &BTreeSet<String>, name: &str| did_you_mean(name, set.iter().map(String::as_str), "known nodes");
+    for a in &s.timeline {
+        match &a.action {
+            Action::Join { pool, count } => {
+                let Some((_, size)) = pool_sizes.iter_mut().find(|(p, _)| p == pool) else {
+                    let pools = s.cluster.node_pools.iter().map(|p| p.name.as_str());
+                    return Err(r
+                        .error(a.span, format!("join names unknown pool {pool:?}"))
+                        .with_hint(did_you_mean(pool, pools, "pools")));
+                };
+                for i in *size + 1..=*size + count {
+                    nodes.insert(format!("{pool}-{i}"));
+                }
+                *size += count;
+            }
+            Action::CrashNode(n) | Action::RecoverNode(n) | Action::Cordon(n) | Action::Uncordon(n) => {
+                if !nodes.contains(n) {
+                    let later = all_nodes_eventually.contains(n);
+                    return Err(r
+                        .error(
+                            a.span,
+                            format!("{} names node {n:?}, which does not exist at that time", a.action.verb()),
+                        )
+                        .with_hint(if later {
+                            "that node joins later in the timeline: move this action after its join".to_string()
+                        } else {
+                            node_hint(&nodes, n)
+                        }));
+                }
+            }
+            Action::Scale { deployment, .. } => {
+                if !deployments.contains(deployment) {
+                    let hint = did_you_mean(deployment, deployments.iter().map(String::as_str), "deployments");
+                    return Err(r
+                        .error(a.span, format!("scale names unknown deployment {deployment:?}"))
+                        .with_hint(hint));
+                }
+            }
+            Action::DeletePod(target) => {
+                let known =
+                    pod_owners.contains(target) || pod_owners.iter().any(|o| target.starts_with(&format!("{o}-")));
+                if !known {
+                    return Err(r
+                        .error(a.span, format!("deletePod names {target:?}, which is no Deployment, ReplicaSet or Pod of the manifests"))
+                        .with_hint("name a Deployment (one of its pods is deleted) or a pod"));
+                }
+            }
+        }
+    }
+    for (e, span) in &s.expect {
+        match e {
+            Expectation::ReadyReplicas { deployment, .. } if !deployments.contains(deployment) => {
+                let hint = did_you_mean(deployment, deployments.iter().map(String::as_str), "deployments");
+                return Err(r
+                    .error(*span, format!("readyReplicas names unknown deployment {deployment:?}"))
+                    .with_hint(hint));
+            }
+            Expectation::NoPodOn { node, .. } if !all_nodes_eventually.contains(node) => {
+                return Err(r
+                    .error(*span, format!("noPodOn names unknown node {node:?}"))
+                    .with_hint(node_hint(&all_nodes_eventually, node)));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// "did you mean X?" when a name is close to a known one, else the list of known names.
+fn did_you_mean<'a>(name: &str, known: impl Iterator<Item = &'a str>, label: &str) -> String {
+    let names: Vec<&str> = known.collect();
+    match super::suggest::closest(name, &names) {
+        Some(best) => format!("did you mean {best:?}?"),
+        None if names.is_empty() => format!("there are no {label}"),
+        None => format!("{label}: {}", names.iter().take(12).copied().collect::<Vec<_>>().join(", ")),
+    }
+}

@@ -1,0 +1,677 @@
+//! Kubernetes manifests: real objects decoded into the model's specs.
+//!
+//! Manifests follow the Kubernetes schema, not the scenario's strict unknown-key rule: a
+//! misspelled known field gets a warning with the closest name, fields that cannot change
+//! placement, timing or traffic are accepted quietly, and fields that could but are not
+//! modelled are warned about once per object.
+
+use super::decode::{Fields, Reader};
+use super::diag::{Diagnostic, Span, Warnings};
+use super::schema::{DeploymentObject, NodeObject, Object, PodObject, ReplicaSetObject, ServiceObject};
+use super::suggest::closest;
+use super::yaml::{Node, Value};
+use crate::engine::Duration;
+use crate::model::{
+    Container, DeploymentStrategy, IntOrPercent, LabelSelector, Labels, PodSpec, PodTemplate, Probe, Requirement,
+    Resources, SelectorOp, Taint, TaintEffect, Toleration, TolerationOperator,
+};
+use std::sync::Arc;
+
+type R<T> = Result<T, Diagnostic>;
+
+/// Upper bound on replicas: far past any real Deployment, low enough to catch typos.
+const MAX_REPLICAS: u64 = 100_000;
+
+const METADATA_FIELDS: &[&str] = &[
+    "name",
+    "namespace",
+    "labels",
+    "annotations",
+    "generateName",
+    "uid",
+    "resourceVersion",
+    "creationTimestamp",
+    "ownerReferences",
+    "finalizers",
+    "generation",
+    "managedFields",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "selfLink",
+];
+/// Pod spec fields that cannot change placement, timing or traffic here.
+const POD_SPEC_QUIET: &[&str] = &[
+    "restartPolicy",
+    "terminationGracePeriodSeconds",
+    "dnsPolicy",
+    "schedulerName",
+    "securityContext",
+    "serviceAccountName",
+    "serviceAccount",
+    "automountServiceAccountToken",
+    "imagePullSecrets",
+    "enableServiceLinks",
+    "hostname",
+    "subdomain",
+    "dnsConfig",
+    "shareProcessNamespace",
+    "hostAliases",
+    "os",
+    "setHostnameAsFQDN",
+    "preemptionPolicy",
+    "readinessGates",
+    "hostUsers",
+    "ephemeralContainers",
+];
+/// Pod spec fields that could change placement or timing but are not modelled yet.
+const POD_SPEC_UNMODELLED: &[&str] = &[
+    "affinity",
+    "topologySpreadConstraints",
+    "priorityClassName",
+    "hostNetwork",
+    "hostPID",
+    "hostIPC",
+    "schedulingGates",
+    "overhead",
+    "runtimeClassName",
+    "activeDeadlineSeconds",
+    "resourceClaims",
+    "resources",
+];
+const CONTAINER_QUIET: &[&str] = &[
+    "imagePullPolicy",
+    "command",
+    "args",
+    "env",
+    "envFrom",
+    "livenessProbe",
+    "securityContext",
+    "volumeMounts",
+    "workingDir",
+    "lifecycle",
+    "terminationMessagePath",
+    "terminationMessagePolicy",
+    "stdin",
+    "stdinOnce",
+    "tty",
+    "volumeDevices",
+    "resizePolicy",
+    "restartPolicy",
+];
+const CONTAINER_UNMODELLED: &[&str] = &["startupProbe"];
+
+/// Decodes one manifest document. `Ok(None)` means the kind is skipped (with a warning).
+pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option<Object>> {
+    let mut top = r.fields(doc, "the manifest")?;
+    let kind_node = top.req("kind")?;
+    let kind = r.string(kind_node, "kind")?;
+    let api_version = match top.opt("apiVersion") {
+        Some(n) => r.string(n, "apiVersion")?,
+        None => {
+            return Err(r
+                .error(doc.span, format!("the {kind} manifest has no apiVersion"))
+                .with_hint("add e.g. `apiVersion: apps/v1` (Deployment) or `apiVersion: v1` (Pod, Service, Node)"))
+        }
+    };
+    let metadata = top.req("metadata")?;
+    let mut meta = r.fields(metadata, "metadata")?;
+    let name = r.name(meta.req("name")?, "metadata.name")?;
+    let labels = meta.opt("labels").map(|n| r.string_map(n, "metadata.labels")).transpose()?.unwrap_or_default();
+    meta.ignore(METADATA_FIELDS);
+    warn_misspelled(r, &meta, METADATA_FIELDS, "metadata", warnings);
+    top.ignore(&["status"]);
+    let expected_api = match kind.as_str() {
+        "Deployment" | "ReplicaSet" => Some("apps/v1"),
+        "Pod" | "Service" | "Node" => Some("v1"),
+        _ => None,
+    };
+    if let Some(expected) = expected_api {
+        if api_version != expected {
+            return Err(r
+                .error(
+                    top.opt("apiVersion").map_or(doc.span, |n| n.span),
+                    format!("{kind} {name:?} has apiVersion {api_version:?}"),
+                )
+                .with_hint(format!("{kind} is served as `apiVersion: {expected}`")));
+        }
+    }
+    let spec = top.opt("spec");
+    let object = match kind.as_str() {
+        "Deployment" => Some(Object::Deployment(deployment(r, doc, &name, spec, warnings)?)),
+        "ReplicaSet" => {
+            let (replicas, selector, template) =
+                replicated(r, doc, &name, "ReplicaSet", spec, warnings, &mut |_| Ok(()))?;
+            Some(Object::ReplicaSet(ReplicaSetObject { name, replicas, selector, template }))
+        }
+        "Pod" => {
+            let spec = spec.ok_or_else(|| missing(r, doc, "Pod", &name, "spec"))?;
+            let annotations = meta_annotations(r, metadata)?;
+            let template = pod_template(r, labels, annotations, spec, &name, warnings)?;
+            Some(Object::Pod(PodObject { name, template: Arc::new(template) }))
+        }
+        "Service" => Some(Object::Service(service(r, &name, spec, warnings)?)),
+        "Node" => Some(Object::Node(node(r, doc, &name, labels, spec, warnings)?)),
+        other => {
+            warnings.push(
+                r.error(kind_node.span, format!("skipping {other} {name:?}: this kind is not modelled"))
+                    .with_hint("supported kinds: Deployment, ReplicaSet, Pod, Service, Node"),
+            );
+            None
+        }
+    };
+    warn_misspelled(r, &top, &["apiVersion", "kind", "metadata", "spec", "status"], "the manifest", warnings);
+    Ok(object)
+}
+
+fn missing(r: Reader, doc: &Node, kind: &str, name: &str, field: &str) -> Diagnostic {
+    r.error(doc.span, format!("{kind} {name:?} has no `{field}`"))
+        .with_hint(format!("add `{field}:`; `kubectl create ... --dry-run=client -o yaml` shows a complete {kind}"))
+}
+
+/// Warns about keys nobody read; a near-miss of a known field names it.
+fn warn_misspelled(r: Reader, fields: &Fields, known: &[&str], what: &str, warnings: &mut Warnings) {
+    for key in fields.unknown() {
+        let d = r.error(key.span, format!("unknown field `{}` in {what} is ignored", key.name));
+        warnings.push(match closest(&key.name, known) {
+            Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+            None => d.with_hint("check the Kubernetes API reference for this kind"),
+        });
+    }
+}
+
+fn warn_unmodelled(r: Reader, span: Span, field: &str, object: &str, warnings: &mut Warnings) {
+    warnings.push(
+        r.error(span, format!("`{field}` of {object} is not modelled: the simulation ignores it"))
+            .with_hint("placement and timing may differ from a real cluster for this object"),
+    );
+}
+
+fn meta_annotations(r: Reader, metadata: &Node) -> R<Labels> {
+    metadata
+        .get("annotations")
+        .map(|n| r.string_map(n, "metadata.annotations"))
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+fn deployment(r: Reader, doc: &Node, name: &str, spec: Option<&Node>, warnings: &mut Warnings) -> R<DeploymentObject> {
+    let mut strategy = DeploymentStrategy::RollingUpdate {
+        max_surge: IntOrPercent::Percent(25),
+        max_unavailable: IntOrPercent::Percent(25),
+    };
+    let mut min_ready_seconds = Duration::ZERO;
+    let mut revision_history_limit = 10;
+    let mut progress_deadline = Duration::from_secs(600);
+    let mut paused = false;
+    let (replicas, selector, template) = replicated(r, doc, name, "Deployment", spec, warnings, &mut |f| {
+        if let Some(n) = f.opt("strategy") {
+            strategy = decode_strategy(r, n)?;
+        }
+        if let Some(n) = f.opt("minReadySeconds") {
+            min_ready_seconds = r.seconds(n, "minReadySeconds", 86_400)?;
+        }
+        if let Some(n) = f.opt("revisionHistoryLimit") {
+            revision_history_limit = r.count(n, "revisionHistoryLimit", u32::MAX as u64)? as u32;
+        }
+        if let Some(n) = f.opt("progressDeadlineSeconds") {
+            progress_deadline = r.seconds(n, "progressDeadlineSeconds", i32::MAX as u64)?;
+        }
+        if let Some(n) = f.opt("paused") {
+            paused = r.boolean(n, "paused")?;
+        }
+        Ok(())
+    })?;
+    Ok(DeploymentObject {
+        name: name.to_string(),
+        replicas,
+        selector,
+        template,
+        strategy,
+        min_ready_seconds,
+        revision_history_limit,
+        progress_deadline,
+        paused,
+    })
+}
+
+/// Defaults and checks from pkg/apis/apps/v1/defaults.go and apps validation.
+fn decode_strategy(r: Reader, node: &Node) -> R<DeploymentStrategy> {
+    let mut f = r.fields(node, "spec.strategy")?;
+    let kind = f.opt("type").map(|n| r.string(n, "strategy.type")).transpose()?;
+    let strategy = match kind.as_deref() {
+        Some("Recreate") => DeploymentStrategy::Recreate,
+        None | Some("RollingUpdate") => {
+            let (mut surge, mut unavailable) = (IntOrPercent::Percent(25), IntOrPercent::Percent(25));
+            if let Some(ru) = f.opt("rollingUpdate") {
+                let mut ruf = r.fields(ru, "strategy.rollingUpdate")?;
+                if let Some(n) = ruf.opt("maxSurge") {
+                    surge = r.int_or_percent(n, "maxSurge")?;
+                }
+                if let Some(n) = ruf.opt("maxUnavailable") {
+                    unavailable = r.int_or_percent(n, "maxUnavailable")?;
+                }
+                ruf.deny_unknown(&["maxSurge", "maxUnavailable"])?;
+                let zero = |v: IntOrPercent| matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0));
+                if zero(surge) && zero(unavailable) {
+                    return Err(r
+                        .error(ru.span, "maxSurge and maxUnavailable may not both be zero")
+                        .with_hint("a rollout needs room to move: set maxSurge: 1 or maxUnavailable: 1"));
+                }
+                if matches!(unavailable, IntOrPercent::Percent(p) if p > 100) {
+                    return Err(r
+                        .error(ru.span, "maxUnavailable may not exceed 100%")
+                        .with_hint("use a percentage from 0% to 100%"));
+                }
+            }
+            DeploymentStrategy::RollingUpdate { max_surge: surge, max_unavailable: unavailable }
+        }
+        Some(other) => {
+            return Err(r
+                .error(node.span, format!("unknown strategy type {other:?}"))
+                .with_hint("use RollingUpdate or Recreate"))
+        }
+    };
+    f.deny_unknown(&["type", "rollingUpdate"])?;
+    Ok(strategy)
+}
+
+/// The parts Deployments and ReplicaSets share; `extra` reads kind-specific fields.
+fn replicated(
+    r: Reader,
+    doc: &Node,
+    name: &str,
+    kind: &str,
+    spec: Option<&Node>,
+    warnings: &mut Warnings,
+    extra: &mut dyn FnMut(&mut Fields) -> R<()>,
+) -> R<(u32, LabelSelector, Arc<PodTemplate>)> {
+    let spec = spec.ok_or_else(|| missing(r, doc, kind, name, "spec"))?;
+    let mut f = r.fields(spec, "spec")?;
+    let replicas = match f.opt("replicas") {
+        Some(n) => r.count(n, "spec.replicas", MAX_REPLICAS)? as u32,
+        None => 1,
+    };
+    let selector_node = f.opt("selector").ok_or_else(|| {
+        missing(r, doc, kind, name, "spec.selector")
+            .with_hint("apps/v1 requires spec.selector.matchLabels equal to the template's labels")
+    })?;
+    let selector = label_selector(r, selector_node)?;
+    let template_node = f.opt("template").ok_or_else(|| missing(r, doc, kind, name, "spec.template"))?;
+    let mut tf = r.fields(template_node, "spec.template")?;
+    let (labels, annotations) = match tf.opt("metadata") {
+        Some(m) => {
+            let mut mf = r.fields(m, "spec.template.metadata")?;
+            let labels = mf.opt("labels").map(|n| r.string_map(n, "template labels")).transpose()?.unwrap_or_default();
+            mf.ignore(METADATA_FIELDS);
+            (labels, meta_annotations(r, m)?)
+        }
+        None => (Labels::new(), Labels::new()),
+    };
+    if selector.is_empty() {
+        return Err(r
+            .error(selector_node.span, format!("{kind} {name:?} has an empty selector"))
+            .with_hint("an empty selector would adopt every pod: set matchLabels to the template's labels"));
+    }
+    if !selector.matches(&labels) {
+        return Err(r
+            .error(selector_node.span, format!("the selector of {kind} {name:?} does not match its template labels"))
+            .with_hint(format!(
+                "spec.template.metadata.labels are {labels:?}: make spec.selector.matchLabels a subset of them"
+            )));
+    }
+    let pod_spec = tf.opt("spec").ok_or_else(|| missing(r, doc, kind, name, "spec.template.spec"))?;
+    let template = pod_template(r, labels, annotations, pod_spec, &format!("{kind} {name:?}"), warnings)?;
+    extra(&mut f)?;
+    warn_misspelled(
+        r,
+        &f,
+        &[
+            "replicas",
+            "selector",
+            "template",
+            "strategy",
+            "minReadySeconds",
+            "revisionHistoryLimit",
+            "progressDeadlineSeconds",
+            "paused",
+        ],
+        "spec",
+        warnings,
+    );
+    Ok((replicas, selector, Arc::new(template)))
+}
+
+fn label_selector(r: Reader, node: &Node) -> R<LabelSelector> {
+    let mut f = r.fields(node, "selector")?;
+    let match_labels = f.opt("matchLabels").map(|n| r.string_map(n, "matchLabels")).transpose()?.unwrap_or_default();
+    let mut match_expressions = Vec::new();
+    if let Some(list) = f.opt("matchExpressions") {
+        for item in r.list(list, "matchExpressions")? {
+            let mut e = r.fields(item, "a matchExpressions entry")?;
+            let key = r.string(e.req("key")?, "key")?;
+            let op_node = e.req("operator")?;
+            let op = match r.string(op_node, "operator")?.as_str() {
+                "In" => SelectorOp::In,
+                "NotIn" => SelectorOp::NotIn,
+                "Exists" => SelectorOp::Exists,
+                "DoesNotExist" => SelectorOp::DoesNotExist,
+                other => {
+                    return Err(r
+                        .error(op_node.span, format!("unknown selector operator {other:?}"))
+                        .with_hint("use In, NotIn, Exists or DoesNotExist"))
+                }
+            };
+            let values = match e.opt("values") {
+                Some(v) => r.list(v, "values")?.iter().map(|n| r.string(n, "a value")).collect::<R<Vec<_>>>()?,
+                None => Vec::new(),
+            };
+            e.deny_unknown(&["key", "operator", "values"])?;
+            match_expressions.push(Requirement { key, op, values });
+        }
+    }
+    f.deny_unknown(&["matchLabels", "matchExpressions"])?;
+    Ok(LabelSelector { match_labels, match_expressions })
+}
+
+fn pod_template(
+    r: Reader,
+    labels: Labels,
+    annotations: Labels,
+    spec: &Node,
+    object: &str,
+    warnings: &mut Warnings,
+) -> R<PodTemplate> {
+    let deletion_cost = match annotations.get("controller.kubernetes.io/pod-deletion-cost") {
+        Some(v) => v.parse::<i32>().map_err(|_| {
+            r.error(spec.span, format!("pod-deletion-cost annotation {v:?} is not a 32-bit integer"))
+                .with_hint("write a whole number, e.g. \"100\"")
+        })?,
+        None => 0,
+    };
+    Ok(PodTemplate { labels, deletion_cost, spec: pod_spec(r, spec, object, warnings)? })
+}
+
+fn pod_spec(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R<PodSpec> {
+    let mut f = r.fields(node, "the pod spec")?;
+    let containers_node = f.req("containers")?;
+    let containers = containers_list(r, containers_node, object, warnings)?;
+    if containers.is_empty() {
+        return Err(r
+            .error(containers_node.span, format!("{object} has no containers"))
+            .with_hint("a pod needs at least one container"));
+    }
+    let init_containers = match f.opt("initContainers") {
+        Some(n) => containers_list(r, n, object, warnings)?,
+        None => Vec::new(),
+    };
+    let node_selector = f.opt("nodeSelector").map(|n| r.string_map(n, "nodeSelector")).transpose()?.unwrap_or_default();
+    let node_name = f.opt("nodeName").map(|n| r.string(n, "nodeName")).transpose()?;
+    let tolerations = match f.opt("tolerations") {
+        Some(n) => r.list(n, "tolerations")?.iter().map(|t| toleration(r, t)).collect::<R<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+    let priority = match f.opt("priority") {
+        Some(n) => r.count(n, "priority", 1_000_000_000)? as i32,
+        None => 0,
+    };
+    let readiness_probe = containers.iter().find_map(|c| c.1);
+    if let Some(volumes) = f.opt("volumes") {
+        let claims = r
+            .list(volumes, "volumes")?
+            .iter()
+            .any(|v| v.get("persistentVolumeClaim").is_some() || v.get("ephemeral").is_some());
+        if claims {
+            warn_unmodelled(r, volumes.span, "volumes (persistent volume claims)", object, warnings);
+        }
+    }
+    for field in POD_SPEC_UNMODELLED {
+        if let Some(n) = f.opt(field) {
+            warn_unmodelled(r, n.span, field, object, warnings);
+        }
+    }
+    f.ignore(POD_SPEC_QUIET);
+    let known: Vec<&str> =
+        ["containers", "initContainers", "nodeSelector", "nodeName", "tolerations", "priority", "volumes"]
+            .iter()
+            .chain(POD_SPEC_QUIET)
+            .chain(POD_SPEC_UNMODELLED)
+            .copied()
+            .collect();
+    warn_misspelled(r, &f, &known, "the pod spec", warnings);
+    Ok(PodSpec {
+        containers: containers.into_iter().map(|c| c.0).collect(),
+        init_containers: init_containers.into_iter().map(|c| c.0).collect(),
+        node_selector,
+        node_name,
+        tolerations,
+        readiness_probe,
+        priority,
+    })
+}
+
+fn containers_list(
+    r: Reader,
+    node: &Node,
+    object: &str,
+    warnings: &mut Warnings,
+) -> R<Vec<(Container, Option<Probe>)>> {
+    r.list(node, "containers")?.iter().map(|c| container(r, c, object, warnings)).collect()
+}
+
+fn container(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R<(Container, Option<Probe>)> {
+    let mut f = r.fields(node, "a container")?;
+    let name = r.string(f.req("name")?, "container name")?;
+    let image = f.opt("image").map(|n| r.string(n, "image")).transpose()?.unwrap_or_default();
+    let (mut cpu, mut memory) = (None, None);
+    if let Some(res) = f.opt("resources") {
+        let mut rf = r.fields(res, "resources")?;
+        if let Some(req) = rf.opt("requests") {
+            let mut q = r.fields(req, "resources.requests")?;
+            cpu = q.opt("cpu").map(|n| r.milli_quantity(n, "cpu request")).transpose()?;
+            memory = q.opt("memory").map(|n| r.unit_quantity(n, "memory request")).transpose()?;
+            for key in q.unknown() {
+                warn_unmodelled(r, key.span, &format!("resources.requests.{}", key.name), object, warnings);
+            }
+        }
+        rf.ignore(&["limits", "claims"]);
+        warn_misspelled(r, &rf, &["requests", "limits", "claims"], "resources", warnings);
+    }
+    let probe = f.opt("readinessProbe").map(|n| readiness_probe(r, n)).transpose()?;
+    if let Some(ports) = f.opt("ports") {
+        if r.list(ports, "ports")?.iter().any(|p| p.get("hostPort").is_some()) {
+            warn_unmodelled(r, ports.span, "hostPort", object, warnings);
+        }
+    }
+    for field in CONTAINER_UNMODELLED {
+        if let Some(n) = f.opt(field) {
+            warn_unmodelled(r, n.span, field, object, warnings);
+        }
+    }
+    f.ignore(CONTAINER_QUIET);
+    let known: Vec<&str> = ["name", "image", "resources", "readinessProbe", "ports"]
+        .iter()
+        .chain(CONTAINER_QUIET)
+        .chain(CONTAINER_UNMODELLED)
+        .copied()
+        .collect();
+    warn_misspelled(r, &f, &known, "a container", warnings);
+    Ok((Container { name, image, cpu_request_millis: cpu, memory_request_bytes: memory }, probe))
+}
+
+/// Defaults from pkg/apis/core/v1/defaults.go (SetDefaults_Probe): period 10 s, success 1.
+fn readiness_probe(r: Reader, node: &Node) -> R<Probe> {
+    let mut f = r.fields(node, "readinessProbe")?;
+    let initial_delay = f
+        .opt("initialDelaySeconds")
+        .map(|n| r.seconds(n, "initialDelaySeconds", 86_400))
+        .transpose()?
+        .unwrap_or(Duration::ZERO);
+    let period = f
+        .opt("periodSeconds")
+        .map(|n| r.seconds(n, "periodSeconds", 86_400))
+        .transpose()?
+        .unwrap_or(Duration::from_secs(10));
+    if period == Duration::ZERO {
+        return Err(r
+            .error(node.span, "readinessProbe.periodSeconds must be at least 1")
+            .with_hint("the default is 10"));
+    }
+    let success_threshold =
+        f.opt("successThreshold").map(|n| r.count(n, "successThreshold", 1000)).transpose()?.unwrap_or(1).max(1) as u32;
+    f.ignore(&[
+        "httpGet",
+        "tcpSocket",
+        "exec",
+        "grpc",
+        "timeoutSeconds",
+        "failureThreshold",
+        "terminationGracePeriodSeconds",
+    ]);
+    Ok(Probe { initial_delay, period, success_threshold })
+}
+
+fn toleration(r: Reader, node: &Node) -> R<Toleration> {
+    let mut f = r.fields(node, "a toleration")?;
+    let key = f.opt("key").map(|n| r.string(n, "key")).transpose()?.unwrap_or_default();
+    let operator = match f.opt("operator").map(|n| (n, r.string(n, "operator"))) {
+        None => TolerationOperator::Equal,
+        Some((_, Ok(s))) if s == "Equal" => TolerationOperator::Equal,
+        Some((_, Ok(s))) if s == "Exists" => TolerationOperator::Exists,
+        Some((n, _)) => {
+            return Err(r
+                .error(n.span, format!("unknown toleration operator {}", n.describe()))
+                .with_hint("use Equal or Exists"))
+        }
+    };
+    let value = f.opt("value").map(|n| r.string(n, "value")).transpose()?.unwrap_or_default();
+    let effect = f.opt("effect").map(|n| taint_effect(r, n)).transpose()?;
+    let toleration_seconds = f
+        .opt("tolerationSeconds")
+        .map(|n| r.count(n, "tolerationSeconds", i64::MAX as u64).map(|v| v as i64))
+        .transpose()?;
+    f.deny_unknown(&["key", "operator", "value", "effect", "tolerationSeconds"])?;
+    Ok(Toleration { key, operator, value, effect, toleration_seconds })
+}
+
+fn taint_effect(r: Reader, node: &Node) -> R<TaintEffect> {
+    match r.string(node, "effect")?.as_str() {
+        "NoSchedule" => Ok(TaintEffect::NoSchedule),
+        "PreferNoSchedule" => Ok(TaintEffect::PreferNoSchedule),
+        "NoExecute" => Ok(TaintEffect::NoExecute),
+        other => Err(r
+            .error(node.span, format!("unknown taint effect {other:?}"))
+            .with_hint("use NoSchedule, PreferNoSchedule or NoExecute")),
+    }
+}
+
+/// Kubernetes taint objects (`{key, value, effect}`), as in node specs and pools.
+pub fn taints(r: Reader, node: &Node) -> R<Vec<Taint>> {
+    r.list(node, "taints")?
+        .iter()
+        .map(|t| {
+            let mut f = r.fields(t, "a taint")?;
+            let key = r.string(f.req("key")?, "taint key")?;
+            let value = f.opt("value").map(|n| r.string(n, "taint value")).transpose()?.unwrap_or_default();
+            let effect = taint_effect(r, f.req("effect")?)?;
+            f.ignore(&["timeAdded"]);
+            f.deny_unknown(&["key", "value", "effect", "timeAdded"])?;
+            Ok(Taint { key, value, effect })
+        })
+        .collect()
+}
+
+fn service(r: Reader, name: &str, spec: Option<&Node>, warnings: &mut Warnings) -> R<ServiceObject> {
+    let selector = match spec {
+        Some(spec) => {
+            let mut f = r.fields(spec, "spec")?;
+            let selector = f.opt("selector").map(|n| r.string_map(n, "spec.selector")).transpose()?.unwrap_or_default();
+            f.ignore(&[
+                "ports",
+                "type",
+                "clusterIP",
+                "clusterIPs",
+                "sessionAffinity",
+                "sessionAffinityConfig",
+                "externalTrafficPolicy",
+                "internalTrafficPolicy",
+                "ipFamilies",
+                "ipFamilyPolicy",
+                "publishNotReadyAddresses",
+                "loadBalancerIP",
+                "loadBalancerSourceRanges",
+                "externalIPs",
+                "externalName",
+                "healthCheckNodePort",
+                "allocateLoadBalancerNodePorts",
+                "loadBalancerClass",
+                "trafficDistribution",
+            ]);
+            warn_misspelled(r, &f, &["selector", "ports", "type", "sessionAffinity"], "the Service spec", warnings);
+            selector
+        }
+        None => Labels::new(),
+    };
+    Ok(ServiceObject { name: name.to_string(), selector: LabelSelector::from_labels(selector) })
+}
+
+fn node(
+    r: Reader,
+    doc: &Node,
+    name: &str,
+    labels: Labels,
+    spec: Option<&Node>,
+    warnings: &mut Warnings,
+) -> R<NodeObject> {
+    let (mut taint_list, mut unschedulable) = (Vec::new(), false);
+    if let Some(spec) = spec {
+        let mut f = r.fields(spec, "spec")?;
+        if let Some(t) = f.opt("taints") {
+            taint_list = taints(r, t)?;
+        }
+        if let Some(u) = f.opt("unschedulable") {
+            unschedulable = r.boolean(u, "spec.unschedulable")?;
+        }
+        f.ignore(&["podCIDR", "podCIDRs", "providerID", "configSource", "externalID"]);
+        warn_misspelled(r, &f, &["taints", "unschedulable", "podCIDR", "providerID"], "the Node spec", warnings);
+    }
+    let status = doc.get("status");
+    let resources = status.and_then(|s| s.get("allocatable").or_else(|| s.get("capacity"))).ok_or_else(|| {
+        r.error(doc.span, format!("Node {name:?} has no status.allocatable or status.capacity"))
+            .with_hint("give the node its size: status: {allocatable: {cpu: \"4\", memory: 8Gi, pods: \"110\"}}")
+    })?;
+    Ok(NodeObject {
+        name: name.to_string(),
+        labels,
+        allocatable: capacity(r, resources, "the node's resources")?,
+        taints: taint_list,
+        unschedulable,
+    })
+}
+
+/// `{cpu, memory, pods}`; pods defaults to the kubelet's 110 (`--max-pods`).
+pub fn capacity(r: Reader, node: &Node, what: &str) -> R<Resources> {
+    let mut f = r.fields(node, what)?;
+    let cpu = r.milli_quantity(f.req("cpu")?, "cpu")?;
+    let memory = r.unit_quantity(f.req("memory")?, "memory")?;
+    let pods = f.opt("pods").map(|n| r.unit_quantity(n, "pods")).transpose()?.unwrap_or(110);
+    if !matches!(node.value, Value::Map(_)) {
+        return Err(r
+            .error(node.span, format!("{what} must be a mapping"))
+            .with_hint("write {cpu: \"4\", memory: 8Gi, pods: 110}"));
+    }
+    if cpu == 0 || memory == 0 || pods == 0 {
+        return Err(r
+            .error(node.span, format!("{what} must have cpu, memory and pods above zero"))
+            .with_hint("e.g. {cpu: \"4\", memory: 8Gi, pods: 110}"));
+    }
+    const MAX_CPU_MILLIS: i64 = 1_000_000 * 1000;
+    const MAX_MEMORY: i64 = 1 << 60;
+    if cpu > MAX_CPU_MILLIS || memory > MAX_MEMORY || pods > 1_000_000 {
+        return Err(r
+            .error(node.span, format!("{what} is absurdly large"))
+            .with_hint("check the units: cpu is in cores (\"4\" or \"4000m\"), memory in bytes with a suffix (8Gi)"));
+    }
+    f.ignore(&["ephemeral-storage", "hugepages-1Gi", "hugepages-2Mi"]);
+    f.deny_unknown(&["cpu", "memory", "pods", "ephemeral-storage"])?;
+    Ok(Resources::new(cpu, memory, pods))
+}

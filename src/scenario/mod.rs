@@ -1,0 +1,22 @@
+//! Scenario loading: the schema, Kubernetes durations and quantities, manifests, `--set`
+//! overrides and validation. Every error names file, line, column, the bad value and a hint.
+//!
+//! Architecture invariant: nothing here simulates; the output is plain data
+//! ([`Scenario`]) with every default filled in.
+
+mod decode;
+mod diag;
+mod duration;
+mod load;
+mod manifest;
+mod overrides;
+mod quantity;
+mod schema;
+mod suggest;
+mod yaml;
+
+pub use diag::{Diagnostic, Span, Warnings};
+pub use duration::{format_duration_nanos, parse_duration_nanos};
+pub use load::{load_scenario, object_kind_name, Loaded};
+pub use quantity::parse_quantity;
+pub use schema::*;

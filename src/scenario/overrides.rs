@@ -1,0 +1,94 @@
+//! `--set PATH=VALUE`: overrides applied to the YAML tree before it is decoded, so the
+//! override is checked exactly like the file.
+
+use super::diag::{Diagnostic, Span};
+use super::yaml::{parse_documents, Key, Node, Value};
+use std::path::Path;
+
+/// Applies `PATH=VALUE` to `root`. Numeric segments index lists (`nodePools.0.count`).
+/// Values are YAML (`3`, `binpack`, `"25%"`, `{cpu: "4", memory: 8Gi}`).
+/// Spans of the new value use line 0 so messages can say the value came from `--set`.
+pub fn apply_override(root: &mut Node, text: &str, index: usize, file: &Path) -> Result<(), Diagnostic> {
+    let origin = Span { line: 0, col: index as u32 + 1 };
+    let bad = |msg: String| {
+        Diagnostic::new(file, origin, msg)
+            .with_hint("write --set PATH=VALUE, e.g. --set controlPlane.scheduler.policy=binpack")
+    };
+    let (path, raw) = text.split_once('=').ok_or_else(|| bad(format!("--set {text:?} has no `=`")))?;
+    if path.is_empty() || path.split('.').any(str::is_empty) {
+        return Err(bad(format!("--set path {path:?} is empty or has an empty segment")));
+    }
+    let mut value = parse_documents(raw, Path::new("--set"))
+        .map_err(|e| bad(format!("--set value {raw:?} is not valid YAML: {}", e.message)))?
+        .into_iter()
+        .next()
+        .unwrap_or(Node { value: Value::Null, span: origin });
+    relocate(&mut value, origin);
+    let mut current = root;
+    let segments: Vec<&str> = path.split('.').collect();
+    for (i, segment) in segments.iter().enumerate() {
+        let last = i + 1 == segments.len();
+        if current.value == Value::Null {
+            current.value = Value::Map(Vec::new());
+        }
+        current = match &mut current.value {
+            Value::Map(entries) => {
+                let pos = match entries.iter().position(|(k, _)| k.name == *segment) {
+                    Some(p) => p,
+                    None => {
+                        entries.push((
+                            Key { name: segment.to_string(), span: origin },
+                            Node { value: Value::Null, span: origin },
+                        ));
+                        entries.len() - 1
+                    }
+                };
+                &mut entries[pos].1
+            }
+            Value::Seq(items) => {
+                let len = items.len();
+                match segment.parse::<usize>().ok().filter(|&n| n < len) {
+                    Some(n) => &mut items[n],
+                    None => return Err(bad(format!("--set {path}: {segment:?} is not an index into a list of {len}"))),
+                }
+            }
+            _ => return Err(bad(format!("--set {path}: {segment:?} goes inside a plain value"))),
+        };
+        if last {
+            *current = value;
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+fn relocate(node: &mut Node, span: Span) {
+    node.span = span;
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| relocate(n, span)),
+        Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+            k.span = span;
+            relocate(v, span)
+        }),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_nested_fields_and_list_items() {
+        let file = Path::new("s.yaml");
+        let mut root = parse_documents("a:\n  b: 1\nl:\n  - {c: 1}\n", file).unwrap().remove(0);
+        apply_override(&mut root, "a.b=7", 0, file).unwrap();
+        apply_override(&mut root, "l.0.c=x", 1, file).unwrap();
+        apply_override(&mut root, "new.deep=1m", 2, file).unwrap();
+        assert_eq!(root.get("a").unwrap().get("b").unwrap().value, Value::Int(7));
+        assert_eq!(root.get("new").unwrap().get("deep").unwrap().value, Value::Str("1m".into()));
+        let e = apply_override(&mut root, "l.5.c=1", 3, file).unwrap_err();
+        assert!(e.message.contains("not an index"), "{}", e.message);
+        assert!(apply_override(&mut root, "noequals", 4, file).is_err());
+    }
+}

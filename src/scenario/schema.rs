@@ -1,0 +1,265 @@
+//! The typed scenario: what `load` produces once every check passed and defaults are in.
+
+use super::diag::Span;
+use crate::engine::{Duration, RandomStream};
+use crate::model::{DeploymentStrategy, LabelSelector, Labels, PodTemplate, Resources, Taint};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A whole scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub duration: Duration,
+    pub source: PathBuf,
+    pub cluster: ClusterSpec,
+    pub control_plane: ControlPlane,
+    pub objects: Vec<Object>,
+    pub timeline: Vec<TimedAction>,
+    pub expect: Vec<(Expectation, super::diag::Span)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ClusterSpec {
+    pub masters: u32,
+    pub node_pools: Vec<NodePool>,
+}
+
+/// A group of identical nodes named `<pool>-1`, `<pool>-2`, ...
+#[derive(Clone, Debug)]
+pub struct NodePool {
+    pub name: String,
+    pub count: u32,
+    pub capacity: Resources,
+    pub labels: Labels,
+    pub taints: Vec<Taint>,
+    pub cost_per_hour: f64,
+}
+
+/// Control-plane settings; every default is the Kubernetes default.
+#[derive(Clone, Debug)]
+pub struct ControlPlane {
+    /// kube-controller-manager --node-monitor-grace-period (50 s since v1.32).
+    pub node_monitor_grace_period: Duration,
+    /// kube-controller-manager --node-monitor-period (5 s).
+    pub node_monitor_period: Duration,
+    /// kube-controller-manager --node-startup-grace-period (60 s).
+    pub node_startup_grace_period: Duration,
+    /// kube-controller-manager --node-eviction-rate (0.1 nodes/s per zone).
+    pub node_eviction_rate: f64,
+    /// kubelet lease renewal / status update interval (10 s).
+    pub node_status_update_frequency: Duration,
+    /// DefaultTolerationSeconds for not-ready (300 s).
+    pub not_ready_toleration_seconds: u64,
+    /// DefaultTolerationSeconds for unreachable (300 s).
+    pub unreachable_toleration_seconds: u64,
+    pub hpa_sync_period: Duration,
+    pub scheduler: SchedulerConfig,
+    /// Time from binding to running containers (image pull + start).
+    pub pod_startup: Distribution,
+}
+
+impl Default for ControlPlane {
+    fn default() -> Self {
+        ControlPlane {
+            node_monitor_grace_period: Duration::from_secs(50),
+            node_monitor_period: Duration::from_secs(5),
+            node_startup_grace_period: Duration::from_secs(60),
+            node_eviction_rate: 0.1,
+            node_status_update_frequency: Duration::from_secs(10),
+            not_ready_toleration_seconds: 300,
+            unreachable_toleration_seconds: 300,
+            hpa_sync_period: Duration::from_secs(15),
+            scheduler: SchedulerConfig::default(),
+            pod_startup: Distribution::Constant(Duration::from_secs(2)),
+        }
+    }
+}
+
+/// Which placement policy the scheduler runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchedulerPolicy {
+    /// Upstream's default profile (as far as this build implements its plugins).
+    Default,
+    /// MostAllocated: fill the fullest feasible node first.
+    Binpack,
+}
+
+#[derive(Clone, Debug)]
+pub struct SchedulerConfig {
+    pub policy: SchedulerPolicy,
+    /// 0 = upstream's adaptive formula.
+    pub percentage_of_nodes_to_score: u32,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig { policy: SchedulerPolicy::Default, percentage_of_nodes_to_score: 0 }
+    }
+}
+
+/// A random (or fixed) duration.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Distribution {
+    Constant(Duration),
+    Exponential {
+        mean: Duration,
+    },
+    /// Log-normal given by its median and 99th percentile.
+    LogNormal {
+        median: Duration,
+        p99: Duration,
+    },
+    Uniform {
+        min: Duration,
+        max: Duration,
+    },
+}
+
+impl Distribution {
+    /// Draws one duration from `rng`.
+    pub fn sample(&self, rng: &mut RandomStream) -> Duration {
+        match *self {
+            Distribution::Constant(d) => d,
+            Distribution::Exponential { mean } => {
+                Duration::from_secs_f64(-mean.as_secs_f64() * rng.next_f64_open0().ln())
+            }
+            Distribution::LogNormal { median, p99 } => {
+                // z(0.99) = 2.3263478740: sigma = ln(p99/median) / z.
+                let mu = median.as_secs_f64().ln();
+                let sigma = (p99.as_secs_f64() / median.as_secs_f64()).ln() / 2.326_347_874_040_841;
+                Duration::from_secs_f64((mu + sigma * rng.standard_normal()).exp())
+            }
+            Distribution::Uniform { min, max } => {
+                let span = max.as_nanos() - min.as_nanos();
+                Duration::from_nanos(min.as_nanos() + rng.below(span + 1))
+            }
+        }
+    }
+}
+
+/// A Kubernetes object from the manifests, applied at t=0 in order.
+#[derive(Clone, Debug)]
+pub enum Object {
+    Deployment(DeploymentObject),
+    ReplicaSet(ReplicaSetObject),
+    Pod(PodObject),
+    Service(ServiceObject),
+    Node(NodeObject),
+}
+
+#[derive(Clone, Debug)]
+pub struct DeploymentObject {
+    pub name: String,
+    pub replicas: u32,
+    pub selector: LabelSelector,
+    pub template: Arc<PodTemplate>,
+    pub strategy: DeploymentStrategy,
+    pub min_ready_seconds: Duration,
+    pub revision_history_limit: u32,
+    pub progress_deadline: Duration,
+    pub paused: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct ReplicaSetObject {
+    pub name: String,
+    pub replicas: u32,
+    pub selector: LabelSelector,
+    pub template: Arc<PodTemplate>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PodObject {
+    pub name: String,
+    pub template: Arc<PodTemplate>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ServiceObject {
+    pub name: String,
+    pub selector: LabelSelector,
+}
+
+#[derive(Clone, Debug)]
+pub struct NodeObject {
+    pub name: String,
+    pub labels: Labels,
+    pub allocatable: Resources,
+    pub taints: Vec<Taint>,
+    pub unschedulable: bool,
+}
+
+/// A timeline action at a virtual time.
+#[derive(Clone, Debug)]
+pub struct TimedAction {
+    pub at: Duration,
+    pub action: Action,
+    pub span: Span,
+}
+
+/// What the operator does, named after kubectl / kubeadm verbs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// kubeadm join: `count` new nodes in `pool`.
+    Join {
+        pool: String,
+        count: u32,
+    },
+    /// The host dies: no heartbeats, its containers are gone.
+    CrashNode(String),
+    /// The host boots again and its kubelet rejoins.
+    RecoverNode(String),
+    /// kubectl scale deployment.
+    Scale {
+        deployment: String,
+        replicas: u32,
+    },
+    /// kubectl delete pod: a pod name, or one pod of the named Deployment/ReplicaSet.
+    DeletePod(String),
+    Cordon(String),
+    Uncordon(String),
+}
+
+impl Action {
+    /// The verb as written in the scenario.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Action::Join { .. } => "join",
+            Action::CrashNode(_) => "crashNode",
+            Action::RecoverNode(_) => "recoverNode",
+            Action::Scale { .. } => "scale",
+            Action::DeletePod(_) => "deletePod",
+            Action::Cordon(_) => "cordon",
+            Action::Uncordon(_) => "uncordon",
+        }
+    }
+
+    /// A one-line description for event logs and plot markers.
+    pub fn describe(&self) -> String {
+        match self {
+            Action::Join { pool, count } => format!("join {count} x {pool}"),
+            Action::Scale { deployment, replicas } => format!("scale {deployment} to {replicas}"),
+            Action::CrashNode(n)
+            | Action::RecoverNode(n)
+            | Action::DeletePod(n)
+            | Action::Cordon(n)
+            | Action::Uncordon(n) => {
+                format!("{} {n}", self.verb())
+            }
+        }
+    }
+}
+
+/// A condition checked after the run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expectation {
+    /// Ready replicas reach `at_least` by `by` and stay there until the end.
+    ReadyReplicas { deployment: String, at_least: u32, by: Duration },
+    /// From `by` on, no pod waits unscheduled.
+    AllPodsScheduled { by: Duration },
+    /// No pod runs on `node` (and none is bound to it) during [from, to].
+    NoPodOn { node: String, from: Duration, to: Duration },
+}

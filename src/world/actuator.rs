@@ -1,0 +1,383 @@
+//! The actuator: applies decisions to the store, records events, and schedules the
+//! world's follow-ups (kubelet starts, evictions).
+
+use super::{World, WorldEvent};
+use crate::control::{pod_name_suffix, taint_eviction, Decision, ScoreTable, TerminationReason};
+use crate::engine::Time;
+use crate::model::{
+    LabelSelector, Node, NodeCondition, NodeId, PodId, PodTemplate, ReplicaSet, Resources, RsId, Service, Taint,
+    TaintEffect, Toleration, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE,
+};
+use crate::record::json_string;
+use crate::scenario::Object;
+use std::sync::Arc;
+
+impl World<'_> {
+    pub(super) fn apply_all(&mut self, decisions: Vec<Decision>) {
+        for d in decisions {
+            self.apply(d);
+        }
+    }
+
+    pub(super) fn apply(&mut self, decision: Decision) {
+        let now = self.now();
+        match decision {
+            Decision::CreateReplicaSet { deployment, template, hash, revision, replicas } => {
+                let d = self.store.deployment(deployment);
+                let name = format!("{}-{hash}", d.name);
+                let mut template = (*template).clone();
+                template.labels.insert("pod-template-hash".into(), hash.clone());
+                let mut selector = d.selector.clone();
+                selector.match_labels.insert("pod-template-hash".into(), hash.clone());
+                let (dname, image) = (d.name.clone(), template.spec.image().to_string());
+                self.store.add_replica_set(|id| ReplicaSet {
+                    id,
+                    name,
+                    deployment: Some(deployment),
+                    selector,
+                    template: Arc::new(template),
+                    template_hash: hash,
+                    replicas,
+                    revision,
+                    created: now,
+                    pods: Default::default(),
+                    deleted: false,
+                });
+                self.rollouts[deployment.0 as usize] = Some(revision);
+                self.events.emit(now, "rollout_started", |e| {
+                    e.str("deployment", &dname).int("revision", revision as i64).str("image", &image);
+                });
+            }
+            Decision::ScaleReplicaSet { rs, replicas } => self.store.replica_set_mut(rs).replicas = replicas,
+            Decision::CreatePods { rs, count } => {
+                for _ in 0..count {
+                    self.create_owned_pod(rs);
+                }
+            }
+            Decision::DeletePod { pod, reason } => self.delete_pod(pod, reason),
+            Decision::Bind { pod, node, scores } => self.bind(pod, node, scores),
+            Decision::Unschedulable { pod, reason } => {
+                let priority = self.store.pod(pod).template.spec.priority;
+                let previous = self.scheduler.queue.last_reason(pod).map(str::to_string);
+                if self.scheduler.queue.park(pod, priority, &reason, previous.as_deref()) {
+                    let name = self.store.pod(pod).name.clone();
+                    self.events.emit(now, "pod_unschedulable", |e| {
+                        e.str("pod", &name).str("reason", &reason);
+                    });
+                }
+            }
+            Decision::SetNodeCondition { node, condition } => self.set_condition(node, condition),
+            Decision::AddTaint { node, taint } => {
+                let n = self.store.node_mut(node);
+                if n.has_taint(&taint.key, taint.effect) {
+                    return;
+                }
+                n.taints.push((taint.clone(), now));
+                let name = n.name.clone();
+                self.events.emit(now, "node_tainted", |e| {
+                    e.str("node", &name).str("taint", &format!("{}:{}", taint.key, taint.effect.as_str()));
+                });
+                if taint.effect == TaintEffect::NoExecute {
+                    let decisions = taint_eviction::on_no_execute_taints(&self.store, node, now);
+                    self.apply_all(decisions);
+                }
+            }
+            Decision::RemoveTaint { node, key, effect } => {
+                let n = self.store.node_mut(node);
+                let before = n.taints.len();
+                n.taints.retain(|(t, _)| !(t.key == key && t.effect == effect));
+                if n.taints.len() != before {
+                    let name = n.name.clone();
+                    self.events.emit(now, "node_untainted", |e| {
+                        e.str("node", &name).str("taint", &format!("{key}:{}", effect.as_str()));
+                    });
+                    self.scheduler.queue.move_all_to_active();
+                }
+            }
+            Decision::MarkPodsNotReady { node } => {
+                let pods: Vec<PodId> = self.store.node(node).pods.iter().copied().collect();
+                for id in pods {
+                    self.set_not_ready(id);
+                }
+            }
+            Decision::ScheduleEviction { pod, node, at, taint_added } => {
+                self.queue.schedule(at, WorldEvent::Eviction { pod, node, taint_added });
+            }
+        }
+    }
+
+    /// The pod's Ready condition becomes False (it leaves Service endpoints).
+    pub(super) fn set_not_ready(&mut self, id: PodId) {
+        let now = self.now();
+        let pod = self.store.pod_mut(id);
+        if !pod.ready {
+            return;
+        }
+        pod.ready = false;
+        pod.ready_since = None;
+        let (name, node) = (pod.name.clone(), pod.node);
+        let node = node.map(|n| self.store.node(n).name.clone()).unwrap_or_default();
+        self.events.emit(now, "pod_not_ready", |e| {
+            e.str("pod", &name).str("node", &node);
+        });
+    }
+
+    fn set_condition(&mut self, node: NodeId, condition: NodeCondition) {
+        let now = self.now();
+        let n = self.store.node_mut(node);
+        if n.condition == condition {
+            return;
+        }
+        n.condition = condition;
+        let name = n.name.clone();
+        let kind = if condition == NodeCondition::Ready { "node_ready" } else { "node_not_ready" };
+        self.events.emit(now, kind, |e| {
+            e.str("node", &name);
+        });
+    }
+
+    fn bind(&mut self, pod: PodId, node: NodeId, scores: Option<ScoreTable>) {
+        let now = self.now();
+        if let Some(problem) = crate::check::check_bind(&self.store, pod, node) {
+            self.checker.report(problem);
+        }
+        self.checker.record_bind(pod);
+        self.store.bind(pod, node);
+        let priority = self.store.pod(pod).template.spec.priority;
+        self.scheduler.queue.remove(pod, priority);
+        let (pod_name, node_name) = (self.store.pod(pod).name.clone(), self.store.node(node).name.clone());
+        let scores_json = scores.map(|table| self.scores_json(&table));
+        self.events.emit(now, "pod_scheduled", |e| {
+            e.str("pod", &pod_name).str("node", &node_name);
+            if let Some(json) = &scores_json {
+                e.raw("scores", json);
+            }
+        });
+        if self.store.node(node).kubelet_reporting() {
+            self.start_containers(pod);
+        }
+    }
+
+    /// `{"node":{"Plugin":score,...,"total":n},...}` in node order.
+    fn scores_json(&self, table: &ScoreTable) -> String {
+        let rows: Vec<String> = table
+            .nodes
+            .iter()
+            .map(|row| {
+                let mut fields: Vec<String> =
+                    row.plugins.iter().map(|(p, s)| format!("{}:{s}", json_string(p))).collect();
+                fields.push(format!("\"total\":{}", row.total));
+                format!("{}:{{{}}}", json_string(&self.store.node(row.node).name), fields.join(","))
+            })
+            .collect();
+        format!("{{{}}}", rows.join(","))
+    }
+
+    /// Deletes a pod. On a node whose kubelet is gone the pod stays Terminating (it is
+    /// no longer active, and its resources stay on the node until the kubelet confirms).
+    pub(super) fn delete_pod(&mut self, id: PodId, reason: TerminationReason) {
+        let now = self.now();
+        let Some(pod) = self.store.pods.get(&id) else { return };
+        if !pod.is_active() {
+            return;
+        }
+        let priority = pod.template.spec.priority;
+        let node = pod.node;
+        let name = pod.name.clone();
+        let node_name = node.map(|n| self.store.node(n).name.clone());
+        self.events.emit(now, "pod_terminated", |e| {
+            e.str("pod", &name);
+            if let Some(n) = &node_name {
+                e.str("node", n);
+            }
+            e.str("reason", reason.as_str());
+        });
+        self.scheduler.queue.remove(id, priority);
+        let kubelet_gone = node.is_some_and(|n| !self.store.node(n).kubelet_reporting());
+        if kubelet_gone {
+            let pod = self.store.pod_mut(id);
+            pod.deletion = Some(now);
+            pod.ready = false;
+        } else {
+            self.store.remove_pod(id);
+            if node.is_some() {
+                self.scheduler.queue.move_all_to_active();
+            }
+        }
+    }
+
+    pub(super) fn eviction_due(&mut self, pod: PodId, node: NodeId, taint_added: Time) {
+        let Some(p) = self.store.pods.get(&pod) else { return };
+        let n = self.store.node(node);
+        let still_tainted = n.taints.iter().any(|(t, at)| {
+            t.effect == TaintEffect::NoExecute
+                && *at <= taint_added
+                && (t.key == TAINT_NODE_UNREACHABLE || t.key == TAINT_NODE_NOT_READY)
+        });
+        if p.node == Some(node) && p.is_active() && still_tainted {
+            self.delete_pod(pod, TerminationReason::NodeLost);
+        }
+    }
+
+    /// A pod of ReplicaSet `rs`, named `<rs>-<random suffix>`.
+    fn create_owned_pod(&mut self, rs: RsId) {
+        let (template, rs_name) = {
+            let r = self.store.replica_set(rs);
+            (r.template.clone(), r.name.clone())
+        };
+        let name = loop {
+            let candidate = format!("{rs_name}-{}", pod_name_suffix(&mut self.names_rng));
+            if !self.store.has_pod_named(&candidate) {
+                break candidate;
+            }
+        };
+        self.create_pod(name, template, Some(rs));
+    }
+
+    pub(super) fn create_pod(&mut self, name: String, template: Arc<PodTemplate>, owner: Option<RsId>) {
+        let now = self.now();
+        let tolerations = self.admitted_tolerations(&template);
+        let priority = template.spec.priority;
+        let id = self.store.create_pod(name.clone(), template, tolerations, owner, now);
+        let (owner_name, deployment, revision) = match owner {
+            Some(rs) => {
+                let r = self.store.replica_set(rs);
+                let d = r.deployment.map(|d| self.store.deployment(d).name.clone());
+                (Some(r.name.clone()), d, Some(r.revision))
+            }
+            None => (None, None, None),
+        };
+        self.events.emit(now, "pod_created", |e| {
+            e.str("pod", &name);
+            if let Some(o) = &owner_name {
+                e.str("owner", o);
+            }
+            if let Some(d) = &deployment {
+                e.str("deployment", d);
+            }
+            if let Some(r) = revision {
+                e.int("revision", r as i64);
+            }
+        });
+        self.scheduler.queue.add(id, priority);
+    }
+
+    /// The template's tolerations plus what DefaultTolerationSeconds admission adds.
+    /// Upstream: plugin/pkg/admission/defaulttolerationseconds/admission.go.
+    fn admitted_tolerations(&self, template: &PodTemplate) -> Vec<Toleration> {
+        let cp = &self.scenario.control_plane;
+        let mut out = template.spec.tolerations.clone();
+        for (key, seconds) in [
+            (TAINT_NODE_NOT_READY, cp.not_ready_toleration_seconds),
+            (TAINT_NODE_UNREACHABLE, cp.unreachable_toleration_seconds),
+        ] {
+            let covered = out
+                .iter()
+                .any(|t| (t.key == key || t.key.is_empty()) && t.effect.is_none_or(|e| e == TaintEffect::NoExecute));
+            if !covered {
+                out.push(Toleration::default_for(key, seconds as i64));
+            }
+        }
+        out
+    }
+
+    /// kubeadm join: `count` more nodes of pool `pool_idx`.
+    pub(super) fn join_pool_nodes(&mut self, pool_idx: usize, count: u32) {
+        let pool = &self.scenario.cluster.node_pools[pool_idx];
+        for _ in 0..count {
+            self.pool_sizes[pool_idx] += 1;
+            let name = format!("{}-{}", pool.name, self.pool_sizes[pool_idx]);
+            let mut labels = pool.labels.clone();
+            labels.insert("kubernetes.io/hostname".into(), name.clone());
+            self.add_node(name, Some(pool.name.clone()), labels, pool.capacity, pool.taints.clone(), false);
+        }
+    }
+
+    fn add_node(
+        &mut self,
+        name: String,
+        pool: Option<String>,
+        labels: crate::model::Labels,
+        allocatable: Resources,
+        taints: Vec<Taint>,
+        unschedulable: bool,
+    ) {
+        let now = self.now();
+        self.store.add_node(|id| Node {
+            id,
+            name: name.clone(),
+            pool,
+            labels,
+            allocatable,
+            taints: taints.into_iter().map(|t| (t, now)).collect(),
+            unschedulable,
+            host_up: true,
+            connected: true,
+            condition: NodeCondition::Ready,
+            joined: now,
+            kubelet_started: now,
+            heartbeat_frozen_at: None,
+            requested: Resources::default(),
+            nonzero_requested: Resources::default(),
+            pods: Default::default(),
+        });
+        self.events.emit(now, "node_joined", |e| {
+            e.str("node", &name);
+        });
+        self.scheduler.queue.move_all_to_active();
+    }
+
+    /// Applies the manifests in order, as `kubectl apply -f` would at t=0.
+    pub(super) fn apply_manifests(&mut self) {
+        for object in &self.scenario.objects {
+            let (kind, name) = crate::scenario::object_kind_name(object);
+            self.events.emit(Time::ZERO, "object_applied", |e| {
+                e.str("object", kind).str("name", name);
+            });
+            match object {
+                Object::Node(n) => {
+                    let mut labels = n.labels.clone();
+                    labels.insert("kubernetes.io/hostname".into(), n.name.clone());
+                    self.add_node(n.name.clone(), None, labels, n.allocatable, n.taints.clone(), n.unschedulable);
+                }
+                Object::Deployment(d) => {
+                    let id = crate::model::DeploymentId(self.store.deployments.len() as u32);
+                    self.store.deployments.push(crate::model::Deployment {
+                        id,
+                        name: d.name.clone(),
+                        replicas: d.replicas,
+                        selector: d.selector.clone(),
+                        template: d.template.clone(),
+                        strategy: d.strategy,
+                        min_ready_seconds: d.min_ready_seconds,
+                        revision_history_limit: d.revision_history_limit,
+                        progress_deadline: d.progress_deadline,
+                        paused: d.paused,
+                        replica_sets: Vec::new(),
+                    });
+                    self.rollouts.push(None);
+                }
+                Object::ReplicaSet(r) => {
+                    self.store.add_replica_set(|id| ReplicaSet {
+                        id,
+                        name: r.name.clone(),
+                        deployment: None,
+                        selector: r.selector.clone(),
+                        template: r.template.clone(),
+                        template_hash: String::new(),
+                        replicas: r.replicas,
+                        revision: 0,
+                        created: Time::ZERO,
+                        pods: Default::default(),
+                        deleted: false,
+                    });
+                }
+                Object::Pod(p) => self.create_pod(p.name.clone(), p.template.clone(), None),
+                Object::Service(s) => self
+                    .store
+                    .services
+                    .push(Service { name: s.name.clone(), selector: LabelSelector::clone(&s.selector) }),
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Kubelets: starting containers after `podStartup`, readiness probes, and what a host
+//! crash or reboot does to the pods on it.
+
+use super::{World, WorldEvent};
+use crate::engine::Duration;
+use crate::model::{NodeCondition, NodeId, PodId, PodPhase};
+
+impl World<'_> {
+    /// The kubelet begins (re)starting a pod's containers.
+    pub(super) fn start_containers(&mut self, pod: PodId) {
+        let delay = self.scenario.control_plane.pod_startup.sample(&mut self.kubelet_rng);
+        let p = self.store.pod_mut(pod);
+        p.incarnation += 1;
+        let incarnation = p.incarnation;
+        let at = self.now() + delay;
+        self.queue.schedule(at, WorldEvent::PodStarted { pod, incarnation });
+    }
+
+    fn current(&self, pod: PodId, incarnation: u32) -> bool {
+        self.store.pods.get(&pod).is_some_and(|p| {
+            p.incarnation == incarnation && p.is_active() && p.node.is_some_and(|n| self.store.node(n).host_up)
+        })
+    }
+
+    pub(super) fn pod_started(&mut self, pod: PodId, incarnation: u32) {
+        if !self.current(pod, incarnation) {
+            return;
+        }
+        let now = self.now();
+        let p = self.store.pod_mut(pod);
+        p.phase = PodPhase::Running;
+        p.containers_running = true;
+        let probe = p.template.spec.readiness_probe;
+        let (name, node) = (p.name.clone(), p.node.expect("started pods are bound"));
+        let node_name = self.store.node(node).name.clone();
+        self.events.emit(now, "pod_running", |e| {
+            e.str("pod", &name).str("node", &node_name);
+        });
+        let delay = readiness_delay(probe);
+        if delay == Duration::ZERO {
+            self.pod_ready(pod, incarnation);
+        } else {
+            self.queue.schedule(now + delay, WorldEvent::PodReady { pod, incarnation });
+        }
+    }
+
+    pub(super) fn pod_ready(&mut self, pod: PodId, incarnation: u32) {
+        if !self.current(pod, incarnation) {
+            return;
+        }
+        let now = self.now();
+        let p = self.store.pod_mut(pod);
+        let node = p.node.expect("ready pods are bound");
+        if p.ready || !self.store.node(node).kubelet_reporting() {
+            return;
+        }
+        let p = self.store.pod_mut(pod);
+        p.ready = true;
+        p.ready_since = Some(now);
+        let name = p.name.clone();
+        let node_name = self.store.node(node).name.clone();
+        self.events.emit(now, "pod_ready", |e| {
+            e.str("pod", &name).str("node", &node_name);
+        });
+    }
+
+    /// The host dies: heartbeats stop, containers are gone. The API still shows the pods
+    /// Running and Ready until the node-lifecycle controller notices.
+    pub(super) fn crash_node(&mut self, id: NodeId) {
+        let now = self.now();
+        let period = self.scenario.control_plane.node_status_update_frequency;
+        let node = self.store.node_mut(id);
+        node.heartbeat_frozen_at = Some(node.last_heartbeat(now, period));
+        node.host_up = false;
+        let name = node.name.clone();
+        let pods: Vec<PodId> = node.pods.iter().copied().collect();
+        for pod in pods {
+            let p = self.store.pod_mut(pod);
+            p.containers_running = false;
+            p.incarnation += 1;
+        }
+        self.events.emit(now, "node_crashed", |e| {
+            e.str("node", &name);
+        });
+    }
+
+    /// The host boots: the kubelet posts Ready, finishes deleting pods that were deleted
+    /// while it was away, and restarts the containers of the rest.
+    pub(super) fn recover_node(&mut self, id: NodeId) {
+        let now = self.now();
+        let node = self.store.node_mut(id);
+        node.host_up = true;
+        node.heartbeat_frozen_at = None;
+        node.kubelet_started = now;
+        let name = node.name.clone();
+        let pods: Vec<PodId> = node.pods.iter().copied().collect();
+        self.events.emit(now, "node_recovered", |e| {
+            e.str("node", &name);
+        });
+        if self.store.node(id).condition != NodeCondition::Ready {
+            self.store.node_mut(id).condition = NodeCondition::Ready;
+            self.events.emit(now, "node_ready", |e| {
+                e.str("node", &name);
+            });
+        }
+        for pod in pods {
+            if !self.store.pod(pod).is_active() {
+                self.store.remove_pod(pod);
+                continue;
+            }
+            self.set_not_ready(pod);
+            let p = self.store.pod_mut(pod);
+            if p.phase == PodPhase::Running {
+                p.restarts += 1;
+            }
+            self.start_containers(pod);
+        }
+        self.scheduler.queue.move_all_to_active();
+    }
+}
+
+/// Time from container start to Ready: the first probe tick at or after
+/// `initialDelaySeconds`, then `successThreshold - 1` more periods.
+/// Upstream: pkg/kubelet/prober/worker.go (the first probe runs when the worker starts,
+/// results before the initial delay are ignored).
+pub fn readiness_delay(probe: Option<crate::model::Probe>) -> Duration {
+    let Some(p) = probe else { return Duration::ZERO };
+    let period = p.period.as_nanos().max(1);
+    let first = p.initial_delay.as_nanos().div_ceil(period) * period;
+    Duration::from_nanos(first + u64::from(p.success_threshold.saturating_sub(1)) * period)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Probe;
+
+    #[test]
+    fn readiness_waits_for_the_first_tick_after_the_initial_delay() {
+        let probe = |delay, period, success| {
+            Some(Probe {
+                initial_delay: Duration::from_secs(delay),
+                period: Duration::from_secs(period),
+                success_threshold: success,
+            })
+        };
+        assert_eq!(readiness_delay(None), Duration::ZERO);
+        assert_eq!(readiness_delay(probe(0, 10, 1)), Duration::ZERO);
+        assert_eq!(readiness_delay(probe(5, 10, 1)), Duration::from_secs(10));
+        assert_eq!(readiness_delay(probe(10, 10, 1)), Duration::from_secs(10));
+        assert_eq!(readiness_delay(probe(5, 2, 3)), Duration::from_secs(10));
+    }
+}

@@ -1,0 +1,223 @@
+//! The simulated world: masters, nodes and their kubelets in virtual time, and the
+//! actuator that applies the controllers' decisions to them.
+//!
+//! Architecture invariant: this is the only place that mutates the store during a run.
+//! Controllers decide; the world applies, records events and schedules what follows.
+
+mod actuator;
+mod kubelet;
+mod observe;
+mod timeline;
+
+use crate::check::Checker;
+use crate::control::node_lifecycle::{LifecycleSettings, NodeLifecycle};
+use crate::control::scheduler::Scheduler;
+use crate::control::{deployment, replicaset};
+use crate::engine::{EventQueue, RandomStream, RngStreams, Time};
+use crate::model::{NodeId, PodId, Store};
+use crate::record::{EventLog, Observations};
+use crate::scenario::Scenario;
+
+/// How a run is carried out (not what it simulates).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    /// Put per-node scores on `pod_scheduled` events.
+    pub explain: bool,
+    /// Run the invariant checker after every event.
+    pub check_invariants: bool,
+}
+
+/// What a finished run hands to the report.
+pub struct RunOutput {
+    pub events: EventLog,
+    pub observations: Observations,
+    pub store: Store,
+    pub end: Time,
+}
+
+/// A run that could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("invariant violated at t={time}s: {message}")]
+    Invariant { time: Time, message: String },
+    #[error("controllers did not settle at t={time}s after {rounds} rounds (a controller keeps undoing another)")]
+    NoConvergence { time: Time, rounds: u32 },
+}
+
+/// Something scheduled to happen in the world.
+#[derive(Clone, Debug)]
+enum WorldEvent {
+    /// The n-th timeline action.
+    Action(usize),
+    /// The kubelet finished starting the pod's containers.
+    PodStarted { pod: PodId, incarnation: u32 },
+    /// The readiness probe passed.
+    PodReady { pod: PodId, incarnation: u32 },
+    /// The node-lifecycle controller's monitor pass.
+    MonitorTick,
+    /// The node-lifecycle controller's NoExecute tainting pass.
+    TaintingPass,
+    /// A tolerated NoExecute taint ran out for this pod.
+    Eviction { pod: PodId, node: NodeId, taint_added: Time },
+}
+
+/// Bound on controller rounds within one instant before declaring a livelock.
+const MAX_SETTLE_ROUNDS: u32 = 10_000;
+
+/// The whole simulated cluster during a run.
+pub struct World<'s> {
+    scenario: &'s Scenario,
+    options: RunOptions,
+    store: Store,
+    queue: EventQueue<WorldEvent>,
+    scheduler: Scheduler,
+    lifecycle: NodeLifecycle,
+    events: EventLog,
+    observations: Observations,
+    checker: Checker,
+    /// Draws kubelet start times.
+    kubelet_rng: RandomStream,
+    /// Draws generated names.
+    names_rng: RandomStream,
+    /// Picks which pod `deletePod <deployment>` deletes.
+    timeline_rng: RandomStream,
+    /// When the next tainting pass is already scheduled.
+    tainting_pass_due: Option<Time>,
+    /// Per pool, how many nodes it has had (names continue from here).
+    pool_sizes: Vec<u32>,
+    /// Per Deployment: the revision of a rollout in progress.
+    rollouts: Vec<Option<u64>>,
+}
+
+/// Runs `scenario` to its horizon.
+pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, RunError> {
+    let streams = RngStreams::new(scenario.seed);
+    let cp = &scenario.control_plane;
+    let mut world = World {
+        scenario,
+        options,
+        store: Store::default(),
+        queue: EventQueue::new(),
+        scheduler: Scheduler::new(&cp.scheduler, streams.stream("scheduler"), options.explain),
+        lifecycle: NodeLifecycle::new(LifecycleSettings {
+            grace_period: cp.node_monitor_grace_period,
+            status_update_frequency: cp.node_status_update_frequency,
+            eviction_rate: cp.node_eviction_rate,
+        }),
+        events: EventLog::default(),
+        observations: Observations::default(),
+        checker: Checker::default(),
+        kubelet_rng: streams.stream("kubelet"),
+        names_rng: streams.stream("names"),
+        timeline_rng: streams.stream("timeline"),
+        tainting_pass_due: None,
+        pool_sizes: vec![0; scenario.cluster.node_pools.len()],
+        rollouts: Vec::new(),
+    };
+    world.bootstrap();
+    world.settle()?;
+    world.observe();
+    world.check()?;
+    let horizon = Time::ZERO + scenario.duration;
+    while let Some((_, event)) = world.queue.pop_until(horizon) {
+        world.handle(event);
+        world.settle()?;
+        world.observe();
+        world.check()?;
+    }
+    world.queue.advance_to(horizon);
+    Ok(RunOutput { events: world.events, observations: world.observations, store: world.store, end: horizon })
+}
+
+impl World<'_> {
+    fn now(&self) -> Time {
+        self.queue.now()
+    }
+
+    /// t=0: kubeadm init on the masters, nodes join, manifests are applied.
+    fn bootstrap(&mut self) {
+        for m in 1..=self.scenario.cluster.masters {
+            self.events.emit(Time::ZERO, "master_joined", |e| {
+                e.int("master", i64::from(m));
+            });
+        }
+        for (i, pool) in self.scenario.cluster.node_pools.iter().enumerate() {
+            self.join_pool_nodes(i, pool.count);
+        }
+        self.apply_manifests();
+        for (i, action) in self.scenario.timeline.iter().enumerate() {
+            self.queue.schedule(Time::ZERO + action.at, WorldEvent::Action(i));
+        }
+        self.queue.schedule(Time::ZERO + self.scenario.control_plane.node_monitor_period, WorldEvent::MonitorTick);
+    }
+
+    fn handle(&mut self, event: WorldEvent) {
+        match event {
+            WorldEvent::Action(i) => self.run_action(i),
+            WorldEvent::PodStarted { pod, incarnation } => self.pod_started(pod, incarnation),
+            WorldEvent::PodReady { pod, incarnation } => self.pod_ready(pod, incarnation),
+            WorldEvent::MonitorTick => {
+                let decisions = self.lifecycle.monitor(&self.store, self.now());
+                self.apply_all(decisions);
+                self.tainting_pass();
+                let next = self.now() + self.scenario.control_plane.node_monitor_period;
+                self.queue.schedule(next, WorldEvent::MonitorTick);
+            }
+            WorldEvent::TaintingPass => {
+                self.tainting_pass_due = None;
+                self.tainting_pass();
+            }
+            WorldEvent::Eviction { pod, node, taint_added } => self.eviction_due(pod, node, taint_added),
+        }
+    }
+
+    fn tainting_pass(&mut self) {
+        let (decisions, next) = self.lifecycle.tainting_pass(&self.store, self.now());
+        self.apply_all(decisions);
+        if let Some(next) = next {
+            if self.tainting_pass_due.is_none_or(|due| next < due) {
+                self.tainting_pass_due = Some(next);
+                self.queue.schedule(next, WorldEvent::TaintingPass);
+            }
+        }
+    }
+
+    /// Runs the controllers until none has anything left to do at this instant.
+    fn settle(&mut self) -> Result<(), RunError> {
+        for _ in 0..MAX_SETTLE_ROUNDS {
+            let mut changed = false;
+            let decisions = deployment::reconcile(&self.store);
+            changed |= !decisions.is_empty();
+            self.apply_all(decisions);
+            let decisions = replicaset::reconcile(&self.store, self.now());
+            changed |= !decisions.is_empty();
+            self.apply_all(decisions);
+            while let Some(pod) = self.scheduler.queue.pop() {
+                if !self.store.pods.get(&pod).is_some_and(Scheduler::wants) {
+                    continue;
+                }
+                let decision = self.scheduler.schedule_one(&self.store, pod);
+                changed |= matches!(decision, crate::control::Decision::Bind { .. });
+                self.apply(decision);
+            }
+            if !changed {
+                return Ok(());
+            }
+        }
+        Err(RunError::NoConvergence { time: self.now(), rounds: MAX_SETTLE_ROUNDS })
+    }
+
+    fn check(&mut self) -> Result<(), RunError> {
+        if !self.options.check_invariants {
+            return Ok(());
+        }
+        let now = self.now();
+        let mut problems = self.checker.take_violations();
+        problems.extend(crate::check::check_store(&self.store));
+        problems.extend(self.checker.check_time(now));
+        match problems.into_iter().next() {
+            None => Ok(()),
+            Some(message) => Err(RunError::Invariant { time: now, message }),
+        }
+    }
+}
