@@ -19,7 +19,8 @@ pub use write::{write_report, ReportFiles};
 
 use crate::engine::Duration;
 
-/// `1h30m0s` style, as Kubernetes users read durations.
+/// `1h30m0s` style, as Kubernetes users read durations, to the millisecond.
 pub fn human_duration(d: Duration) -> String {
-    crate::scenario::format_duration_nanos(d.as_nanos().min(i64::MAX as u64) as i64)
+    let millis = (d.as_nanos() + 500_000) / 1_000_000 * 1_000_000;
+    crate::scenario::format_duration_nanos(millis.min(i64::MAX as u64) as i64)
 }

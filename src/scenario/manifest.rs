@@ -156,7 +156,8 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
                 r.error(kind_node.span, format!("skipping {other} {name:?}: this kind is not modelled"))
                     .with_hint("supported kinds: Deployment, ReplicaSet, Pod, Service, Node"),
             );
-            None
+            // The rest of an unmodelled kind's schema is not ours to check.
+            return Ok(None);
         }
     };
     warn_misspelled(r, &top, &["apiVersion", "kind", "metadata", "spec", "status"], "the manifest", warnings);

@@ -1,0 +1,89 @@
+//! The `sim` binary end to end: bundled scenarios, outputs, determinism, flags.
+
+mod common;
+use common::*;
+use sha2::{Digest, Sha256};
+
+fn run_to(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["run"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--out", dir.to_str().unwrap()]);
+    sim(&all)
+}
+
+#[test]
+fn bundled_scenarios_pass_and_write_a_complete_report() {
+    for scenario in ["scenarios/failover.yaml", "scenarios/quickstart.yaml"] {
+        let dir = scratch("bundled").join("report");
+        let out = run_to(&dir, &[scenario]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{scenario}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains("NAME   READY   UP-TO-DATE   AVAILABLE"), "{stdout}");
+        for file in ["events.jsonl", "summary.json", "summary.md", "metrics.csv", "report.html", "replicas.svg"] {
+            assert!(dir.join(file).exists(), "{scenario}: {file} missing");
+        }
+        let events = std::fs::read(dir.join("events.jsonl")).unwrap();
+        let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+        let hash: String = Sha256::digest(&events).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(summary["trace_hash"], hash.as_str());
+        assert_eq!(summary["events"].as_u64().unwrap() as usize, events.iter().filter(|b| **b == b'\n').count());
+        for key in ["scenario", "seed", "virtual_seconds", "expectations", "services", "deployments", "wall"] {
+            assert!(!summary[key].is_null(), "summary.json lacks {key}");
+        }
+        assert!(summary["deployments"]["web"]["final_ready"].as_i64().unwrap() > 0);
+        for line in String::from_utf8(events).unwrap().lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert!(v["t"].is_number() && v["kind"].is_string(), "{line}");
+        }
+    }
+}
+
+#[test]
+fn same_seed_same_bytes_and_another_seed_changes_what_is_random() {
+    let base = scratch("determinism");
+    let (a, b, c) = (base.join("a"), base.join("b"), base.join("c"));
+    assert_eq!(run_to(&a, &["scenarios/quickstart.yaml", "--quiet"]).status.code(), Some(0));
+    assert_eq!(run_to(&b, &["scenarios/quickstart.yaml", "--quiet"]).status.code(), Some(0));
+    run_to(&c, &["scenarios/quickstart.yaml", "--quiet", "--seed", "8"]);
+    let read = |d: &std::path::Path| std::fs::read(d.join("events.jsonl")).unwrap();
+    assert_eq!(read(&a), read(&b), "same scenario and seed must give identical events.jsonl");
+    assert_ne!(read(&a), read(&c), "pod names and start times come from the seed");
+}
+
+#[test]
+fn failed_expectations_exit_1_and_set_overrides_apply() {
+    let dir = scratch("fail").join("r");
+    let out = run_to(&dir, &["scenarios/failover.yaml", "--set", "expect.1.readyReplicas.by=3m"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FAIL readyReplicas web >= 6 by 3m0s"));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["expectations"][1]["passed"], false);
+    assert_eq!(summary["passed"], false);
+}
+
+#[test]
+fn explain_puts_per_node_plugin_scores_on_pod_scheduled() {
+    let dir = scratch("explain").join("r");
+    run_to(&dir, &["scenarios/failover.yaml", "--quiet", "--explain"]);
+    let text = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
+    let scheduled: Vec<serde_json::Value> =
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).filter(|v: &serde_json::Value| v["kind"] == "pod_scheduled").collect();
+    let first = &scheduled[0];
+    let chosen = first["node"].as_str().unwrap();
+    let scores = first["scores"].as_object().unwrap();
+    assert_eq!(scores.len(), 4, "every feasible node is explained");
+    let best = scores.values().map(|s| s["total"].as_i64().unwrap()).max().unwrap();
+    assert_eq!(scores[chosen]["total"].as_i64().unwrap(), best, "the chosen node has the top score");
+    assert!(scores[chosen]["NodeResourcesFit"].is_number());
+}
+
+#[test]
+fn rerunning_replaces_the_report_atomically() {
+    let dir = scratch("atomic").join("r");
+    run_to(&dir, &["scenarios/failover.yaml", "--quiet"]);
+    std::fs::write(dir.join("stale.txt"), "old").unwrap();
+    run_to(&dir, &["scenarios/failover.yaml", "--quiet"]);
+    assert!(!dir.join("stale.txt").exists(), "the old report folder was replaced as a whole");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "no temporary folders left: {leftovers:?}");
+}
