@@ -136,9 +136,11 @@ impl Scheduler {
 }
 
 /// Upstream-style FitError text: "0/5 nodes are available: 3 Insufficient cpu, ...".
-/// Upstream: pkg/scheduler/framework/types.go (FitError.Error), reasons sorted.
+/// Upstream: pkg/scheduler/framework/types.go (FitError.Error) sorts the "count reason"
+/// strings themselves.
 fn fit_error(num_nodes: usize, failures: &BTreeMap<String, usize>) -> String {
-    let parts: Vec<String> = failures.iter().map(|(reason, count)| format!("{count} {reason}")).collect();
+    let mut parts: Vec<String> = failures.iter().map(|(reason, count)| format!("{count} {reason}")).collect();
+    parts.sort();
     format!("0/{num_nodes} nodes are available: {}.", parts.join(", "))
 }
 
@@ -165,6 +167,6 @@ mod tests {
         let mut f = BTreeMap::new();
         f.insert("node(s) were unschedulable".to_string(), 2);
         f.insert("Insufficient cpu".to_string(), 3);
-        assert_eq!(fit_error(5, &f), "0/5 nodes are available: 3 Insufficient cpu, 2 node(s) were unschedulable.");
+        assert_eq!(fit_error(5, &f), "0/5 nodes are available: 2 node(s) were unschedulable, 3 Insufficient cpu.");
     }
 }
