@@ -16,23 +16,113 @@ fn cases() -> Vec<Case> {
     let web = vec![("web.yaml", DEPLOYMENT.to_string())];
     vec![
         (with("durration: 5m\n"), vec![], (6, 1), "unknown key `durration`", "did you mean `duration`?"),
-        (GOOD_HEAD.replace("duration: 5m", "duration: 300"), vec![], (2, 11), "duration 300 has no unit", "write `300s`"),
-        (GOOD_HEAD.replace("duration: 5m", "duration: 5 min"), vec![], (2, 11), "\"5 min\" is not a valid duration", "250ms"),
-        (GOOD_HEAD.replace("count: 2", "count: -3"), vec![], (5, 29), "count must not be negative, found -3", "positive"),
-        (GOOD_HEAD.replace("count: 2", "count: lots"), vec![], (5, 29), "count must be a whole number, found a string \"lots\"", "without quotes"),
+        (
+            GOOD_HEAD.replace("duration: 5m", "duration: 300"),
+            vec![],
+            (2, 11),
+            "duration 300 has no unit",
+            "write `300s`",
+        ),
+        (
+            GOOD_HEAD.replace("duration: 5m", "duration: 5 min"),
+            vec![],
+            (2, 11),
+            "\"5 min\" is not a valid duration",
+            "250ms",
+        ),
+        (
+            GOOD_HEAD.replace("count: 2", "count: -3"),
+            vec![],
+            (5, 29),
+            "count must not be negative, found -3",
+            "positive",
+        ),
+        (
+            GOOD_HEAD.replace("count: 2", "count: lots"),
+            vec![],
+            (5, 29),
+            "count must be a whole number, found a string \"lots\"",
+            "without quotes",
+        ),
         (GOOD_HEAD.replace("count: 2", "count: 5000000"), vec![], (5, 29), "absurdly large", "typo"),
-        (GOOD_HEAD.replace("cpu: \"2\"", "cpu: 2 cores"), vec![], (5, 48), "\"2 cores\" is not a valid quantity", "5Gi, not 5 Gi"),
-        (GOOD_HEAD.replace("memory: 4Gi", "memory: 4GB"), vec![], (5, 61), "unknown quantity suffix \"GB\"", "Ki, Mi, Gi"),
-        (GOOD_HEAD.replace("nodePools", "nodepools"), vec![], (4, 3), "unknown key `nodepools` in cluster", "did you mean `nodePools`?"),
-        (GOOD_HEAD.replace("name: t\n", "name: My Scenario\n"), vec![], (1, 7), "must match [a-z0-9-]+", "report folder"),
-        (with("timeline:\n  - {at: 1m, crashNode: worker-9}\n"), vec![], (7, 25), "node \"worker-9\", which does not exist", "did you mean \"worker-1\"?"),
-        (with("timeline:\n  - {at: 1m, crashNode: worker-3}\n  - {at: 2m, join: {pool: worker}}\n"), vec![], (7, 25), "does not exist at that time", "joins later"),
-        (with("timeline:\n  - {at: 9m, cordon: worker-1}\n"), vec![], (7, 10), "after the end of the run", "raise `duration`"),
-        (with("timeline:\n  - {at: 1m, scale: {deployment: wbe, replicas: 3}}\n"), vec![], (7, 21), "unknown deployment \"wbe\"", "there are no deployments"),
-        (with("manifests: [{file: web.yaml}]\ntimeline:\n  - {at: 1m, scale: {deployment: wbe, replicas: 3}}\n"), web.clone(), (8, 21), "unknown deployment \"wbe\"", "did you mean \"web\"?"),
-        (with("manifests: [{file: web.yaml}]\nexpect:\n  - readyReplicas: {deployment: api, atLeast: 1, by: 1m}\n"), web.clone(), (8, 20), "unknown deployment \"api\"", "web"),
+        (
+            GOOD_HEAD.replace("cpu: \"2\"", "cpu: 2 cores"),
+            vec![],
+            (5, 48),
+            "\"2 cores\" is not a valid quantity",
+            "5Gi, not 5 Gi",
+        ),
+        (
+            GOOD_HEAD.replace("memory: 4Gi", "memory: 4GB"),
+            vec![],
+            (5, 61),
+            "unknown quantity suffix \"GB\"",
+            "Ki, Mi, Gi",
+        ),
+        (
+            GOOD_HEAD.replace("nodePools", "nodepools"),
+            vec![],
+            (4, 3),
+            "unknown key `nodepools` in cluster",
+            "did you mean `nodePools`?",
+        ),
+        (
+            GOOD_HEAD.replace("name: t\n", "name: My Scenario\n"),
+            vec![],
+            (1, 7),
+            "must match [a-z0-9-]+",
+            "report folder",
+        ),
+        (
+            with("timeline:\n  - {at: 1m, crashNode: worker-9}\n"),
+            vec![],
+            (7, 25),
+            "node \"worker-9\", which does not exist",
+            "did you mean \"worker-1\"?",
+        ),
+        (
+            with("timeline:\n  - {at: 1m, crashNode: worker-3}\n  - {at: 2m, join: {pool: worker}}\n"),
+            vec![],
+            (7, 25),
+            "does not exist at that time",
+            "joins later",
+        ),
+        (
+            with("timeline:\n  - {at: 9m, cordon: worker-1}\n"),
+            vec![],
+            (7, 10),
+            "after the end of the run",
+            "raise `duration`",
+        ),
+        (
+            with("timeline:\n  - {at: 1m, scale: {deployment: wbe, replicas: 3}}\n"),
+            vec![],
+            (7, 21),
+            "unknown deployment \"wbe\"",
+            "there are no deployments",
+        ),
+        (
+            with("manifests: [{file: web.yaml}]\ntimeline:\n  - {at: 1m, scale: {deployment: wbe, replicas: 3}}\n"),
+            web.clone(),
+            (8, 21),
+            "unknown deployment \"wbe\"",
+            "did you mean \"web\"?",
+        ),
+        (
+            with("manifests: [{file: web.yaml}]\nexpect:\n  - readyReplicas: {deployment: api, atLeast: 1, by: 1m}\n"),
+            web.clone(),
+            (8, 20),
+            "unknown deployment \"api\"",
+            "web",
+        ),
         (with("timeline:\n  - {at: 1m, explode: worker-1}\n"), vec![], (7, 14), "unknown key `explode`", "valid keys"),
-        (with("timeline:\n  - {at: 1m, cordon: worker-1, uncordon: worker-1}\n"), vec![], (7, 42), "holds one action", "split"),
+        (
+            with("timeline:\n  - {at: 1m, cordon: worker-1, uncordon: worker-1}\n"),
+            vec![],
+            (7, 42),
+            "holds one action",
+            "split",
+        ),
         (with("manifests: [{file: missing.yaml}]\n"), vec![], (6, 20), "cannot read", "relative to the scenario"),
         (
             with("manifests: [{file: web.yaml}]\n"),
@@ -57,7 +147,13 @@ fn cases() -> Vec<Case> {
         ),
         (
             with("manifests: [{file: web.yaml}]\n"),
-            vec![("web.yaml", DEPLOYMENT.replace("  replicas: 2\n", "  replicas: 2\n  strategy: {rollingUpdate: {maxSurge: 0, maxUnavailable: 0}}\n"))],
+            vec![(
+                "web.yaml",
+                DEPLOYMENT.replace(
+                    "  replicas: 2\n",
+                    "  replicas: 2\n  strategy: {rollingUpdate: {maxSurge: 0, maxUnavailable: 0}}\n",
+                ),
+            )],
             (6, 29),
             "may not both be zero",
             "maxSurge: 1",
@@ -69,13 +165,37 @@ fn cases() -> Vec<Case> {
             "cpu request must not be negative",
             "zero or more",
         ),
-        (with("manifests:\n  - inline: {kind: Deployment, metadata: {name: x}}\n"), vec![], (7, 13), "no apiVersion", "apps/v1"),
-        (with("controlPlane:\n  scheduler: {policy: binpak}\n"), vec![], (7, 23), "unknown scheduler policy \"binpak\"", "default, binpack"),
-        (with("controlPlane:\n  podStartup: {gamma: 2s}\n"), vec![], (7, 15), "must be a duration or a distribution", "lognormal"),
+        (
+            with("manifests:\n  - inline: {kind: Deployment, metadata: {name: x}}\n"),
+            vec![],
+            (7, 13),
+            "no apiVersion",
+            "apps/v1",
+        ),
+        (
+            with("controlPlane:\n  scheduler: {policy: binpak}\n"),
+            vec![],
+            (7, 23),
+            "unknown scheduler policy \"binpak\"",
+            "default, binpack",
+        ),
+        (
+            with("controlPlane:\n  podStartup: {gamma: 2s}\n"),
+            vec![],
+            (7, 15),
+            "must be a duration or a distribution",
+            "lognormal",
+        ),
         (with("traffic: []\n"), vec![], (6, 10), "does not run it yet", "issue #6"),
         (with("a: [1, 2\n"), vec![], (7, 1), "invalid YAML", "indentation"),
         (with("seed: 1\nseed: 2\n"), vec![], (7, 1), "duplicate key \"seed\"", "once"),
-        ("- just\n- a list\n".to_string(), vec![], (1, 1), "the scenario must be a mapping, found a list", "key: value"),
+        (
+            "- just\n- a list\n".to_string(),
+            vec![],
+            (1, 1),
+            "the scenario must be a mapping, found a list",
+            "key: value",
+        ),
     ]
 }
 
@@ -103,7 +223,10 @@ fn the_binary_exits_2_and_prints_the_location() {
     let file = dir.join("bad.yaml");
     std::fs::write(&file, format!("{GOOD_HEAD}durration: 5m\n")).unwrap();
     let out_dir = dir.join("r");
-    for args in [vec!["run", file.to_str().unwrap(), "--out", out_dir.to_str().unwrap()], vec!["validate", file.to_str().unwrap()]] {
+    for args in [
+        vec!["run", file.to_str().unwrap(), "--out", out_dir.to_str().unwrap()],
+        vec!["validate", file.to_str().unwrap()],
+    ] {
         let cmd = args[0];
         let out = sim(&args);
         assert_eq!(out.status.code(), Some(2), "{cmd}");

@@ -23,7 +23,8 @@ fn bundled_scenarios_pass_and_write_a_complete_report() {
             assert!(dir.join(file).exists(), "{scenario}: {file} missing");
         }
         let events = std::fs::read(dir.join("events.jsonl")).unwrap();
-        let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
         let hash: String = Sha256::digest(&events).iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(summary["trace_hash"], hash.as_str());
         assert_eq!(summary["events"].as_u64().unwrap() as usize, events.iter().filter(|b| **b == b'\n').count());
@@ -66,8 +67,11 @@ fn explain_puts_per_node_plugin_scores_on_pod_scheduled() {
     let dir = scratch("explain").join("r");
     run_to(&dir, &["scenarios/failover.yaml", "--quiet", "--explain"]);
     let text = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
-    let scheduled: Vec<serde_json::Value> =
-        text.lines().map(|l| serde_json::from_str(l).unwrap()).filter(|v: &serde_json::Value| v["kind"] == "pod_scheduled").collect();
+    let scheduled: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["kind"] == "pod_scheduled")
+        .collect();
     let first = &scheduled[0];
     let chosen = first["node"].as_str().unwrap();
     let scores = first["scores"].as_object().unwrap();

@@ -21,7 +21,10 @@ fn dead_node_goes_not_ready_after_the_grace_period_and_pods_are_evicted_300s_lat
     assert_eq!(not_ready.len(), 1);
     let t_not_ready = t(not_ready[0]);
     assert!(t_not_ready > 170.0 && t_not_ready <= 175.0, "not ready at {t_not_ready}");
-    let no_execute = ev.iter().find(|e| e["kind"] == "node_tainted" && e["taint"] == "node.kubernetes.io/unreachable:NoExecute").unwrap();
+    let no_execute = ev
+        .iter()
+        .find(|e| e["kind"] == "node_tainted" && e["taint"] == "node.kubernetes.io/unreachable:NoExecute")
+        .unwrap();
     assert_eq!(t(no_execute), t_not_ready, "the first node of a zone is tainted at once (burst 1)");
     let evicted: Vec<_> = of_kind(&ev, "pod_terminated").into_iter().filter(|e| e["reason"] == "node_lost").collect();
     assert!(!evicted.is_empty());
@@ -29,7 +32,8 @@ fn dead_node_goes_not_ready_after_the_grace_period_and_pods_are_evicted_300s_lat
         assert_eq!(t(e), t_not_ready + 300.0, "evicted 300 s after the taint");
         assert_eq!(e["node"], "worker-1");
     }
-    let replacements: Vec<_> = of_kind(&ev, "pod_scheduled").into_iter().filter(|e| t(e) == t_not_ready + 300.0).collect();
+    let replacements: Vec<_> =
+        of_kind(&ev, "pod_scheduled").into_iter().filter(|e| t(e) == t_not_ready + 300.0).collect();
     assert_eq!(replacements.len(), evicted.len());
     assert!(replacements.iter().all(|e| e["node"] != "worker-1"));
     // Pods on the dead node are marked not ready when the node is (they leave endpoints).
@@ -38,7 +42,10 @@ fn dead_node_goes_not_ready_after_the_grace_period_and_pods_are_evicted_300s_lat
 
 #[test]
 fn grace_period_and_toleration_are_configurable() {
-    let ev = failover("  nodeMonitorGracePeriod: 40s\n  notReadyTolerationSeconds: 60\n  unreachableTolerationSeconds: 30\n", "100s");
+    let ev = failover(
+        "  nodeMonitorGracePeriod: 40s\n  notReadyTolerationSeconds: 60\n  unreachableTolerationSeconds: 30\n",
+        "100s",
+    );
     let t_not_ready = t(of_kind(&ev, "node_not_ready")[0]);
     assert!(t_not_ready > 140.0 && t_not_ready <= 145.0, "{t_not_ready}");
     let evicted = of_kind(&ev, "pod_terminated");

@@ -63,7 +63,8 @@ manifests:
     )
     .unwrap();
     let loaded = load_scenario(&dir.join("s.yaml"), &[]).unwrap();
-    let w: Vec<String> = loaded.warnings.0.iter().map(|w| format!("{} | {}", w.message, w.hint.clone().unwrap_or_default())).collect();
+    let w: Vec<String> =
+        loaded.warnings.0.iter().map(|w| format!("{} | {}", w.message, w.hint.clone().unwrap_or_default())).collect();
     assert!(w.iter().any(|m| m.contains("unknown field `replica`") && m.contains("did you mean `replicas`?")), "{w:?}");
     assert!(w.iter().any(|m| m.contains("`volumes (persistent volume claims)`")), "{w:?}");
     assert!(w.iter().any(|m| m.contains("`hostPort`")), "{w:?}");

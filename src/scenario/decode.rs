@@ -88,9 +88,9 @@ impl<'f> Reader<'f> {
 
     /// A whole number in `0..=max`.
     pub fn count(&self, node: &Node, what: &str, max: u64) -> R<u64> {
-        let value = match &node.value {
+        let value: i128 = match &node.value {
             Value::Int(i) => *i,
-            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => *f as i64,
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => *f as i128,
             other => {
                 return Err(self
                     .error(
@@ -105,13 +105,12 @@ impl<'f> Reader<'f> {
                 .error(node.span, format!("{what} must not be negative, found {value}"))
                 .with_hint("use 0 or a positive number"));
         }
-        let value = value as u64;
-        if value > max {
+        if value > i128::from(max) {
             return Err(self
                 .error(node.span, format!("{what} {value} is absurdly large (at most {max})"))
                 .with_hint("check for a typo or a missing unit"));
         }
-        Ok(value)
+        Ok(value as u64)
     }
 
     pub fn float(&self, node: &Node, what: &str) -> R<f64> {
@@ -207,7 +206,7 @@ impl<'f> Reader<'f> {
     /// `3` or `"25%"`.
     pub fn int_or_percent(&self, node: &Node, what: &str) -> R<IntOrPercent> {
         match &node.value {
-            Value::Int(i) if *i >= 0 => Ok(IntOrPercent::Int(*i)),
+            Value::Int(i) if (0..=i128::from(i32::MAX)).contains(i) => Ok(IntOrPercent::Int(*i as i64)),
             Value::Str(s) if s.ends_with('%') => match s[..s.len() - 1].parse::<i64>() {
                 Ok(p) if p >= 0 => Ok(IntOrPercent::Percent(p)),
                 _ => Err(self

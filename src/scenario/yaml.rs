@@ -21,7 +21,8 @@ pub struct Node {
 pub enum Value {
     Null,
     Bool(bool),
-    Int(i64),
+    /// Wide enough for every u64 and i64 (seeds use the full u64 range).
+    Int(i128),
     Float(f64),
     /// A string: quoted, or plain text that is no other type.
     Str(String),
@@ -214,7 +215,7 @@ fn resolve_plain(text: &str) -> Value {
         "false" | "False" | "FALSE" => return Value::Bool(false),
         _ => {}
     }
-    if let Ok(i) = text.parse::<i64>() {
+    if let Ok(i) = text.parse::<i128>() {
         return Value::Int(i);
     }
     let looks_numeric = text.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
