@@ -61,7 +61,7 @@ fn scenario_yaml(c: &Case) -> (String, u32) {
     let mut ops = c.ops.clone();
     ops.sort_by_key(|(t, _)| *t);
     let mut nodes = c.nodes;
-    let mut down = vec![false; 64];
+    let mut down = [false; 64];
     for (t, op) in &ops {
         let line = match op {
             Op::Crash(n) if !down[*n as usize] => {
