@@ -19,7 +19,7 @@ fn kubectl_dry_run_output_loads_with_kubernetes_defaults() {
     std::fs::write(dir.join("s.yaml"), scenario).unwrap();
     let loaded = load_scenario(&dir.join("s.yaml"), &[]).unwrap();
     let objects = &loaded.scenario.objects;
-    assert_eq!(objects.len(), 3, "ConfigMap and PodDisruptionBudget are skipped");
+    assert_eq!(objects.len(), 4, "the ConfigMap is skipped");
     let Object::Deployment(api) = &objects[0] else { panic!("{:?}", objects[0]) };
     assert_eq!((api.name.as_str(), api.replicas), ("api", 3));
     let Object::Deployment(worker) = &objects[1] else { panic!() };
@@ -29,8 +29,9 @@ fn kubectl_dry_run_output_loads_with_kubernetes_defaults() {
     assert!(matches!(objects[2], Object::Service(_)));
     let warnings: Vec<String> = loaded.warnings.0.iter().map(|w| w.message.clone()).collect();
     assert!(warnings.iter().any(|w| w.contains("skipping ConfigMap \"settings\"")), "{warnings:?}");
-    assert!(warnings.iter().any(|w| w.contains("skipping PodDisruptionBudget \"api-pdb\"")), "{warnings:?}");
-    assert_eq!(warnings.len(), 2, "nothing else is worth a warning: {warnings:?}");
+    let Object::PodDisruptionBudget(pdb) = &objects[3] else { panic!("{:?}", objects[3]) };
+    assert_eq!(pdb.min_available, Some(clustersim::model::IntOrPercent::Int(2)));
+    assert_eq!(warnings.len(), 1, "nothing else is worth a warning: {warnings:?}");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! Architecture invariant: the model has no behaviour of its own beyond bookkeeping.
 //! Controllers read it and return decisions; only the actuator (`world`) mutates it.
 
+mod affinity;
 mod labels;
 mod node;
 mod pod;
@@ -14,6 +15,10 @@ mod taints;
 pub mod testing;
 mod workload;
 
+pub use affinity::{
+    Affinity, NodeAffinity, NodeSelectorOp, NodeSelectorRequirement, NodeSelectorTerm, PodAffinityRules, PodAffinityTerm,
+    TopologySpreadConstraint, WhenUnsatisfiable,
+};
 pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};
 pub use node::{Node, NodeCondition, NodeId};
 pub use pod::{Container, Pod, PodId, PodPhase, PodSpec, PodTemplate, Probe};
@@ -23,4 +28,6 @@ pub use taints::{
     Taint, TaintEffect, Toleration, TolerationOperator, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE,
     TAINT_NODE_UNSCHEDULABLE,
 };
-pub use workload::{Deployment, DeploymentId, DeploymentStrategy, IntOrPercent, ReplicaSet, RsId, Service};
+pub use workload::{
+    Deployment, DeploymentId, DeploymentStrategy, IntOrPercent, PodDisruptionBudget, ReplicaSet, RsId, Service,
+};

@@ -38,7 +38,11 @@ pub struct PodSpec {
     pub node_name: Option<String>,
     pub tolerations: Vec<Toleration>,
     pub readiness_probe: Option<Probe>,
+    /// Resolved priority (spec.priority, or the PriorityClass's value at admission).
     pub priority: i32,
+    pub priority_class_name: Option<String>,
+    pub affinity: super::Affinity,
+    pub topology_spread: Vec<super::TopologySpreadConstraint>,
 }
 
 impl std::hash::Hash for Toleration {

@@ -20,6 +20,10 @@ pub struct Store {
     pub replica_sets: Vec<ReplicaSet>,
     pub deployments: Vec<Deployment>,
     pub services: Vec<Service>,
+    pub pdbs: Vec<super::PodDisruptionBudget>,
+    /// PriorityClass name -> value; the global default, if any.
+    pub priority_classes: BTreeMap<String, i32>,
+    pub default_priority: Option<i32>,
 }
 
 impl Store {

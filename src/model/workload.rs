@@ -93,3 +93,12 @@ mod tests {
         assert_eq!(IntOrPercent::Int(4).scaled(10, false), 4);
     }
 }
+
+/// A `policy/v1` PodDisruptionBudget.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PodDisruptionBudget {
+    pub name: String,
+    pub selector: LabelSelector,
+    pub min_available: Option<IntOrPercent>,
+    pub max_unavailable: Option<IntOrPercent>,
+}

@@ -129,7 +129,9 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
         timeline,
         expect,
     };
+    let mut scenario = scenario;
     check_names(r, &scenario)?;
+    resolve_priorities(r, &mut scenario)?;
     Ok(scenario)
 }
 
@@ -386,6 +388,8 @@ pub fn object_kind_name(o: &Object) -> (&'static str, &str) {
         Object::Pod(p) => ("Pod", &p.name),
         Object::Service(s) => ("Service", &s.name),
         Object::Node(n) => ("Node", &n.name),
+        Object::PriorityClass(p) => ("PriorityClass", &p.name),
+        Object::PodDisruptionBudget(p) => ("PodDisruptionBudget", &p.name),
     }
 }
 
@@ -563,7 +567,7 @@ fn check_names(r: Reader, s: &Scenario) -> R<()> {
             Object::Pod(p) => {
                 pod_owners.insert(p.name.clone());
             }
-            Object::Service(_) => {}
+            Object::Service(_) | Object::PriorityClass(_) | Object::PodDisruptionBudget(_) => {}
         }
     }
     let all_nodes_eventually = {
@@ -658,4 +662,67 @@ fn did_you_mean<'a>(name: &str, known: impl Iterator<Item = &'a str>, label: &st
         None if names.is_empty() => format!("there are no {label}"),
         None => format!("{label}: {}", names.iter().take(12).copied().collect::<Vec<_>>().join(", ")),
     }
+}
+
+/// Built-in PriorityClasses. Upstream: pkg/apis/scheduling/types.go (SystemCriticalPriority).
+pub const SYSTEM_PRIORITY_CLASSES: &[(&str, i32)] = &[("system-cluster-critical", 2_000_000_000), ("system-node-critical", 2_000_001_000)];
+
+/// Every priorityClassName must exist (the Priority admission plugin rejects the pod
+/// otherwise), and at most one class may be the global default.
+fn check_priority_classes(r: Reader, s: &Scenario) -> R<()> {
+    let classes: Vec<&PriorityClassObject> =
+        s.objects.iter().filter_map(|o| if let Object::PriorityClass(p) = o { Some(p) } else { None }).collect();
+    if classes.iter().filter(|c| c.global_default).count() > 1 {
+        return Err(r.error(Span { line: 1, col: 1 }, "more than one PriorityClass has globalDefault: true").with_hint("keep one global default"));
+    }
+    for o in &s.objects {
+        let (kind, name, template) = match o {
+            Object::Deployment(d) => ("Deployment", &d.name, &d.template),
+            Object::ReplicaSet(rs) => ("ReplicaSet", &rs.name, &rs.template),
+            Object::Pod(p) => ("Pod", &p.name, &p.template),
+            _ => continue,
+        };
+        if let Some(class) = &template.spec.priority_class_name {
+            let known = classes.iter().any(|c| &c.name == class) || SYSTEM_PRIORITY_CLASSES.iter().any(|(n, _)| n == class);
+            if !known {
+                let names = classes.iter().map(|c| c.name.as_str()).chain(SYSTEM_PRIORITY_CLASSES.iter().map(|(n, _)| *n));
+                return Err(r
+                    .error(Span { line: 1, col: 1 }, format!("{kind} {name:?} uses priorityClassName {class:?}, which is not defined"))
+                    .with_hint(did_you_mean(class, names, "priority classes")));
+            }
+        }
+    }
+    Ok(())
+}
+
+
+/// The Priority admission plugin: a pod's priority is its PriorityClass's value, else the
+/// global default class's, else `spec.priority` (0). Classes are applied at t=0, before
+/// any pod, so resolving them at load time is exact.
+/// Upstream: plugin/pkg/admission/priority/admission.go.
+fn resolve_priorities(r: Reader, s: &mut Scenario) -> R<()> {
+    check_priority_classes(r, s)?;
+    let classes: Vec<(String, i32, bool)> = s
+        .objects
+        .iter()
+        .filter_map(|o| if let Object::PriorityClass(p) = o { Some((p.name.clone(), p.value, p.global_default)) } else { None })
+        .chain(SYSTEM_PRIORITY_CLASSES.iter().map(|(n, v)| (n.to_string(), *v, false)))
+        .collect();
+    let default = classes.iter().find(|c| c.2).map(|c| c.1);
+    for o in &mut s.objects {
+        let template = match o {
+            Object::Deployment(d) => &mut d.template,
+            Object::ReplicaSet(rs) => &mut rs.template,
+            Object::Pod(p) => &mut p.template,
+            _ => continue,
+        };
+        let class_value = match &template.spec.priority_class_name {
+            Some(name) => classes.iter().find(|c| &c.0 == name).map(|c| c.1),
+            None => default,
+        };
+        if let Some(v) = class_value {
+            std::sync::Arc::make_mut(template).spec.priority = v;
+        }
+    }
+    Ok(())
 }

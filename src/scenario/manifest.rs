@@ -7,11 +7,13 @@
 
 use super::decode::{Fields, Reader};
 use super::diag::{Diagnostic, Span, Warnings};
-use super::schema::{DeploymentObject, NodeObject, Object, PodObject, ReplicaSetObject, ServiceObject};
+use super::schema::{DeploymentObject, NodeObject, Object, PodObject, PriorityClassObject, ReplicaSetObject, ServiceObject};
 use super::suggest::closest;
 use super::yaml::{Node, Value};
 use crate::engine::Duration;
 use crate::model::{
+    Affinity, NodeSelectorOp, NodeSelectorRequirement, NodeSelectorTerm, PodAffinityRules, PodAffinityTerm,
+    TopologySpreadConstraint, WhenUnsatisfiable,
     Container, DeploymentStrategy, IntOrPercent, LabelSelector, Labels, PodSpec, PodTemplate, Probe, Requirement,
     Resources, SelectorOp, Taint, TaintEffect, Toleration, TolerationOperator,
 };
@@ -123,6 +125,8 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
     let expected_api = match kind.as_str() {
         "Deployment" | "ReplicaSet" => Some("apps/v1"),
         "Pod" | "Service" | "Node" => Some("v1"),
+        "PriorityClass" => Some("scheduling.k8s.io/v1"),
+        "PodDisruptionBudget" => Some("policy/v1"),
         _ => None,
     };
     if let Some(expected) = expected_api {
@@ -151,6 +155,21 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
         }
         "Service" => Some(Object::Service(service(r, &name, spec, warnings)?)),
         "Node" => Some(Object::Node(node(r, doc, &name, labels, spec, warnings)?)),
+        "PriorityClass" => {
+            let value_node = top.req("value")?;
+            let value = match value_node.value {
+                Value::Int(v) if (-2_147_483_648..=1_000_000_000).contains(&v) => v as i32,
+                _ => {
+                    return Err(r
+                        .error(value_node.span, format!("PriorityClass value {} is out of range", value_node.describe()))
+                        .with_hint("user classes take a whole number up to 1000000000"))
+                }
+            };
+            let global_default = top.opt("globalDefault").map(|n| r.boolean(n, "globalDefault")).transpose()?.unwrap_or(false);
+            top.ignore(&["description", "preemptionPolicy"]);
+            Some(Object::PriorityClass(PriorityClassObject { name, value, global_default }))
+        }
+        "PodDisruptionBudget" => Some(Object::PodDisruptionBudget(pdb(r, doc, &name, spec)?)),
         other => {
             warnings.push(
                 r.error(kind_node.span, format!("skipping {other} {name:?}: this kind is not modelled"))
@@ -160,7 +179,7 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
             return Ok(None);
         }
     };
-    warn_misspelled(r, &top, &["apiVersion", "kind", "metadata", "spec", "status"], "the manifest", warnings);
+    warn_misspelled(r, &top, &["apiVersion", "kind", "metadata", "spec", "status", "value", "globalDefault", "description", "preemptionPolicy"], "the manifest", warnings);
     Ok(object)
 }
 
@@ -415,6 +434,12 @@ fn pod_spec(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R<
         Some(n) => r.count(n, "priority", 1_000_000_000)? as i32,
         None => 0,
     };
+    let priority_class_name = f.opt("priorityClassName").map(|n| r.string(n, "priorityClassName")).transpose()?;
+    let affinity = f.opt("affinity").map(|n| affinity(r, n)).transpose()?.unwrap_or_default();
+    let topology_spread = match f.opt("topologySpreadConstraints") {
+        Some(n) => r.list(n, "topologySpreadConstraints")?.iter().map(|c| spread_constraint(r, c)).collect::<R<Vec<_>>>()?,
+        None => Vec::new(),
+    };
     let readiness_probe = containers.iter().find_map(|c| c.1);
     if let Some(volumes) = f.opt("volumes") {
         let claims = r
@@ -447,7 +472,141 @@ fn pod_spec(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R<
         tolerations,
         readiness_probe,
         priority,
+        priority_class_name,
+        affinity,
+        topology_spread,
     })
+}
+
+fn affinity(r: Reader, node: &Node) -> R<Affinity> {
+    let mut f = r.fields(node, "affinity")?;
+    let mut out = Affinity::default();
+    if let Some(n) = f.opt("nodeAffinity") {
+        let mut nf = r.fields(n, "nodeAffinity")?;
+        if let Some(req) = nf.opt("requiredDuringSchedulingIgnoredDuringExecution") {
+            let mut rf = r.fields(req, "requiredDuringSchedulingIgnoredDuringExecution")?;
+            let terms = r.list(rf.req("nodeSelectorTerms")?, "nodeSelectorTerms")?;
+            out.node.required = Some(terms.iter().map(|t| node_selector_term(r, t)).collect::<R<Vec<_>>>()?);
+            rf.deny_unknown(&["nodeSelectorTerms"])?;
+        }
+        if let Some(pref) = nf.opt("preferredDuringSchedulingIgnoredDuringExecution") {
+            for item in r.list(pref, "preferredDuringSchedulingIgnoredDuringExecution")? {
+                let mut pf = r.fields(item, "a preferred node affinity term")?;
+                let weight = weight(r, pf.req("weight")?)?;
+                let term = node_selector_term(r, pf.req("preference")?)?;
+                pf.deny_unknown(&["weight", "preference"])?;
+                out.node.preferred.push((weight, term));
+            }
+        }
+        nf.deny_unknown(&["requiredDuringSchedulingIgnoredDuringExecution", "preferredDuringSchedulingIgnoredDuringExecution"])?;
+    }
+    if let Some(n) = f.opt("podAffinity") {
+        out.pod = pod_affinity_rules(r, n, "podAffinity")?;
+    }
+    if let Some(n) = f.opt("podAntiAffinity") {
+        out.pod_anti = pod_affinity_rules(r, n, "podAntiAffinity")?;
+    }
+    f.deny_unknown(&["nodeAffinity", "podAffinity", "podAntiAffinity"])?;
+    Ok(out)
+}
+
+/// Weights of preferred terms are 1..100 (apis/core/validation).
+fn weight(r: Reader, node: &Node) -> R<i64> {
+    let w = r.count(node, "weight", 100)?;
+    if w == 0 {
+        return Err(r.error(node.span, "weight must be between 1 and 100").with_hint("e.g. weight: 50"));
+    }
+    Ok(w as i64)
+}
+
+fn node_selector_term(r: Reader, node: &Node) -> R<NodeSelectorTerm> {
+    let mut f = r.fields(node, "a node selector term")?;
+    let mut term = NodeSelectorTerm::default();
+    for (key, slot) in [("matchExpressions", &mut term.match_expressions), ("matchFields", &mut term.match_fields)] {
+        if let Some(list) = f.opt(key) {
+            for item in r.list(list, key)? {
+                let mut e = r.fields(item, "a node selector requirement")?;
+                let k = r.string(e.req("key")?, "key")?;
+                let op_node = e.req("operator")?;
+                let op = match r.string(op_node, "operator")?.as_str() {
+                    "In" => NodeSelectorOp::In,
+                    "NotIn" => NodeSelectorOp::NotIn,
+                    "Exists" => NodeSelectorOp::Exists,
+                    "DoesNotExist" => NodeSelectorOp::DoesNotExist,
+                    "Gt" => NodeSelectorOp::Gt,
+                    "Lt" => NodeSelectorOp::Lt,
+                    other => {
+                        return Err(r
+                            .error(op_node.span, format!("unknown node selector operator {other:?}"))
+                            .with_hint("use In, NotIn, Exists, DoesNotExist, Gt or Lt"))
+                    }
+                };
+                let values = match e.opt("values") {
+                    Some(v) => r.list(v, "values")?.iter().map(|n| r.string(n, "a value")).collect::<R<Vec<_>>>()?,
+                    None => Vec::new(),
+                };
+                e.deny_unknown(&["key", "operator", "values"])?;
+                slot.push(NodeSelectorRequirement { key: k, op, values });
+            }
+        }
+    }
+    f.deny_unknown(&["matchExpressions", "matchFields"])?;
+    Ok(term)
+}
+
+fn pod_affinity_rules(r: Reader, node: &Node, what: &str) -> R<PodAffinityRules> {
+    let mut f = r.fields(node, what)?;
+    let mut rules = PodAffinityRules::default();
+    if let Some(list) = f.opt("requiredDuringSchedulingIgnoredDuringExecution") {
+        for item in r.list(list, "requiredDuringSchedulingIgnoredDuringExecution")? {
+            rules.required.push(pod_affinity_term(r, item)?);
+        }
+    }
+    if let Some(list) = f.opt("preferredDuringSchedulingIgnoredDuringExecution") {
+        for item in r.list(list, "preferredDuringSchedulingIgnoredDuringExecution")? {
+            let mut pf = r.fields(item, "a weighted pod affinity term")?;
+            let w = weight(r, pf.req("weight")?)?;
+            let term = pod_affinity_term(r, pf.req("podAffinityTerm")?)?;
+            pf.deny_unknown(&["weight", "podAffinityTerm"])?;
+            rules.preferred.push((w, term));
+        }
+    }
+    f.deny_unknown(&["requiredDuringSchedulingIgnoredDuringExecution", "preferredDuringSchedulingIgnoredDuringExecution"])?;
+    Ok(rules)
+}
+
+fn pod_affinity_term(r: Reader, node: &Node) -> R<PodAffinityTerm> {
+    let mut f = r.fields(node, "a pod affinity term")?;
+    let topology_key = r.string(f.req("topologyKey")?, "topologyKey")?;
+    let selector = f.opt("labelSelector").map(|n| label_selector(r, n)).transpose()?.unwrap_or_default();
+    f.ignore(&["namespaces", "namespaceSelector", "matchLabelKeys", "mismatchLabelKeys"]);
+    f.deny_unknown(&["topologyKey", "labelSelector", "namespaces", "namespaceSelector", "matchLabelKeys", "mismatchLabelKeys"])?;
+    Ok(PodAffinityTerm { selector, topology_key })
+}
+
+fn spread_constraint(r: Reader, node: &Node) -> R<TopologySpreadConstraint> {
+    let mut f = r.fields(node, "a topology spread constraint")?;
+    let skew_node = f.req("maxSkew")?;
+    let max_skew = r.count(skew_node, "maxSkew", i32::MAX as u64)? as i64;
+    if max_skew == 0 {
+        return Err(r.error(skew_node.span, "maxSkew must be at least 1").with_hint("maxSkew: 1 keeps domains within one pod of each other"));
+    }
+    let topology_key = r.string(f.req("topologyKey")?, "topologyKey")?;
+    let wu = f.req("whenUnsatisfiable")?;
+    let when_unsatisfiable = match r.string(wu, "whenUnsatisfiable")?.as_str() {
+        "DoNotSchedule" => WhenUnsatisfiable::DoNotSchedule,
+        "ScheduleAnyway" => WhenUnsatisfiable::ScheduleAnyway,
+        other => return Err(r.error(wu.span, format!("unknown whenUnsatisfiable {other:?}")).with_hint("use DoNotSchedule or ScheduleAnyway")),
+    };
+    let selector = f.opt("labelSelector").map(|n| label_selector(r, n)).transpose()?.unwrap_or_default();
+    let min_domains = f.opt("minDomains").map(|n| r.count(n, "minDomains", i32::MAX as u64).map(|v| v as i64)).transpose()?;
+    let match_label_keys = match f.opt("matchLabelKeys") {
+        Some(n) => r.list(n, "matchLabelKeys")?.iter().map(|k| r.string(k, "a label key")).collect::<R<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+    f.ignore(&["nodeAffinityPolicy", "nodeTaintsPolicy"]);
+    f.deny_unknown(&["maxSkew", "topologyKey", "whenUnsatisfiable", "labelSelector", "minDomains", "matchLabelKeys", "nodeAffinityPolicy", "nodeTaintsPolicy"])?;
+    Ok(TopologySpreadConstraint { max_skew, topology_key, when_unsatisfiable, selector, min_domains, match_label_keys })
 }
 
 fn containers_list(
@@ -675,4 +834,21 @@ pub fn capacity(r: Reader, node: &Node, what: &str) -> R<Resources> {
     f.ignore(&["ephemeral-storage", "hugepages-1Gi", "hugepages-2Mi"]);
     f.deny_unknown(&["cpu", "memory", "pods", "ephemeral-storage"])?;
     Ok(Resources::new(cpu, memory, pods))
+}
+
+/// `policy/v1` PodDisruptionBudget: exactly one of minAvailable and maxUnavailable.
+fn pdb(r: Reader, doc: &Node, name: &str, spec: Option<&Node>) -> R<crate::model::PodDisruptionBudget> {
+    let spec = spec.ok_or_else(|| missing(r, doc, "PodDisruptionBudget", name, "spec"))?;
+    let mut f = r.fields(spec, "spec")?;
+    let selector = f.opt("selector").map(|n| label_selector(r, n)).transpose()?.unwrap_or_default();
+    let min_available = f.opt("minAvailable").map(|n| r.int_or_percent(n, "minAvailable")).transpose()?;
+    let max_unavailable = f.opt("maxUnavailable").map(|n| r.int_or_percent(n, "maxUnavailable")).transpose()?;
+    if min_available.is_some() == max_unavailable.is_some() {
+        return Err(r
+            .error(spec.span, format!("PodDisruptionBudget {name:?} needs exactly one of minAvailable and maxUnavailable"))
+            .with_hint("e.g. minAvailable: 2 or maxUnavailable: \"25%\""));
+    }
+    f.ignore(&["unhealthyPodEvictionPolicy"]);
+    f.deny_unknown(&["selector", "minAvailable", "maxUnavailable", "unhealthyPodEvictionPolicy"])?;
+    Ok(crate::model::PodDisruptionBudget { name: name.to_string(), selector, min_available, max_unavailable })
 }

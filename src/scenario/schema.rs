@@ -148,6 +148,16 @@ pub enum Object {
     Pod(PodObject),
     Service(ServiceObject),
     Node(NodeObject),
+    PriorityClass(PriorityClassObject),
+    PodDisruptionBudget(crate::model::PodDisruptionBudget),
+}
+
+/// `scheduling.k8s.io/v1` PriorityClass.
+#[derive(Clone, Debug)]
+pub struct PriorityClassObject {
+    pub name: String,
+    pub value: i32,
+    pub global_default: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -377,6 +377,9 @@ impl World<'_> {
                     .store
                     .services
                     .push(Service { name: s.name.clone(), selector: LabelSelector::clone(&s.selector) }),
+                Object::PodDisruptionBudget(p) => self.store.pdbs.push(p.clone()),
+                // Resolved into pod priorities when the scenario was loaded.
+                Object::PriorityClass(_) => {}
             }
         }
     }
