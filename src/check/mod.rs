@@ -80,6 +80,21 @@ pub fn check_store(store: &Store) -> Vec<String> {
             ));
         }
     }
+    let mut per_group: Vec<std::collections::BTreeMap<NodeId, u32>> = vec![Default::default(); store.groups.len()];
+    for pod in store.pods.values().filter(|p| p.is_active()) {
+        if let Some(n) = pod.node {
+            *per_group[pod.group as usize].entry(n).or_default() += 1;
+        }
+    }
+    for (i, (group, counted)) in store.groups.iter().zip(&per_group).enumerate() {
+        let kept: u32 = group.per_node.iter().sum();
+        if kept != group.bound
+            || counted.values().sum::<u32>() != kept
+            || counted.iter().any(|(n, c)| group.on_node(*n) != *c)
+        {
+            out.push(format!("pod group {i} counts {:?} disagree with its pods {counted:?}", group.per_node));
+        }
+    }
     for pod in store.pods.values() {
         if let Some(rs) = pod.owner {
             if !store.replica_set(rs).pods.contains(&pod.id) {

@@ -7,6 +7,7 @@
 pub mod deployment;
 mod naming;
 pub mod node_lifecycle;
+pub mod pdb;
 pub mod replicaset;
 pub mod scheduler;
 pub mod taint_eviction;
@@ -26,6 +27,7 @@ pub enum TerminationReason {
     Evicted,
     NodeLost,
     Drained,
+    Preempted,
 }
 
 impl TerminationReason {
@@ -37,6 +39,7 @@ impl TerminationReason {
             TerminationReason::Evicted => "evicted",
             TerminationReason::NodeLost => "node_lost",
             TerminationReason::Drained => "drained",
+            TerminationReason::Preempted => "preempted",
         }
     }
 }
@@ -85,6 +88,12 @@ pub enum Decision {
     Unschedulable {
         pod: PodId,
         reason: String,
+    },
+    /// Evict `victims` so that `pod` fits on `node` (DefaultPreemption).
+    Preempt {
+        pod: PodId,
+        node: NodeId,
+        victims: Vec<PodId>,
     },
     SetNodeCondition {
         node: NodeId,

@@ -37,7 +37,10 @@ impl NodeSelectorRequirement {
             NodeSelectorOp::Exists => value.is_some(),
             NodeSelectorOp::DoesNotExist => value.is_none(),
             NodeSelectorOp::Gt | NodeSelectorOp::Lt => {
-                let (Some(v), Some(bound)) = (value.and_then(|v| v.parse::<i64>().ok()), self.values.first().and_then(|b| b.parse::<i64>().ok())) else {
+                let (Some(v), Some(bound)) = (
+                    value.and_then(|v| v.parse::<i64>().ok()),
+                    self.values.first().and_then(|b| b.parse::<i64>().ok()),
+                ) else {
                     return false;
                 };
                 if self.op == NodeSelectorOp::Gt {
@@ -144,7 +147,10 @@ mod tests {
         assert!(!term(vec![req("cores", NodeSelectorOp::Lt, &["4"])]).matches("n", &labels));
         assert!(term(vec![req("gpu", NodeSelectorOp::DoesNotExist, &[])]).matches("n", &labels));
         assert!(!NodeSelectorTerm::default().matches("n", &labels), "an empty term matches nothing");
-        let by_name = NodeSelectorTerm { match_expressions: vec![], match_fields: vec![req("metadata.name", NodeSelectorOp::In, &["n"])] };
+        let by_name = NodeSelectorTerm {
+            match_expressions: vec![],
+            match_fields: vec![req("metadata.name", NodeSelectorOp::In, &["n"])],
+        };
         assert!(by_name.matches("n", &labels) && !by_name.matches("m", &labels));
     }
 }

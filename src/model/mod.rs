@@ -16,14 +16,14 @@ pub mod testing;
 mod workload;
 
 pub use affinity::{
-    Affinity, NodeAffinity, NodeSelectorOp, NodeSelectorRequirement, NodeSelectorTerm, PodAffinityRules, PodAffinityTerm,
-    TopologySpreadConstraint, WhenUnsatisfiable,
+    Affinity, NodeAffinity, NodeSelectorOp, NodeSelectorRequirement, NodeSelectorTerm, PodAffinityRules,
+    PodAffinityTerm, TopologySpreadConstraint, WhenUnsatisfiable,
 };
 pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};
 pub use node::{Node, NodeCondition, NodeId};
 pub use pod::{Container, Pod, PodId, PodPhase, PodSpec, PodTemplate, Probe};
 pub use resources::{Resources, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST};
-pub use store::Store;
+pub use store::{Family, PodGroup, Store};
 pub use taints::{
     Taint, TaintEffect, Toleration, TolerationOperator, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE,
     TAINT_NODE_UNSCHEDULABLE,

@@ -104,6 +104,8 @@ pub enum PodPhase {
 #[derive(Clone, Debug)]
 pub struct Pod {
     pub id: PodId,
+    /// Index of the store's pod group (same template and owner).
+    pub group: u32,
     pub name: String,
     pub template: Arc<PodTemplate>,
     /// Effective tolerations: the template's plus DefaultTolerationSeconds' additions.

@@ -10,6 +10,42 @@ use crate::engine::Time;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// Who a group of pods belongs to: the unit "spread" and doubled-up ranks count by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Family {
+    Deployment(DeploymentId),
+    ReplicaSet(RsId),
+    /// A pod created directly.
+    Pod(PodId),
+}
+
+/// Pods made from one template by one owner share labels, requests and (anti-)affinity.
+/// The scheduler counts them per node by group instead of walking pods.
+#[derive(Clone, Debug)]
+pub struct PodGroup {
+    pub template: Arc<PodTemplate>,
+    pub family: Family,
+    /// Active (not terminating) bound pods per node index.
+    pub per_node: Vec<u32>,
+    /// Active bound pods in all.
+    pub bound: u32,
+}
+
+impl PodGroup {
+    pub fn on_node(&self, node: NodeId) -> u32 {
+        self.per_node.get(node.0 as usize).copied().unwrap_or(0)
+    }
+
+    fn add(&mut self, node: NodeId, delta: i32) {
+        let i = node.0 as usize;
+        if self.per_node.len() <= i {
+            self.per_node.resize(i + 1, 0);
+        }
+        self.per_node[i] = self.per_node[i].checked_add_signed(delta).expect("group count underflow");
+        self.bound = self.bound.checked_add_signed(delta).expect("group count underflow");
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Store {
     pub nodes: Vec<Node>,
@@ -20,6 +56,7 @@ pub struct Store {
     pub replica_sets: Vec<ReplicaSet>,
     pub deployments: Vec<Deployment>,
     pub services: Vec<Service>,
+    pub groups: Vec<PodGroup>,
     pub pdbs: Vec<super::PodDisruptionBudget>,
     /// PriorityClass name -> value; the global default, if any.
     pub priority_classes: BTreeMap<String, i32>,
@@ -75,8 +112,13 @@ impl Store {
     ) -> PodId {
         let id = PodId(self.next_pod);
         self.next_pod += 1;
+        let group = match owner {
+            Some(rs) => self.replica_sets[rs.0 as usize].group,
+            None => self.add_group(template.clone(), Family::Pod(id)),
+        };
         let pod = Pod {
             id,
+            group,
             name: name.clone(),
             requests: template.spec.requests(),
             nonzero_requests: template.spec.nonzero_requests(),
@@ -107,10 +149,35 @@ impl Store {
         assert!(pod.node.is_none(), "pod {} bound twice", pod.name);
         pod.node = Some(node_id);
         let (req, nonzero) = (pod.requests, pod.nonzero_requests);
+        let (group, active) = (pod.group, pod.is_active());
         let node = &mut self.nodes[node_id.0 as usize];
         node.requested += req;
         node.nonzero_requested += nonzero;
         node.pods.insert(pod_id);
+        if active {
+            self.groups[group as usize].add(node_id, 1);
+        }
+    }
+
+    /// Marks a pod as being deleted: it stops counting as active (and for spreading) but
+    /// keeps its node's resources until it is removed.
+    pub fn mark_terminating(&mut self, pod_id: PodId, now: Time) {
+        let pod = self.pods.get_mut(&pod_id).expect("no such pod");
+        if pod.deletion.is_some() {
+            return;
+        }
+        pod.deletion = Some(now);
+        pod.ready = false;
+        if let Some(node) = pod.node {
+            let group = pod.group;
+            self.groups[group as usize].add(node, -1);
+        }
+    }
+
+    /// A new group for pods made from `template`.
+    pub fn add_group(&mut self, template: Arc<PodTemplate>, family: Family) -> u32 {
+        self.groups.push(PodGroup { template, family, per_node: Vec::new(), bound: 0 });
+        u32::try_from(self.groups.len() - 1).expect("too many pod groups")
     }
 
     /// Removes a pod from the API, releasing its node's resources.
@@ -122,6 +189,9 @@ impl Store {
             node.requested -= pod.requests;
             node.nonzero_requested -= pod.nonzero_requests;
             node.pods.remove(&pod_id);
+            if pod.is_active() {
+                self.groups[pod.group as usize].add(node_id, -1);
+            }
         }
         if let Some(rs) = pod.owner {
             self.replica_sets[rs.0 as usize].pods.remove(&pod_id);
@@ -137,10 +207,13 @@ impl Store {
         &mut self.replica_sets[id.0 as usize]
     }
 
-    /// Adds a ReplicaSet; `build` receives its id.
-    pub fn add_replica_set(&mut self, build: impl FnOnce(RsId) -> ReplicaSet) -> RsId {
+    /// Adds a ReplicaSet (and its pod group); `build` receives its id and group.
+    pub fn add_replica_set(&mut self, build: impl FnOnce(RsId, u32) -> ReplicaSet) -> RsId {
         let id = RsId(u32::try_from(self.replica_sets.len()).expect("too many ReplicaSets"));
-        let rs = build(id);
+        let group = u32::try_from(self.groups.len()).expect("too many pod groups");
+        let rs = build(id, group);
+        let family = rs.deployment.map_or(Family::ReplicaSet(id), Family::Deployment);
+        self.add_group(rs.template.clone(), family);
         if let Some(d) = rs.deployment {
             self.deployments[d.0 as usize].replica_sets.push(id);
         }

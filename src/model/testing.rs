@@ -40,6 +40,7 @@ pub fn pod(containers: &[(i64, i64)]) -> Pod {
     let template = Arc::new(PodTemplate { spec, ..PodTemplate::default() });
     Pod {
         id: PodId(0),
+        group: 0,
         name: "p".into(),
         requests: template.spec.requests(),
         nonzero_requests: template.spec.nonzero_requests(),

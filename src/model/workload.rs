@@ -49,6 +49,8 @@ pub struct ReplicaSet {
     pub template_hash: String,
     pub replicas: u32,
     pub revision: u64,
+    /// The store's pod group of this ReplicaSet's pods.
+    pub group: u32,
     pub created: Time,
     /// Pods owned by this ReplicaSet, including ones being deleted.
     pub pods: BTreeSet<PodId>,

@@ -264,22 +264,182 @@ fn decode_scheduler(r: Reader, node: &Node) -> R<SchedulerConfig> {
         cfg.policy = match r.string(n, "scheduler.policy")?.as_str() {
             "default" => SchedulerPolicy::Default,
             "binpack" => SchedulerPolicy::Binpack,
-            other @ ("spread" | "random" | "roundRobin") => {
-                return Err(r
-                    .error(n.span, format!("scheduler policy {other:?} is not available in this build yet"))
-                    .with_hint("available now: default, binpack (the full scheduling framework is issue #4)"))
-            }
+            "spread" => SchedulerPolicy::Spread,
+            "random" => SchedulerPolicy::Random,
+            "roundRobin" => SchedulerPolicy::RoundRobin,
             other => {
+                let hint = did_you_mean(other, SchedulerPolicy::NAMES.into_iter(), "policies");
                 return Err(r
                     .error(n.span, format!("unknown scheduler policy {other:?}"))
-                    .with_hint("use one of: default, binpack"))
+                    .with_hint(format!("{hint} (policies: {})", SchedulerPolicy::NAMES.join(", "))));
             }
         };
     }
     if let Some(n) = f.opt("percentageOfNodesToScore") {
         cfg.percentage_of_nodes_to_score = r.count(n, "percentageOfNodesToScore", 100)? as u32;
     }
-    f.deny_unknown(&["policy", "percentageOfNodesToScore"])?;
+    if let Some(n) = f.opt("profile") {
+        cfg.overrides = decode_profile(r, n)?;
+    }
+    f.deny_unknown(&["policy", "percentageOfNodesToScore", "profile"])?;
+    Ok(cfg)
+}
+
+/// One KubeSchedulerConfiguration profile's `plugins` and `pluginConfig`, applied on top
+/// of the policy. Upstream: pkg/scheduler/apis/config/v1 (KubeSchedulerProfile).
+fn decode_profile(r: Reader, node: &Node) -> R<ProfileOverrides> {
+    let mut out = ProfileOverrides::default();
+    let mut f = r.fields(node, "scheduler.profile")?;
+    let plugin_name = |n: &Node, known: &[&str], star: bool| -> R<String> {
+        let name = r.string(n, "plugin name")?;
+        if (star && name == "*") || known.contains(&name.as_str()) {
+            Ok(name)
+        } else {
+            Err(r.error(n.span, format!("unknown plugin {name:?}")).with_hint(did_you_mean(
+                &name,
+                known.iter().copied(),
+                "plugins",
+            )))
+        }
+    };
+    if let Some(plugins) = f.opt("plugins") {
+        let mut pf = r.fields(plugins, "profile.plugins")?;
+        if let Some(score) = pf.opt("score") {
+            let mut sf = r.fields(score, "plugins.score")?;
+            if let Some(list) = sf.opt("enabled") {
+                for item in r.list(list, "enabled")? {
+                    let mut e = r.fields(item, "an enabled plugin")?;
+                    let name = plugin_name(e.req("name")?, SCORE_PLUGINS, false)?;
+                    let weight = match e.opt("weight") {
+                        Some(w) => r.count(w, "weight", 100)? as i64,
+                        None => 1,
+                    };
+                    e.deny_unknown(&["name", "weight"])?;
+                    out.score_enabled.push((name, weight));
+                }
+            }
+            if let Some(list) = sf.opt("disabled") {
+                for item in r.list(list, "disabled")? {
+                    let mut e = r.fields(item, "a disabled plugin")?;
+                    out.score_disabled.push(plugin_name(e.req("name")?, SCORE_PLUGINS, true)?);
+                    e.deny_unknown(&["name"])?;
+                }
+            }
+            sf.deny_unknown(&["enabled", "disabled"])?;
+        }
+        if let Some(filter) = pf.opt("filter") {
+            let mut ff = r.fields(filter, "plugins.filter")?;
+            if let Some(list) = ff.opt("disabled") {
+                for item in r.list(list, "disabled")? {
+                    let mut e = r.fields(item, "a disabled plugin")?;
+                    out.filter_disabled.push(plugin_name(e.req("name")?, FILTER_PLUGINS, false)?);
+                    e.deny_unknown(&["name"])?;
+                }
+            }
+            ff.deny_unknown(&["disabled"])?;
+        }
+        pf.deny_unknown(&["score", "filter"])?;
+    }
+    if let Some(list) = f.opt("pluginConfig") {
+        for item in r.list(list, "pluginConfig")? {
+            let mut c = r.fields(item, "a pluginConfig entry")?;
+            let name_node = c.req("name")?;
+            let name = plugin_name(name_node, &["NodeResourcesFit", "PodTopologySpread"], false)?;
+            let args = c.req("args")?;
+            c.deny_unknown(&["name", "args"])?;
+            let mut af = r.fields(args, "args")?;
+            if name == "NodeResourcesFit" {
+                if let Some(strategy) = af.opt("scoringStrategy") {
+                    out.fit_strategy = Some(decode_fit_strategy(r, strategy)?);
+                }
+                af.deny_unknown(&["scoringStrategy"])?;
+            } else {
+                let defaulting = af.opt("defaultingType").map(|n| r.string(n, "defaultingType")).transpose()?;
+                let constraints = match af.opt("defaultConstraints") {
+                    Some(n) => r
+                        .list(n, "defaultConstraints")?
+                        .iter()
+                        .map(|c| super::manifest::spread_constraint(r, c))
+                        .collect::<R<Vec<_>>>()?,
+                    None => Vec::new(),
+                };
+                out.spread_defaults = Some(match defaulting.as_deref() {
+                    None | Some("System") if constraints.is_empty() => None,
+                    Some("List") | None => Some(constraints),
+                    Some(other) => {
+                        return Err(r
+                            .error(args.span, format!("defaultingType {other:?} does not fit these defaultConstraints"))
+                            .with_hint("use List with defaultConstraints, or System without"))
+                    }
+                });
+                af.deny_unknown(&["defaultingType", "defaultConstraints"])?;
+            }
+        }
+    }
+    f.deny_unknown(&["plugins", "pluginConfig"])?;
+    Ok(out)
+}
+
+/// Upstream: pkg/scheduler/apis/config/validation (resources weights 1..100; shape points
+/// utilization 0..100 ascending, score 0..10).
+fn decode_fit_strategy(r: Reader, node: &Node) -> R<FitStrategyConfig> {
+    let mut f = r.fields(node, "scoringStrategy")?;
+    let kind_node = f.opt("type");
+    let kind = kind_node.map(|n| r.string(n, "type")).transpose()?.unwrap_or_else(|| "LeastAllocated".into());
+    if !["LeastAllocated", "MostAllocated", "RequestedToCapacityRatio"].contains(&kind.as_str()) {
+        return Err(r
+            .error(kind_node.map_or(node.span, |n| n.span), format!("unknown scoringStrategy type {kind:?}"))
+            .with_hint("use LeastAllocated, MostAllocated or RequestedToCapacityRatio"));
+    }
+    let mut cfg = FitStrategyConfig { kind, cpu_weight: 1, memory_weight: 1, shape: Vec::new() };
+    if let Some(list) = f.opt("resources") {
+        cfg.cpu_weight = 0;
+        cfg.memory_weight = 0;
+        for item in r.list(list, "resources")? {
+            let mut rf = r.fields(item, "a resource")?;
+            let name_node = rf.req("name")?;
+            let weight_node = rf.opt("weight");
+            let weight = weight_node.map(|n| r.count(n, "weight", 100)).transpose()?.unwrap_or(1) as i64;
+            if weight == 0 {
+                return Err(r
+                    .error(weight_node.map_or(item.span, |n| n.span), "resource weight must be 1..100")
+                    .with_hint("leave the resource out instead"));
+            }
+            match r.string(name_node, "resource name")?.as_str() {
+                "cpu" => cfg.cpu_weight = weight,
+                "memory" => cfg.memory_weight = weight,
+                other => {
+                    return Err(r
+                        .error(name_node.span, format!("resource {other:?} is not modelled"))
+                        .with_hint("use cpu and memory"))
+                }
+            }
+            rf.deny_unknown(&["name", "weight"])?;
+        }
+    }
+    if let Some(ratio) = f.opt("requestedToCapacityRatio") {
+        let mut rf = r.fields(ratio, "requestedToCapacityRatio")?;
+        for item in r.list(rf.req("shape")?, "shape")? {
+            let mut pf = r.fields(item, "a shape point")?;
+            let u = r.count(pf.req("utilization")?, "utilization", 100)? as i64;
+            let score_node = pf.req("score")?;
+            let sc = r.count(score_node, "score", 10)? as i64;
+            pf.deny_unknown(&["utilization", "score"])?;
+            if cfg.shape.last().is_some_and(|(last, _)| *last >= u) {
+                return Err(r
+                    .error(item.span, "shape utilizations must increase")
+                    .with_hint("list points in ascending utilization"));
+            }
+            cfg.shape.push((u, sc));
+        }
+        rf.deny_unknown(&["shape"])?;
+    }
+    if cfg.kind == "RequestedToCapacityRatio" && cfg.shape.is_empty() {
+        return Err(r
+            .error(node.span, "RequestedToCapacityRatio needs requestedToCapacityRatio.shape")
+            .with_hint("e.g. shape: [{utilization: 0, score: 0}, {utilization: 100, score: 10}]"));
+    }
+    f.deny_unknown(&["type", "resources", "requestedToCapacityRatio"])?;
     Ok(cfg)
 }
 
@@ -665,7 +825,8 @@ fn did_you_mean<'a>(name: &str, known: impl Iterator<Item = &'a str>, label: &st
 }
 
 /// Built-in PriorityClasses. Upstream: pkg/apis/scheduling/types.go (SystemCriticalPriority).
-pub const SYSTEM_PRIORITY_CLASSES: &[(&str, i32)] = &[("system-cluster-critical", 2_000_000_000), ("system-node-critical", 2_000_001_000)];
+pub const SYSTEM_PRIORITY_CLASSES: &[(&str, i32)] =
+    &[("system-cluster-critical", 2_000_000_000), ("system-node-critical", 2_000_001_000)];
 
 /// Every priorityClassName must exist (the Priority admission plugin rejects the pod
 /// otherwise), and at most one class may be the global default.
@@ -673,7 +834,9 @@ fn check_priority_classes(r: Reader, s: &Scenario) -> R<()> {
     let classes: Vec<&PriorityClassObject> =
         s.objects.iter().filter_map(|o| if let Object::PriorityClass(p) = o { Some(p) } else { None }).collect();
     if classes.iter().filter(|c| c.global_default).count() > 1 {
-        return Err(r.error(Span { line: 1, col: 1 }, "more than one PriorityClass has globalDefault: true").with_hint("keep one global default"));
+        return Err(r
+            .error(Span { line: 1, col: 1 }, "more than one PriorityClass has globalDefault: true")
+            .with_hint("keep one global default"));
     }
     for o in &s.objects {
         let (kind, name, template) = match o {
@@ -683,18 +846,22 @@ fn check_priority_classes(r: Reader, s: &Scenario) -> R<()> {
             _ => continue,
         };
         if let Some(class) = &template.spec.priority_class_name {
-            let known = classes.iter().any(|c| &c.name == class) || SYSTEM_PRIORITY_CLASSES.iter().any(|(n, _)| n == class);
+            let known =
+                classes.iter().any(|c| &c.name == class) || SYSTEM_PRIORITY_CLASSES.iter().any(|(n, _)| n == class);
             if !known {
-                let names = classes.iter().map(|c| c.name.as_str()).chain(SYSTEM_PRIORITY_CLASSES.iter().map(|(n, _)| *n));
+                let names =
+                    classes.iter().map(|c| c.name.as_str()).chain(SYSTEM_PRIORITY_CLASSES.iter().map(|(n, _)| *n));
                 return Err(r
-                    .error(Span { line: 1, col: 1 }, format!("{kind} {name:?} uses priorityClassName {class:?}, which is not defined"))
+                    .error(
+                        Span { line: 1, col: 1 },
+                        format!("{kind} {name:?} uses priorityClassName {class:?}, which is not defined"),
+                    )
                     .with_hint(did_you_mean(class, names, "priority classes")));
             }
         }
     }
     Ok(())
 }
-
 
 /// The Priority admission plugin: a pod's priority is its PriorityClass's value, else the
 /// global default class's, else `spec.priority` (0). Classes are applied at t=0, before
@@ -705,7 +872,13 @@ fn resolve_priorities(r: Reader, s: &mut Scenario) -> R<()> {
     let classes: Vec<(String, i32, bool)> = s
         .objects
         .iter()
-        .filter_map(|o| if let Object::PriorityClass(p) = o { Some((p.name.clone(), p.value, p.global_default)) } else { None })
+        .filter_map(|o| {
+            if let Object::PriorityClass(p) = o {
+                Some((p.name.clone(), p.value, p.global_default))
+            } else {
+                None
+            }
+        })
         .chain(SYSTEM_PRIORITY_CLASSES.iter().map(|(n, v)| (n.to_string(), *v, false)))
         .collect();
     let default = classes.iter().find(|c| c.2).map(|c| c.1);

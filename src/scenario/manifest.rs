@@ -7,15 +7,17 @@
 
 use super::decode::{Fields, Reader};
 use super::diag::{Diagnostic, Span, Warnings};
-use super::schema::{DeploymentObject, NodeObject, Object, PodObject, PriorityClassObject, ReplicaSetObject, ServiceObject};
+use super::schema::{
+    DeploymentObject, NodeObject, Object, PodObject, PriorityClassObject, ReplicaSetObject, ServiceObject,
+};
 use super::suggest::closest;
 use super::yaml::{Node, Value};
 use crate::engine::Duration;
 use crate::model::{
-    Affinity, NodeSelectorOp, NodeSelectorRequirement, NodeSelectorTerm, PodAffinityRules, PodAffinityTerm,
-    TopologySpreadConstraint, WhenUnsatisfiable,
-    Container, DeploymentStrategy, IntOrPercent, LabelSelector, Labels, PodSpec, PodTemplate, Probe, Requirement,
-    Resources, SelectorOp, Taint, TaintEffect, Toleration, TolerationOperator,
+    Affinity, Container, DeploymentStrategy, IntOrPercent, LabelSelector, Labels, NodeSelectorOp,
+    NodeSelectorRequirement, NodeSelectorTerm, PodAffinityRules, PodAffinityTerm, PodSpec, PodTemplate, Probe,
+    Requirement, Resources, SelectorOp, Taint, TaintEffect, Toleration, TolerationOperator, TopologySpreadConstraint,
+    WhenUnsatisfiable,
 };
 use std::sync::Arc;
 
@@ -161,11 +163,15 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
                 Value::Int(v) if (-2_147_483_648..=1_000_000_000).contains(&v) => v as i32,
                 _ => {
                     return Err(r
-                        .error(value_node.span, format!("PriorityClass value {} is out of range", value_node.describe()))
+                        .error(
+                            value_node.span,
+                            format!("PriorityClass value {} is out of range", value_node.describe()),
+                        )
                         .with_hint("user classes take a whole number up to 1000000000"))
                 }
             };
-            let global_default = top.opt("globalDefault").map(|n| r.boolean(n, "globalDefault")).transpose()?.unwrap_or(false);
+            let global_default =
+                top.opt("globalDefault").map(|n| r.boolean(n, "globalDefault")).transpose()?.unwrap_or(false);
             top.ignore(&["description", "preemptionPolicy"]);
             Some(Object::PriorityClass(PriorityClassObject { name, value, global_default }))
         }
@@ -179,7 +185,23 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
             return Ok(None);
         }
     };
-    warn_misspelled(r, &top, &["apiVersion", "kind", "metadata", "spec", "status", "value", "globalDefault", "description", "preemptionPolicy"], "the manifest", warnings);
+    warn_misspelled(
+        r,
+        &top,
+        &[
+            "apiVersion",
+            "kind",
+            "metadata",
+            "spec",
+            "status",
+            "value",
+            "globalDefault",
+            "description",
+            "preemptionPolicy",
+        ],
+        "the manifest",
+        warnings,
+    );
     Ok(object)
 }
 
@@ -437,7 +459,9 @@ fn pod_spec(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R<
     let priority_class_name = f.opt("priorityClassName").map(|n| r.string(n, "priorityClassName")).transpose()?;
     let affinity = f.opt("affinity").map(|n| affinity(r, n)).transpose()?.unwrap_or_default();
     let topology_spread = match f.opt("topologySpreadConstraints") {
-        Some(n) => r.list(n, "topologySpreadConstraints")?.iter().map(|c| spread_constraint(r, c)).collect::<R<Vec<_>>>()?,
+        Some(n) => {
+            r.list(n, "topologySpreadConstraints")?.iter().map(|c| spread_constraint(r, c)).collect::<R<Vec<_>>>()?
+        }
         None => Vec::new(),
     };
     let readiness_probe = containers.iter().find_map(|c| c.1);
@@ -498,7 +522,10 @@ fn affinity(r: Reader, node: &Node) -> R<Affinity> {
                 out.node.preferred.push((weight, term));
             }
         }
-        nf.deny_unknown(&["requiredDuringSchedulingIgnoredDuringExecution", "preferredDuringSchedulingIgnoredDuringExecution"])?;
+        nf.deny_unknown(&[
+            "requiredDuringSchedulingIgnoredDuringExecution",
+            "preferredDuringSchedulingIgnoredDuringExecution",
+        ])?;
     }
     if let Some(n) = f.opt("podAffinity") {
         out.pod = pod_affinity_rules(r, n, "podAffinity")?;
@@ -571,7 +598,10 @@ fn pod_affinity_rules(r: Reader, node: &Node, what: &str) -> R<PodAffinityRules>
             rules.preferred.push((w, term));
         }
     }
-    f.deny_unknown(&["requiredDuringSchedulingIgnoredDuringExecution", "preferredDuringSchedulingIgnoredDuringExecution"])?;
+    f.deny_unknown(&[
+        "requiredDuringSchedulingIgnoredDuringExecution",
+        "preferredDuringSchedulingIgnoredDuringExecution",
+    ])?;
     Ok(rules)
 }
 
@@ -580,32 +610,55 @@ fn pod_affinity_term(r: Reader, node: &Node) -> R<PodAffinityTerm> {
     let topology_key = r.string(f.req("topologyKey")?, "topologyKey")?;
     let selector = f.opt("labelSelector").map(|n| label_selector(r, n)).transpose()?.unwrap_or_default();
     f.ignore(&["namespaces", "namespaceSelector", "matchLabelKeys", "mismatchLabelKeys"]);
-    f.deny_unknown(&["topologyKey", "labelSelector", "namespaces", "namespaceSelector", "matchLabelKeys", "mismatchLabelKeys"])?;
+    f.deny_unknown(&[
+        "topologyKey",
+        "labelSelector",
+        "namespaces",
+        "namespaceSelector",
+        "matchLabelKeys",
+        "mismatchLabelKeys",
+    ])?;
     Ok(PodAffinityTerm { selector, topology_key })
 }
 
-fn spread_constraint(r: Reader, node: &Node) -> R<TopologySpreadConstraint> {
+pub(super) fn spread_constraint(r: Reader, node: &Node) -> R<TopologySpreadConstraint> {
     let mut f = r.fields(node, "a topology spread constraint")?;
     let skew_node = f.req("maxSkew")?;
     let max_skew = r.count(skew_node, "maxSkew", i32::MAX as u64)? as i64;
     if max_skew == 0 {
-        return Err(r.error(skew_node.span, "maxSkew must be at least 1").with_hint("maxSkew: 1 keeps domains within one pod of each other"));
+        return Err(r
+            .error(skew_node.span, "maxSkew must be at least 1")
+            .with_hint("maxSkew: 1 keeps domains within one pod of each other"));
     }
     let topology_key = r.string(f.req("topologyKey")?, "topologyKey")?;
     let wu = f.req("whenUnsatisfiable")?;
     let when_unsatisfiable = match r.string(wu, "whenUnsatisfiable")?.as_str() {
         "DoNotSchedule" => WhenUnsatisfiable::DoNotSchedule,
         "ScheduleAnyway" => WhenUnsatisfiable::ScheduleAnyway,
-        other => return Err(r.error(wu.span, format!("unknown whenUnsatisfiable {other:?}")).with_hint("use DoNotSchedule or ScheduleAnyway")),
+        other => {
+            return Err(r
+                .error(wu.span, format!("unknown whenUnsatisfiable {other:?}"))
+                .with_hint("use DoNotSchedule or ScheduleAnyway"))
+        }
     };
     let selector = f.opt("labelSelector").map(|n| label_selector(r, n)).transpose()?.unwrap_or_default();
-    let min_domains = f.opt("minDomains").map(|n| r.count(n, "minDomains", i32::MAX as u64).map(|v| v as i64)).transpose()?;
+    let min_domains =
+        f.opt("minDomains").map(|n| r.count(n, "minDomains", i32::MAX as u64).map(|v| v as i64)).transpose()?;
     let match_label_keys = match f.opt("matchLabelKeys") {
         Some(n) => r.list(n, "matchLabelKeys")?.iter().map(|k| r.string(k, "a label key")).collect::<R<Vec<_>>>()?,
         None => Vec::new(),
     };
     f.ignore(&["nodeAffinityPolicy", "nodeTaintsPolicy"]);
-    f.deny_unknown(&["maxSkew", "topologyKey", "whenUnsatisfiable", "labelSelector", "minDomains", "matchLabelKeys", "nodeAffinityPolicy", "nodeTaintsPolicy"])?;
+    f.deny_unknown(&[
+        "maxSkew",
+        "topologyKey",
+        "whenUnsatisfiable",
+        "labelSelector",
+        "minDomains",
+        "matchLabelKeys",
+        "nodeAffinityPolicy",
+        "nodeTaintsPolicy",
+    ])?;
     Ok(TopologySpreadConstraint { max_skew, topology_key, when_unsatisfiable, selector, min_domains, match_label_keys })
 }
 
@@ -845,7 +898,10 @@ fn pdb(r: Reader, doc: &Node, name: &str, spec: Option<&Node>) -> R<crate::model
     let max_unavailable = f.opt("maxUnavailable").map(|n| r.int_or_percent(n, "maxUnavailable")).transpose()?;
     if min_available.is_some() == max_unavailable.is_some() {
         return Err(r
-            .error(spec.span, format!("PodDisruptionBudget {name:?} needs exactly one of minAvailable and maxUnavailable"))
+            .error(
+                spec.span,
+                format!("PodDisruptionBudget {name:?} needs exactly one of minAvailable and maxUnavailable"),
+            )
             .with_hint("e.g. minAvailable: 2 or maxUnavailable: \"25%\""));
     }
     f.ignore(&["unhealthyPodEvictionPolicy"]);

@@ -30,8 +30,9 @@ impl World<'_> {
                 let mut selector = d.selector.clone();
                 selector.match_labels.insert("pod-template-hash".into(), hash.clone());
                 let (dname, image) = (d.name.clone(), template.spec.image().to_string());
-                self.store.add_replica_set(|id| ReplicaSet {
+                self.store.add_replica_set(|id, group| ReplicaSet {
                     id,
+                    group,
                     name,
                     deployment: Some(deployment),
                     selector,
@@ -58,13 +59,30 @@ impl World<'_> {
             Decision::Bind { pod, node, scores } => self.bind(pod, node, scores),
             Decision::Unschedulable { pod, reason } => {
                 let priority = self.store.pod(pod).template.spec.priority;
-                let previous = self.scheduler.queue.last_reason(pod).map(str::to_string);
-                if self.scheduler.queue.park(pod, priority, &reason, previous.as_deref()) {
+                let changed = self.scheduler.queue.park(pod, priority, &reason, now);
+                self.wake_scheduler();
+                if changed {
                     let name = self.store.pod(pod).name.clone();
                     self.events.emit(now, "pod_unschedulable", |e| {
                         e.str("pod", &name).str("reason", &reason);
                     });
                 }
+            }
+            Decision::Preempt { pod, node, victims } => {
+                let (pod_name, node_name) = (self.store.pod(pod).name.clone(), self.store.node(node).name.clone());
+                let victim_names: Vec<String> =
+                    victims.iter().map(|v| crate::record::json_string(&self.store.pod(*v).name)).collect();
+                self.events.emit(now, "pod_preempting", |e| {
+                    e.str("pod", &pod_name)
+                        .str("node", &node_name)
+                        .raw("victims", &format!("[{}]", victim_names.join(",")));
+                });
+                for v in victims {
+                    self.delete_pod(v, TerminationReason::Preempted);
+                }
+                self.scheduler.queue.nominated.insert(pod, node);
+                let priority = self.store.pod(pod).template.spec.priority;
+                self.scheduler.queue.add(pod, priority);
             }
             Decision::SetNodeCondition { node, condition } => self.set_condition(node, condition),
             Decision::AddTaint { node, taint } => {
@@ -91,7 +109,7 @@ impl World<'_> {
                     self.events.emit(now, "node_untainted", |e| {
                         e.str("node", &name).str("taint", &format!("{key}:{}", effect.as_str()));
                     });
-                    self.scheduler.queue.move_all_to_active();
+                    self.cluster_changed();
                 }
             }
             Decision::MarkPodsNotReady { node } => {
@@ -102,6 +120,25 @@ impl World<'_> {
             }
             Decision::ScheduleEviction { pod, node, at, taint_added } => {
                 self.queue.schedule(at, WorldEvent::Eviction { pod, node, taint_added });
+            }
+        }
+    }
+
+    /// A cluster event that could make parked pods fit: they go back to the queue (or
+    /// wait out their backoff).
+    pub(super) fn cluster_changed(&mut self) {
+        let now = self.now();
+        self.scheduler.queue.move_all_to_active_or_backoff(now);
+        self.wake_scheduler();
+    }
+
+    /// Makes sure a scheduler wake-up is scheduled for the queue's next backoff expiry or
+    /// leftover flush.
+    pub(super) fn wake_scheduler(&mut self) {
+        if let Some(at) = self.scheduler.queue.next_wakeup() {
+            if self.scheduler_wake_due.is_none_or(|due| at < due || due < self.now()) {
+                self.scheduler_wake_due = Some(at);
+                self.queue.schedule(at, WorldEvent::SchedulerWake);
             }
         }
     }
@@ -143,8 +180,7 @@ impl World<'_> {
         }
         self.checker.record_bind(pod);
         self.store.bind(pod, node);
-        let priority = self.store.pod(pod).template.spec.priority;
-        self.scheduler.queue.remove(pod, priority);
+        self.scheduler.queue.remove(pod);
         let (pod_name, node_name) = (self.store.pod(pod).name.clone(), self.store.node(node).name.clone());
         let scores_json = scores.map(|table| self.scores_json(&table));
         self.events.emit(now, "pod_scheduled", |e| {
@@ -181,7 +217,6 @@ impl World<'_> {
         if !pod.is_active() {
             return;
         }
-        let priority = pod.template.spec.priority;
         let node = pod.node;
         let name = pod.name.clone();
         let node_name = node.map(|n| self.store.node(n).name.clone());
@@ -192,16 +227,14 @@ impl World<'_> {
             }
             e.str("reason", reason.as_str());
         });
-        self.scheduler.queue.remove(id, priority);
+        self.scheduler.queue.remove(id);
         let kubelet_gone = node.is_some_and(|n| !self.store.node(n).kubelet_reporting());
         if kubelet_gone {
-            let pod = self.store.pod_mut(id);
-            pod.deletion = Some(now);
-            pod.ready = false;
+            self.store.mark_terminating(id, now);
         } else {
             self.store.remove_pod(id);
             if node.is_some() {
-                self.scheduler.queue.move_all_to_active();
+                self.cluster_changed();
             }
         }
     }
@@ -324,7 +357,7 @@ impl World<'_> {
         self.events.emit(now, "node_joined", |e| {
             e.str("node", &name);
         });
-        self.scheduler.queue.move_all_to_active();
+        self.cluster_changed();
     }
 
     /// Applies the manifests in order, as `kubectl apply -f` would at t=0.
@@ -358,8 +391,9 @@ impl World<'_> {
                     self.rollouts.push(None);
                 }
                 Object::ReplicaSet(r) => {
-                    self.store.add_replica_set(|id| ReplicaSet {
+                    self.store.add_replica_set(|id, group| ReplicaSet {
                         id,
+                        group,
                         name: r.name.clone(),
                         deployment: None,
                         selector: r.selector.clone(),

@@ -115,7 +115,7 @@ impl World<'_> {
             }
             self.start_containers(pod);
         }
-        self.scheduler.queue.move_all_to_active();
+        self.cluster_changed();
     }
 }
 

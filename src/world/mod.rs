@@ -57,6 +57,8 @@ enum WorldEvent {
     MonitorTick,
     /// The node-lifecycle controller's NoExecute tainting pass.
     TaintingPass,
+    /// The scheduling queue's backoff or leftover flush is due.
+    SchedulerWake,
     /// A tolerated NoExecute taint ran out for this pod.
     Eviction { pod: PodId, node: NodeId, taint_added: Time },
 }
@@ -83,6 +85,8 @@ pub struct World<'s> {
     timeline_rng: RandomStream,
     /// When the next tainting pass is already scheduled.
     tainting_pass_due: Option<Time>,
+    /// When the next scheduler wake-up is already scheduled.
+    scheduler_wake_due: Option<Time>,
     /// Per pool, how many nodes it has had (names continue from here).
     pool_sizes: Vec<u32>,
     /// Per Deployment: the revision of a rollout in progress.
@@ -111,6 +115,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, RunErr
         names_rng: streams.stream("names"),
         timeline_rng: streams.stream("timeline"),
         tainting_pass_due: None,
+        scheduler_wake_due: None,
         pool_sizes: vec![0; scenario.cluster.node_pools.len()],
         rollouts: Vec::new(),
     };
@@ -168,6 +173,13 @@ impl World<'_> {
                 self.tainting_pass();
             }
             WorldEvent::Eviction { pod, node, taint_added } => self.eviction_due(pod, node, taint_added),
+            WorldEvent::SchedulerWake => {
+                if self.scheduler_wake_due.is_some_and(|due| due <= self.now()) {
+                    self.scheduler_wake_due = None;
+                }
+                self.scheduler.queue.flush(self.now());
+                self.wake_scheduler();
+            }
         }
     }
 
@@ -192,7 +204,7 @@ impl World<'_> {
             let decisions = replicaset::reconcile(&self.store, self.now());
             changed |= !decisions.is_empty();
             self.apply_all(decisions);
-            while let Some(pod) = self.scheduler.queue.pop() {
+            while let Some(pod) = self.scheduler.next_pod(self.now()) {
                 if !self.store.pods.get(&pod).is_some_and(Scheduler::wants) {
                     continue;
                 }

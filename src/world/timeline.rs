@@ -81,7 +81,7 @@ impl World<'_> {
                     e.str("node", name);
                 });
                 if !cordon {
-                    self.scheduler.queue.move_all_to_active();
+                    self.cluster_changed();
                 }
             }
         }

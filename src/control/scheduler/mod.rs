@@ -1,30 +1,32 @@
 //! The scheduler: a queue of pending pods and a profile of plugins at upstream's
-//! extension points (Filter, Score, NormalizeScore), choosing a node per pod.
+//! extension points (PreFilter, Filter, PostFilter, PreScore, Score, NormalizeScore).
 //! Upstream: pkg/scheduler/schedule_one.go.
 
-mod balanced_allocation;
-mod fit;
-mod node_name;
-mod node_selector;
-mod node_unschedulable;
+mod framework;
+mod plugins;
+mod policies;
+mod preemption;
 mod profile;
 mod queue;
-mod taint_toleration;
+mod topology;
 
-pub use fit::ScoringStrategy;
-pub use profile::{FilterPlugin, Profile, ScorePlugin};
-pub use queue::SchedulingQueue;
+pub use framework::{Ctx, Failure, Plugin, Reason, FIT_REASONS, MAX_NODE_SCORE};
+pub use policies::profile_for;
+pub use profile::{HostSelection, Profile};
+pub use queue::{backoff_for, SchedulingQueue};
 
 use super::{Decision, ScoreTable};
-use crate::engine::RandomStream;
-use crate::model::{Node, NodeId, Pod, PodId, Store};
-use crate::scenario::{SchedulerConfig, SchedulerPolicy};
-use std::collections::BTreeMap;
+use crate::engine::{RandomStream, Time};
+use crate::model::{Node, NodeId, PodId, Store};
+use crate::scenario::SchedulerConfig;
+use topology::TopologyIndex;
 
 /// Upstream: pkg/scheduler/schedule_one.go (minFeasibleNodesToFind).
 const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
 /// Upstream: pkg/scheduler/schedule_one.go (minFeasibleNodesPercentageToFind).
 const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: usize = 5;
+/// Topology keys the system-default spread constraints use.
+const DEFAULT_SPREAD_KEYS: [&str; 2] = ["kubernetes.io/hostname", "topology.kubernetes.io/zone"];
 
 /// The scheduler with its queue, profile and tie-breaking stream.
 pub struct Scheduler {
@@ -32,21 +34,68 @@ pub struct Scheduler {
     profile: Profile,
     percentage_of_nodes_to_score: usize,
     next_start_node_index: usize,
+    last_round_robin: Option<NodeId>,
+    topology: TopologyIndex,
     rng: RandomStream,
     explain: bool,
 }
 
+/// Filter failures counted by message, for the upstream-style FitError text.
+#[derive(Default)]
+struct ReasonCounts {
+    texts: Vec<(&'static str, usize)>,
+    taints: Vec<(String, usize)>,
+}
+
+impl ReasonCounts {
+    fn add(&mut self, f: &Failure, node: &Node) {
+        let mut bump = |text: &'static str| match self.texts.iter_mut().find(|(t, _)| *t == text) {
+            Some((_, c)) => *c += 1,
+            None => self.texts.push((text, 1)),
+        };
+        match f.reason {
+            Reason::Text(t) => bump(t),
+            Reason::Insufficient(mask) => {
+                for (bit, text) in FIT_REASONS.iter().enumerate() {
+                    if mask & (1 << bit) != 0 {
+                        bump(text);
+                    }
+                }
+            }
+            Reason::Taint(i) => {
+                let (t, _) = &node.taints[i as usize];
+                let text = format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value);
+                match self.taints.iter_mut().find(|(x, _)| *x == text) {
+                    Some((_, c)) => *c += 1,
+                    None => self.taints.push((text, 1)),
+                }
+            }
+        }
+    }
+
+    /// "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint {...}."
+    /// Upstream: pkg/scheduler/framework/types.go (FitError.Error) sorts "count reason" strings.
+    fn message(&self, num_nodes: usize) -> String {
+        let mut parts: Vec<String> = self
+            .texts
+            .iter()
+            .map(|(t, c)| format!("{c} {t}"))
+            .chain(self.taints.iter().map(|(t, c)| format!("{c} {t}")))
+            .collect();
+        parts.sort();
+        format!("0/{num_nodes} nodes are available: {}.", parts.join(", "))
+    }
+}
+
 impl Scheduler {
     pub fn new(config: &SchedulerConfig, rng: RandomStream, explain: bool) -> Self {
-        let profile = match config.policy {
-            SchedulerPolicy::Default => Profile::default_profile(),
-            SchedulerPolicy::Binpack => Profile::binpack(),
-        };
         Scheduler {
             queue: SchedulingQueue::default(),
-            profile,
+            profile: profile_for(config),
             percentage_of_nodes_to_score: config.percentage_of_nodes_to_score as usize,
             next_start_node_index: 0,
+            last_round_robin: None,
+            topology: TopologyIndex::default(),
             rng,
             explain,
         }
@@ -65,9 +114,31 @@ impl Scheduler {
         (num_all_nodes * pct / 100).max(MIN_FEASIBLE_NODES_TO_FIND)
     }
 
-    /// One scheduling cycle for `pod_id`: a bind, or why it cannot be placed.
+    /// Indexes every topology key this pod's cycle can touch.
+    fn index_topology(&mut self, store: &Store, pod_id: PodId) {
+        self.topology.refresh(store);
+        let spec = &store.pod(pod_id).template.spec;
+        let mut keys: Vec<&str> = DEFAULT_SPREAD_KEYS.to_vec();
+        keys.extend(spec.topology_spread.iter().map(|c| c.topology_key.as_str()));
+        let a = &spec.affinity;
+        for rules in [&a.pod, &a.pod_anti] {
+            keys.extend(rules.required.iter().map(|t| t.topology_key.as_str()));
+            keys.extend(rules.preferred.iter().map(|(_, t)| t.topology_key.as_str()));
+        }
+        for g in store.groups.iter().filter(|g| g.bound > 0) {
+            let a = &g.template.spec.affinity;
+            for rules in [&a.pod, &a.pod_anti] {
+                keys.extend(rules.required.iter().map(|t| t.topology_key.as_str()));
+                keys.extend(rules.preferred.iter().map(|(_, t)| t.topology_key.as_str()));
+            }
+        }
+        for k in keys {
+            self.topology.ensure(k, store);
+        }
+    }
+
+    /// One scheduling cycle for `pod_id`: bind, preempt, or explain why not.
     pub fn schedule_one(&mut self, store: &Store, pod_id: PodId) -> Decision {
-        let pod = store.pod(pod_id);
         let n = store.nodes.len();
         if n == 0 {
             return Decision::Unschedulable {
@@ -75,36 +146,80 @@ impl Scheduler {
                 reason: "0/0 nodes are available: no nodes available to schedule pods.".into(),
             };
         }
-        let want = Self::num_feasible_nodes_to_find(self.percentage_of_nodes_to_score, n);
+        self.index_topology(store, pod_id);
+        let pod = store.pod(pod_id);
+        let ctx = Ctx { store, pod, topology: &self.topology };
+        if let Err(f) = self.profile.pre_filter(&ctx) {
+            let mut counts = ReasonCounts::default();
+            for node in &store.nodes {
+                counts.add(&f, node);
+            }
+            return Decision::Unschedulable { pod: pod_id, reason: counts.message(n) };
+        }
+        let want = if self.profile.score_all_nodes {
+            n
+        } else {
+            Self::num_feasible_nodes_to_find(self.percentage_of_nodes_to_score, n)
+        };
         let mut feasible: Vec<NodeId> = Vec::with_capacity(want.min(n));
-        let mut failures: BTreeMap<String, usize> = BTreeMap::new();
+        let mut failures: Vec<(NodeId, Failure)> = Vec::new();
         let mut processed = 0;
         for i in 0..n {
             let node = &store.nodes[(self.next_start_node_index + i) % n];
             processed += 1;
-            let reasons = self.profile.filter(pod, node);
-            if reasons.is_empty() {
-                feasible.push(node.id);
-                if feasible.len() >= want {
-                    break;
+            match self.profile.filter(&ctx, node) {
+                None => {
+                    feasible.push(node.id);
+                    if feasible.len() >= want {
+                        break;
+                    }
                 }
-            } else {
-                for r in reasons {
-                    *failures.entry(r).or_default() += 1;
-                }
+                Some(f) => failures.push((node.id, f)),
             }
         }
         self.next_start_node_index = (self.next_start_node_index + processed) % n;
         if feasible.is_empty() {
-            return Decision::Unschedulable { pod: pod_id, reason: fit_error(n, &failures) };
+            return self.post_filter(store, pod_id, &failures);
         }
-        if feasible.len() == 1 {
-            return Decision::Bind { pod: pod_id, node: feasible[0], scores: self.explain.then(ScoreTable::default) };
+        let chosen = match self.profile.selection {
+            HostSelection::RoundRobin => {
+                feasible.sort();
+                let next = self.last_round_robin.and_then(|last| feasible.iter().find(|id| **id > last).copied());
+                let chosen = next.unwrap_or(feasible[0]);
+                self.last_round_robin = Some(chosen);
+                return Decision::Bind { pod: pod_id, node: chosen, scores: self.explain.then(ScoreTable::default) };
+            }
+            HostSelection::TopScore if feasible.len() == 1 => {
+                return Decision::Bind {
+                    pod: pod_id,
+                    node: feasible[0],
+                    scores: self.explain.then(ScoreTable::default),
+                };
+            }
+            HostSelection::TopScore => {
+                let table = self.profile.score(&ctx, &feasible, self.explain);
+                let chosen = self.select_host(&table);
+                (chosen, table)
+            }
+        };
+        Decision::Bind { pod: pod_id, node: chosen.0, scores: self.explain.then_some(chosen.1) }
+    }
+
+    /// PostFilter: preemption, else the FitError.
+    fn post_filter(&mut self, store: &Store, pod_id: PodId, failures: &[(NodeId, Failure)]) -> Decision {
+        let pod = store.pod(pod_id);
+        if self.profile.preemption && preemption::eligible(store, pod, self.queue.nominated.get(&pod_id).copied()) {
+            if let Some(c) = preemption::find_candidate(store, pod, failures, &mut self.rng) {
+                if !c.victims.is_empty() {
+                    return Decision::Preempt { pod: pod_id, node: c.node, victims: c.victims };
+                }
+            }
         }
-        let nodes: Vec<&Node> = feasible.iter().map(|&id| store.node(id)).collect();
-        let table = self.profile.score(pod, &nodes);
-        let chosen = self.select_host(&table);
-        Decision::Bind { pod: pod_id, node: chosen, scores: self.explain.then_some(table) }
+        let mut counts = ReasonCounts::default();
+        for (id, f) in failures {
+            counts.add(f, store.node(*id));
+        }
+        Decision::Unschedulable { pod: pod_id, reason: counts.message(store.nodes.len()) }
     }
 
     /// The highest total wins; ties are broken by reservoir sampling (each of m tied nodes
@@ -130,18 +245,14 @@ impl Scheduler {
     }
 
     /// Whether a pod is one the scheduler should place.
-    pub fn wants(pod: &Pod) -> bool {
+    pub fn wants(pod: &crate::model::Pod) -> bool {
         pod.node.is_none() && pod.is_active()
     }
-}
 
-/// Upstream-style FitError text: "0/5 nodes are available: 3 Insufficient cpu, ...".
-/// Upstream: pkg/scheduler/framework/types.go (FitError.Error) sorts the "count reason"
-/// strings themselves.
-fn fit_error(num_nodes: usize, failures: &BTreeMap<String, usize>) -> String {
-    let mut parts: Vec<String> = failures.iter().map(|(reason, count)| format!("{count} {reason}")).collect();
-    parts.sort();
-    format!("0/{num_nodes} nodes are available: {}.", parts.join(", "))
+    /// The next pod to try, if any is active.
+    pub fn next_pod(&mut self, now: Time) -> Option<PodId> {
+        self.queue.pop(now)
+    }
 }
 
 #[cfg(test)]
@@ -163,10 +274,10 @@ mod tests {
     }
 
     #[test]
-    fn fit_error_lists_reasons_sorted() {
-        let mut f = BTreeMap::new();
-        f.insert("node(s) were unschedulable".to_string(), 2);
-        f.insert("Insufficient cpu".to_string(), 3);
-        assert_eq!(fit_error(5, &f), "0/5 nodes are available: 2 node(s) were unschedulable, 3 Insufficient cpu.");
+    fn fit_error_sorts_count_reason_strings() {
+        let mut c = ReasonCounts::default();
+        c.texts.push(("node(s) were unschedulable", 2));
+        c.texts.push(("Insufficient cpu", 3));
+        assert_eq!(c.message(5), "0/5 nodes are available: 2 node(s) were unschedulable, 3 Insufficient cpu.");
     }
 }

@@ -1,138 +1,130 @@
-//! A profile: filter plugins and weighted score plugins, as in a KubeSchedulerConfiguration.
-//! Upstream: pkg/scheduler/framework/runtime/framework.go (RunFilterPlugins, RunScorePlugins).
+//! A profile: plugins at their extension points with score weights, as one profile of a
+//! KubeSchedulerConfiguration. Upstream: pkg/scheduler/framework/runtime/framework.go
+//! (RunPreFilterPlugins, RunFilterPlugins, RunPreScorePlugins, RunScorePlugins).
 
-use super::balanced_allocation::BalancedAllocation;
-use super::fit::{NodeResourcesFit, ScoringStrategy};
-use super::node_name::NodeName;
-use super::node_selector::NodeSelector;
-use super::node_unschedulable::NodeUnschedulable;
-use super::taint_toleration::TaintToleration;
+use super::framework::{Ctx, Failure, Plugin, MAX_NODE_SCORE};
 use crate::control::{NodeScores, ScoreTable};
-use crate::model::{Node, Pod};
+use crate::model::{Node, NodeId};
 
-/// Maximum score a plugin may give a node. Upstream: framework.MaxNodeScore.
-pub const MAX_NODE_SCORE: i64 = 100;
-
-/// A Filter extension point: why the node cannot run the pod (empty if it can).
-pub trait FilterPlugin {
-    fn name(&self) -> &'static str;
-    fn filter(&self, pod: &Pod, node: &Node, reasons: &mut Vec<String>);
-}
-
-/// Score and NormalizeScore extension points.
-pub trait ScorePlugin {
-    fn name(&self) -> &'static str;
-    fn score(&self, pod: &Pod, node: &Node) -> i64;
-    /// Scales raw scores into 0..=100; the default is none (already in range).
-    fn normalize(&self, _scores: &mut [i64]) {}
+/// How the host is picked among scored nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostSelection {
+    /// Highest total; ties broken at random (upstream selectHost).
+    TopScore,
+    /// The next feasible node after the last one chosen, in node order.
+    RoundRobin,
 }
 
 pub struct Profile {
-    filters: Vec<Box<dyn FilterPlugin>>,
-    scorers: Vec<(Box<dyn ScorePlugin>, i64)>,
+    plugins: Vec<Box<dyn Plugin>>,
+    /// Indices of plugins run at Filter (in order).
+    filters: Vec<usize>,
+    /// Indices and weights of plugins run at Score.
+    scorers: Vec<(usize, i64)>,
+    pub selection: HostSelection,
+    /// DefaultPreemption runs as PostFilter.
+    pub preemption: bool,
+    /// RoundRobin and sampling-free policies look at every node.
+    pub score_all_nodes: bool,
 }
 
 impl Profile {
-    /// Upstream default profile, as far as its plugins are implemented here.
-    /// Weights: pkg/scheduler/apis/config/v1/default_plugins.go.
-    pub fn default_profile() -> Self {
+    pub fn new(selection: HostSelection) -> Self {
         Profile {
-            filters: Self::default_filters(),
-            scorers: vec![
-                (Box::new(TaintToleration), 3),
-                (Box::new(NodeResourcesFit::new(ScoringStrategy::LeastAllocated)), 1),
-                (Box::new(BalancedAllocation), 1),
-            ],
+            plugins: Vec::new(),
+            filters: Vec::new(),
+            scorers: Vec::new(),
+            selection,
+            preemption: true,
+            score_all_nodes: false,
         }
     }
 
-    /// Bin-packing: MostAllocated and nothing that pulls the other way.
-    pub fn binpack() -> Self {
-        Profile {
-            filters: Self::default_filters(),
-            scorers: vec![(Box::new(NodeResourcesFit::new(ScoringStrategy::MostAllocated)), 1)],
+    /// Adds a plugin at Filter and, with a weight, at Score.
+    pub fn with(mut self, plugin: Box<dyn Plugin>, filter: bool, weight: Option<i64>) -> Self {
+        let i = self.plugins.len();
+        self.plugins.push(plugin);
+        if filter {
+            self.filters.push(i);
+        }
+        if let Some(w) = weight {
+            self.scorers.push((i, w));
+        }
+        self
+    }
+
+    /// Sets a score weight by plugin name (adding the plugin's existing instance);
+    /// weight 0 disables scoring. Returns false if no such plugin is in the profile.
+    pub fn set_weight(&mut self, name: &str, weight: i64) -> bool {
+        let Some(i) = self.plugins.iter().position(|p| p.name() == name) else { return false };
+        self.scorers.retain(|(j, _)| *j != i);
+        if weight > 0 {
+            self.scorers.push((i, weight));
+        }
+        true
+    }
+
+    /// Removes a plugin from Filter.
+    pub fn disable_filter(&mut self, name: &str) {
+        let plugins = &self.plugins;
+        self.filters.retain(|i| plugins[*i].name() != name);
+    }
+
+    /// Replaces a plugin instance by name (keeping its places), or adds it unplaced.
+    pub fn replace(&mut self, plugin: Box<dyn Plugin>) {
+        match self.plugins.iter().position(|p| p.name() == plugin.name()) {
+            Some(i) => self.plugins[i] = plugin,
+            None => self.plugins.push(plugin),
         }
     }
 
-    fn default_filters() -> Vec<Box<dyn FilterPlugin>> {
-        vec![
-            Box::new(NodeUnschedulable),
-            Box::new(NodeName),
-            Box::new(TaintToleration),
-            Box::new(NodeSelector),
-            Box::new(NodeResourcesFit::new(ScoringStrategy::LeastAllocated)),
-        ]
+    pub fn weights(&self) -> Vec<(&'static str, i64)> {
+        self.scorers.iter().map(|(i, w)| (self.plugins[*i].name(), *w)).collect()
     }
 
-    /// Runs every filter; an empty result means the node fits.
-    pub fn filter(&self, pod: &Pod, node: &Node) -> Vec<String> {
-        let mut reasons = Vec::new();
-        for f in &self.filters {
-            f.filter(pod, node, &mut reasons);
-            if !reasons.is_empty() {
-                // Upstream stops at the first failing plugin (RunFilterPlugins).
-                break;
+    pub fn pre_filter(&mut self, ctx: &Ctx) -> Result<(), Failure> {
+        for &i in &self.filters {
+            self.plugins[i].pre_filter(ctx)?;
+        }
+        Ok(())
+    }
+
+    /// The first failing filter's verdict (upstream stops at the first failure).
+    pub fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {
+        self.filters.iter().find_map(|&i| self.plugins[i].filter(ctx, node))
+    }
+
+    /// Every score plugin scores every feasible node, normalizes, and totals with weights.
+    /// With no score plugin every node gets 1 (upstream prioritizeNodes).
+    pub fn score(&mut self, ctx: &Ctx, feasible: &[NodeId], explain: bool) -> ScoreTable {
+        let mut totals = vec![if self.scorers.is_empty() { 1 } else { 0 }; feasible.len()];
+        let mut rows: Vec<Vec<(&'static str, i64)>> =
+            if explain { vec![Vec::new(); feasible.len()] } else { Vec::new() };
+        let mut scores = vec![0i64; feasible.len()];
+        for &(i, weight) in &self.scorers {
+            let plugin = &mut self.plugins[i];
+            if !plugin.pre_score(ctx, feasible) {
+                continue;
             }
-        }
-        reasons
-    }
-
-    /// Every score plugin scores every node, normalizes, and totals with weights.
-    pub fn score(&self, pod: &Pod, nodes: &[&Node]) -> ScoreTable {
-        let mut table = ScoreTable {
-            nodes: nodes.iter().map(|n| NodeScores { node: n.id, plugins: Vec::new(), total: 0 }).collect(),
-        };
-        let mut scores = vec![0i64; nodes.len()];
-        for (plugin, weight) in &self.scorers {
-            for (s, node) in scores.iter_mut().zip(nodes) {
-                *s = plugin.score(pod, node);
+            for (s, id) in scores.iter_mut().zip(feasible) {
+                *s = plugin.score(ctx, ctx.store.node(*id));
             }
             plugin.normalize(&mut scores);
-            for (row, s) in table.nodes.iter_mut().zip(&scores) {
+            for (k, s) in scores.iter().enumerate() {
                 debug_assert!((0..=MAX_NODE_SCORE).contains(s), "{} scored {s}", plugin.name());
-                row.plugins.push((plugin.name(), s * weight));
-                row.total += s * weight;
+                totals[k] += s * weight;
+                if explain {
+                    rows[k].push((plugin.name(), s * weight));
+                }
             }
         }
-        table
-    }
-}
-
-/// Upstream: pkg/scheduler/framework/plugins/helper/normalize_score.go (DefaultNormalizeScore).
-pub fn default_normalize_score(max: i64, reverse: bool, scores: &mut [i64]) {
-    let highest = scores.iter().copied().max().unwrap_or(0);
-    if highest == 0 {
-        if reverse {
-            scores.iter_mut().for_each(|s| *s = max);
+        let mut rows = rows.into_iter();
+        ScoreTable {
+            nodes: feasible
+                .iter()
+                .zip(totals)
+                .map(|(id, total)| NodeScores { node: *id, plugins: rows.next().unwrap_or_default(), total })
+                .collect(),
         }
-        return;
-    }
-    for s in scores.iter_mut() {
-        *s = max * *s / highest;
-        if reverse {
-            *s = max - *s;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_normalize_matches_upstream_table() {
-        // Upstream: normalize_score_test.go.
-        let mut s = [10, 20, 30, 40];
-        default_normalize_score(100, false, &mut s);
-        assert_eq!(s, [25, 50, 75, 100]);
-        let mut s = [10, 20, 30, 40];
-        default_normalize_score(100, true, &mut s);
-        assert_eq!(s, [75, 50, 25, 0]);
-        let mut s = [0, 0];
-        default_normalize_score(100, true, &mut s);
-        assert_eq!(s, [100, 100]);
-        let mut s = [1000, 10, 20, 30];
-        default_normalize_score(10, false, &mut s);
-        assert_eq!(s, [10, 0, 0, 0]);
     }
 }

@@ -2,24 +2,23 @@
 //! `node.kubernetes.io/unschedulable:NoSchedule`.
 //! Upstream: pkg/scheduler/framework/plugins/nodeunschedulable/node_unschedulable.go.
 
-use super::profile::FilterPlugin;
-use crate::model::{Node, Pod, Taint, TaintEffect, TAINT_NODE_UNSCHEDULABLE};
+use super::super::framework::{Ctx, Failure, Plugin, Reason};
+use crate::model::{Node, Taint, TaintEffect, TAINT_NODE_UNSCHEDULABLE};
 
 pub struct NodeUnschedulable;
 
-impl FilterPlugin for NodeUnschedulable {
+impl Plugin for NodeUnschedulable {
     fn name(&self) -> &'static str {
         "NodeUnschedulable"
     }
 
-    fn filter(&self, pod: &Pod, node: &Node, reasons: &mut Vec<String>) {
+    fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {
         if !node.unschedulable {
-            return;
+            return None;
         }
         let taint =
             Taint { key: TAINT_NODE_UNSCHEDULABLE.into(), value: String::new(), effect: TaintEffect::NoSchedule };
-        if !pod.tolerations.iter().any(|t| t.tolerates(&taint)) {
-            reasons.push("node(s) were unschedulable".into());
-        }
+        let tolerated = ctx.pod.tolerations.iter().any(|t| t.tolerates(&taint));
+        (!tolerated).then_some(Failure::unresolvable(Reason::Text("node(s) were unschedulable")))
     }
 }

@@ -1,0 +1,117 @@
+//! The scheduling framework: plugins at upstream's extension points and the per-pod
+//! context they read. Upstream: pkg/scheduler/framework/interface.go.
+//!
+//! A plugin keeps its per-cycle state in itself: `pre_filter`/`pre_score` (which take
+//! `&mut self`) prepare it for the pod being scheduled; `filter`/`score` read it per node.
+
+use super::topology::TopologyIndex;
+use crate::model::{Node, NodeId, Pod, Store};
+
+/// Maximum score a plugin may give a node. Upstream: framework.MaxNodeScore.
+pub const MAX_NODE_SCORE: i64 = 100;
+
+/// Why a node cannot take the pod. Cheap to build; turned into text only for messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// A fixed upstream message such as "node(s) were unschedulable".
+    Text(&'static str),
+    /// NodeResourcesFit shortages, a bit per [`FIT_REASONS`] entry.
+    Insufficient(u8),
+    /// The node's taint at this index is not tolerated.
+    Taint(u16),
+}
+
+/// NodeResourcesFit's messages, in upstream's order.
+pub const FIT_REASONS: [&str; 3] = ["Too many pods", "Insufficient cpu", "Insufficient memory"];
+
+/// A filter failure. `unresolvable` means preemption cannot help on this node
+/// (upstream's UnschedulableAndUnresolvable).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub reason: Reason,
+    pub unresolvable: bool,
+}
+
+impl Failure {
+    pub const fn resolvable(reason: Reason) -> Self {
+        Failure { reason, unresolvable: false }
+    }
+    pub const fn unresolvable(reason: Reason) -> Self {
+        Failure { reason, unresolvable: true }
+    }
+}
+
+/// What plugins may read while scheduling one pod.
+pub struct Ctx<'a> {
+    pub store: &'a Store,
+    pub pod: &'a Pod,
+    pub topology: &'a TopologyIndex,
+}
+
+/// A scheduling plugin. Every method has a do-nothing default, so a plugin implements
+/// only the extension points it has.
+pub trait Plugin {
+    fn name(&self) -> &'static str;
+
+    /// PreFilter: prepare per-pod state. `Err` rejects the pod on every node.
+    fn pre_filter(&mut self, _ctx: &Ctx) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    /// Filter: `Some` if the node cannot run the pod.
+    fn filter(&self, _ctx: &Ctx, _node: &Node) -> Option<Failure> {
+        None
+    }
+
+    /// PreScore over the feasible nodes; `false` skips this plugin's scoring for the pod.
+    fn pre_score(&mut self, _ctx: &Ctx, _feasible: &[NodeId]) -> bool {
+        true
+    }
+
+    /// Score one feasible node (raw; normalized afterwards).
+    fn score(&self, _ctx: &Ctx, _node: &Node) -> i64 {
+        0
+    }
+
+    /// NormalizeScore: scale raw scores into 0..=100 (default: already in range).
+    fn normalize(&self, _scores: &mut [i64]) {}
+}
+
+/// Upstream: pkg/scheduler/framework/plugins/helper/normalize_score.go (DefaultNormalizeScore).
+pub fn default_normalize_score(max: i64, reverse: bool, scores: &mut [i64]) {
+    let highest = scores.iter().copied().max().unwrap_or(0);
+    if highest == 0 {
+        if reverse {
+            scores.iter_mut().for_each(|s| *s = max);
+        }
+        return;
+    }
+    for s in scores.iter_mut() {
+        *s = max * *s / highest;
+        if reverse {
+            *s = max - *s;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_normalize_matches_upstream_table() {
+        // Upstream: normalize_score_test.go.
+        let mut s = [10, 20, 30, 40];
+        default_normalize_score(100, false, &mut s);
+        assert_eq!(s, [25, 50, 75, 100]);
+        let mut s = [10, 20, 30, 40];
+        default_normalize_score(100, true, &mut s);
+        assert_eq!(s, [75, 50, 25, 0]);
+        let mut s = [0, 0];
+        default_normalize_score(100, true, &mut s);
+        assert_eq!(s, [100, 100]);
+        let mut s = [1000, 10, 20, 30];
+        default_normalize_score(10, false, &mut s);
+        assert_eq!(s, [10, 0, 0, 0]);
+    }
+}

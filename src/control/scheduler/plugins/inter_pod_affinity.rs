@@ -1,0 +1,168 @@
+//! InterPodAffinity: required pod affinity and anti-affinity (the incoming pod's and the
+//! existing pods'), and preferred terms as scores.
+//! Upstream: pkg/scheduler/framework/plugins/interpodaffinity/{filtering,scoring}.go.
+
+use super::super::framework::{Ctx, Failure, Plugin, Reason, MAX_NODE_SCORE};
+use super::super::topology::{KeyIndex, NO_DOMAIN};
+use crate::model::{Node, NodeId, PodAffinityTerm, PodGroup};
+
+const EXISTING_ANTI_AFFINITY: &str = "node(s) didn't satisfy existing pods anti-affinity rules";
+const AFFINITY: &str = "node(s) didn't match pod affinity rules";
+const ANTI_AFFINITY: &str = "node(s) didn't match pod anti-affinity rules";
+/// Upstream: pkg/scheduler/apis/config/v1/defaults.go (hardPodAffinityWeight 1).
+const HARD_POD_AFFINITY_WEIGHT: i64 = 1;
+
+/// Per-domain values of one topology key.
+struct DomainValues {
+    key: usize,
+    values: Vec<i64>,
+}
+
+#[derive(Default)]
+pub struct InterPodAffinity {
+    /// Domains where an existing pod's required anti-affinity forbids the incoming pod.
+    existing_anti: Vec<DomainValues>,
+    /// Matching pods per domain for each required affinity term of the incoming pod.
+    affinity: Vec<DomainValues>,
+    /// No existing pod matches any affinity term and the pod matches them itself
+    /// (the first pod of a group may go anywhere).
+    affinity_bootstrap: bool,
+    anti_affinity: Vec<DomainValues>,
+    /// Preferred-term sums per domain, per key.
+    scores: Vec<DomainValues>,
+}
+
+fn position(ctx: &Ctx, key: &str) -> usize {
+    ctx.topology.position(key).expect("topology keys are indexed before the cycle")
+}
+
+/// Adds `weight` per pod of `group` to the domain of each node it runs on.
+fn add_group(values: &mut [i64], key: &KeyIndex, group: &PodGroup, weight: i64) {
+    for (i, &n) in group.per_node.iter().enumerate() {
+        if n == 0 {
+            continue;
+        }
+        let d = key.domain(NodeId(i as u32));
+        if d != NO_DOMAIN {
+            values[d as usize] += weight * i64::from(n);
+        }
+    }
+}
+
+fn slot<'a>(list: &'a mut Vec<DomainValues>, ctx: &Ctx, key_name: &str) -> &'a mut DomainValues {
+    let key = position(ctx, key_name);
+    match list.iter().position(|d| d.key == key) {
+        Some(i) => &mut list[i],
+        None => {
+            list.push(DomainValues { key, values: vec![0; ctx.topology.key(key).num_domains()] });
+            list.last_mut().expect("just pushed")
+        }
+    }
+}
+
+fn term_counts(ctx: &Ctx, term: &PodAffinityTerm) -> DomainValues {
+    let key = position(ctx, &term.topology_key);
+    let index = ctx.topology.key(key);
+    let mut values = vec![0; index.num_domains()];
+    for g in ctx.store.groups.iter().filter(|g| g.bound > 0 && term.selector.matches(&g.template.labels)) {
+        add_group(&mut values, index, g, 1);
+    }
+    DomainValues { key, values }
+}
+
+fn in_domain(ctx: &Ctx, d: &DomainValues, node: &Node) -> Option<i64> {
+    let dom = ctx.topology.key(d.key).domain(node.id);
+    (dom != NO_DOMAIN).then(|| d.values[dom as usize])
+}
+
+impl Plugin for InterPodAffinity {
+    fn name(&self) -> &'static str {
+        "InterPodAffinity"
+    }
+
+    fn pre_filter(&mut self, ctx: &Ctx) -> Result<(), Failure> {
+        self.existing_anti.clear();
+        let labels = &ctx.pod.template.labels;
+        for g in ctx.store.groups.iter().filter(|g| g.bound > 0) {
+            for term in &g.template.spec.affinity.pod_anti.required {
+                if term.selector.matches(labels) {
+                    let s = slot(&mut self.existing_anti, ctx, &term.topology_key);
+                    add_group(&mut s.values, ctx.topology.key(s.key), g, 1);
+                }
+            }
+        }
+        let rules = &ctx.pod.template.spec.affinity;
+        self.affinity = rules.pod.required.iter().map(|t| term_counts(ctx, t)).collect();
+        self.affinity_bootstrap = self.affinity.iter().all(|d| d.values.iter().all(|v| *v == 0))
+            && rules.pod.required.iter().all(|t| t.selector.matches(labels));
+        self.anti_affinity = rules.pod_anti.required.iter().map(|t| term_counts(ctx, t)).collect();
+        Ok(())
+    }
+
+    fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {
+        if self.existing_anti.iter().any(|d| in_domain(ctx, d, node).is_some_and(|v| v > 0)) {
+            return Some(Failure::resolvable(Reason::Text(EXISTING_ANTI_AFFINITY)));
+        }
+        if !self.affinity.is_empty()
+            && !self.affinity_bootstrap
+            && !self.affinity.iter().all(|d| in_domain(ctx, d, node).is_some_and(|v| v > 0))
+        {
+            return Some(Failure::unresolvable(Reason::Text(AFFINITY)));
+        }
+        if self.anti_affinity.iter().any(|d| in_domain(ctx, d, node).is_some_and(|v| v > 0)) {
+            return Some(Failure::resolvable(Reason::Text(ANTI_AFFINITY)));
+        }
+        None
+    }
+
+    /// Sums, per topology domain, the weights of preferred terms between the incoming pod
+    /// and existing pods (both directions) and existing pods' required affinity
+    /// (hardPodAffinityWeight). Skips when nothing has such terms.
+    fn pre_score(&mut self, ctx: &Ctx, _feasible: &[NodeId]) -> bool {
+        self.scores.clear();
+        let labels = &ctx.pod.template.labels;
+        let own = &ctx.pod.template.spec.affinity;
+        for g in ctx.store.groups.iter().filter(|g| g.bound > 0) {
+            for (w, term) in &own.pod.preferred {
+                if term.selector.matches(&g.template.labels) {
+                    let s = slot(&mut self.scores, ctx, &term.topology_key);
+                    add_group(&mut s.values, ctx.topology.key(s.key), g, *w);
+                }
+            }
+            for (w, term) in &own.pod_anti.preferred {
+                if term.selector.matches(&g.template.labels) {
+                    let s = slot(&mut self.scores, ctx, &term.topology_key);
+                    add_group(&mut s.values, ctx.topology.key(s.key), g, -*w);
+                }
+            }
+            let theirs = &g.template.spec.affinity;
+            let weighted = theirs
+                .pod
+                .required
+                .iter()
+                .map(|t| (HARD_POD_AFFINITY_WEIGHT, t))
+                .chain(theirs.pod.preferred.iter().map(|(w, t)| (*w, t)))
+                .chain(theirs.pod_anti.preferred.iter().map(|(w, t)| (-*w, t)));
+            for (w, term) in weighted {
+                if term.selector.matches(labels) {
+                    let s = slot(&mut self.scores, ctx, &term.topology_key);
+                    add_group(&mut s.values, ctx.topology.key(s.key), g, w);
+                }
+            }
+        }
+        !self.scores.is_empty()
+    }
+
+    fn score(&self, ctx: &Ctx, node: &Node) -> i64 {
+        self.scores.iter().filter_map(|d| in_domain(ctx, d, node)).sum()
+    }
+
+    /// Min-max scaling to 0..100 (truncating), as upstream's NormalizeScore.
+    fn normalize(&self, scores: &mut [i64]) {
+        let (min, max) = scores.iter().fold((i64::MAX, i64::MIN), |(lo, hi), s| (lo.min(*s), hi.max(*s)));
+        let diff = max - min;
+        for s in scores.iter_mut() {
+            *s = if diff > 0 { (MAX_NODE_SCORE as f64 * ((*s - min) as f64 / diff as f64)) as i64 } else { 0 };
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! NodeAffinity: `nodeSelector` and required node affinity filter; preferred terms score.
+//! Upstream: pkg/scheduler/framework/plugins/nodeaffinity/node_affinity.go.
+
+use super::super::framework::{default_normalize_score, Ctx, Failure, Plugin, Reason, MAX_NODE_SCORE};
+use crate::model::{Node, NodeId, PodSpec};
+
+pub struct NodeAffinity;
+
+/// `nodeSelector` (every label) and required terms (any term) both hold.
+pub fn required_node_affinity_matches(spec: &PodSpec, node: &Node) -> bool {
+    spec.node_selector.iter().all(|(k, v)| node.labels.get(k) == Some(v))
+        && spec
+            .affinity
+            .node
+            .required
+            .as_ref()
+            .is_none_or(|terms| terms.iter().any(|t| t.matches(&node.name, &node.labels)))
+}
+
+impl Plugin for NodeAffinity {
+    fn name(&self) -> &'static str {
+        "NodeAffinity"
+    }
+
+    fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {
+        (!required_node_affinity_matches(&ctx.pod.template.spec, node))
+            .then_some(Failure::unresolvable(Reason::Text("node(s) didn't match Pod's node affinity/selector")))
+    }
+
+    fn pre_score(&mut self, ctx: &Ctx, _feasible: &[NodeId]) -> bool {
+        !ctx.pod.template.spec.affinity.node.preferred.is_empty()
+    }
+
+    /// Sum of the weights of matching preferred terms.
+    fn score(&self, ctx: &Ctx, node: &Node) -> i64 {
+        ctx.pod
+            .template
+            .spec
+            .affinity
+            .node
+            .preferred
+            .iter()
+            .filter(|(_, t)| t.matches(&node.name, &node.labels))
+            .map(|(w, _)| *w)
+            .sum()
+    }
+
+    fn normalize(&self, scores: &mut [i64]) {
+        default_normalize_score(MAX_NODE_SCORE, false, scores);
+    }
+}

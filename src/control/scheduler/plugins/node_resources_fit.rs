@@ -1,0 +1,208 @@
+//! NodeResourcesFit: the fit filter for cpu, memory and pod count, and its scoring
+//! strategies. Upstream: pkg/scheduler/framework/plugins/noderesources/fit.go,
+//! least_allocated.go, most_allocated.go, requested_to_capacity_ratio.go.
+
+use super::super::framework::{Ctx, Failure, Plugin, Reason, MAX_NODE_SCORE};
+use crate::model::{Node, Pod};
+
+/// A point of RequestedToCapacityRatio's shape: utilization 0..100 -> score 0..10.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShapePoint {
+    pub utilization: i64,
+    pub score: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScoringStrategy {
+    /// Prefer the emptiest node (upstream default).
+    LeastAllocated,
+    /// Prefer the fullest node (bin packing).
+    MostAllocated,
+    /// A user-given broken line from utilization to score.
+    RequestedToCapacityRatio(Vec<ShapePoint>),
+}
+
+pub struct NodeResourcesFit {
+    strategy: ScoringStrategy,
+    /// (cpu weight, memory weight), each 1..=100; 0 leaves the resource out.
+    weights: (i64, i64),
+}
+
+impl NodeResourcesFit {
+    pub fn new(strategy: ScoringStrategy) -> Self {
+        NodeResourcesFit { strategy, weights: (1, 1) }
+    }
+
+    pub fn with_weights(strategy: ScoringStrategy, cpu: i64, memory: i64) -> Self {
+        NodeResourcesFit { strategy, weights: (cpu, memory) }
+    }
+
+    /// Fit failures in upstream order (pods, cpu, memory); equality fits.
+    pub fn fits(pod: &Pod, node: &Node, used: crate::model::Resources, pods_on_node: usize) -> Option<Failure> {
+        let mut mask = 0u8;
+        let mut unresolvable = false;
+        if pods_on_node as i64 + 1 > node.allocatable.pods {
+            mask |= 1;
+        }
+        let req = pod.requests;
+        if req.cpu_millis != 0 || req.memory_bytes != 0 {
+            let free = node.allocatable - used;
+            if req.cpu_millis > 0 && req.cpu_millis > free.cpu_millis {
+                mask |= 2;
+                unresolvable |= req.cpu_millis > node.allocatable.cpu_millis;
+            }
+            if req.memory_bytes > 0 && req.memory_bytes > free.memory_bytes {
+                mask |= 4;
+                unresolvable |= req.memory_bytes > node.allocatable.memory_bytes;
+            }
+        }
+        (mask != 0).then_some(Failure { reason: Reason::Insufficient(mask), unresolvable })
+    }
+
+    fn resource_score(&self, req: i64, alloc: i64) -> i64 {
+        match &self.strategy {
+            ScoringStrategy::LeastAllocated if req > alloc => 0,
+            ScoringStrategy::LeastAllocated => (alloc - req) * MAX_NODE_SCORE / alloc,
+            ScoringStrategy::MostAllocated => req.min(alloc) * MAX_NODE_SCORE / alloc,
+            ScoringStrategy::RequestedToCapacityRatio(shape) => {
+                let p = if req > alloc { 100 } else { req * 100 / alloc };
+                broken_line(shape, p)
+            }
+        }
+    }
+}
+
+/// RequestedToCapacityRatio's function, scores scaled by 10 (MaxNodeScore/MaxCustomPriorityScore).
+/// Upstream: pkg/scheduler/framework/plugins/helper/shape_score.go (BuildBrokenLinearFunction).
+fn broken_line(shape: &[ShapePoint], p: i64) -> i64 {
+    let scaled = |s: i64| s * (MAX_NODE_SCORE / 10);
+    for (i, pt) in shape.iter().enumerate() {
+        if p <= pt.utilization {
+            if i == 0 {
+                return scaled(pt.score);
+            }
+            let prev = shape[i - 1];
+            return scaled(prev.score)
+                + (scaled(pt.score) - scaled(prev.score)) * (p - prev.utilization)
+                    / (pt.utilization - prev.utilization);
+        }
+    }
+    shape.last().map_or(0, |pt| scaled(pt.score))
+}
+
+impl Plugin for NodeResourcesFit {
+    fn name(&self) -> &'static str {
+        "NodeResourcesFit"
+    }
+
+    fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {
+        Self::fits(ctx.pod, node, node.requested, node.pods.len())
+    }
+
+    fn score(&self, ctx: &Ctx, node: &Node) -> i64 {
+        let requested = node.nonzero_requested + ctx.pod.nonzero_requests;
+        let pairs = [
+            (requested.cpu_millis, node.allocatable.cpu_millis, self.weights.0),
+            (requested.memory_bytes, node.allocatable.memory_bytes, self.weights.1),
+        ];
+        let (mut total, mut weights) = (0i64, 0i64);
+        let ratio = matches!(self.strategy, ScoringStrategy::RequestedToCapacityRatio(_));
+        for (req, alloc, w) in pairs {
+            if alloc == 0 || w == 0 {
+                continue;
+            }
+            let s = self.resource_score(req, alloc);
+            // RequestedToCapacityRatio leaves resources that score 0 out of the average.
+            if ratio && s == 0 {
+                continue;
+            }
+            total += s * w;
+            weights += w;
+        }
+        match weights {
+            0 => 0,
+            // RequestedToCapacityRatio rounds (math.Round); the others truncate.
+            _ if ratio => (total as f64 / weights as f64).round() as i64,
+            _ => total / weights,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::testing::{node, pod};
+    use crate::model::{Resources, Store};
+
+    fn score(plugin: &NodeResourcesFit, p: &Pod, n: &Node) -> i64 {
+        let store = Store::default();
+        let topology = Default::default();
+        plugin.score(&Ctx { store: &store, pod: p, topology: &topology }, n)
+    }
+
+    #[test]
+    fn least_allocated_matches_upstream_table() {
+        // least_allocated_test.go: "nothing scheduled, resources requested, differently sized nodes".
+        let p = pod(&[(1000, 2000), (2000, 3000)]);
+        let plugin = NodeResourcesFit::new(ScoringStrategy::LeastAllocated);
+        assert_eq!(score(&plugin, &p, &node(4000, 10000, Resources::default())), 37);
+        assert_eq!(score(&plugin, &p, &node(6000, 10000, Resources::default())), 50);
+        assert_eq!(score(&plugin, &p, &node(10000, 20000, Resources::new(3000, 0, 0))), 57);
+    }
+
+    #[test]
+    fn most_allocated_matches_upstream_table() {
+        // most_allocated_test.go: "nothing scheduled, resources requested, differently sized nodes".
+        let p = pod(&[(1000, 2000), (2000, 3000)]);
+        let plugin = NodeResourcesFit::new(ScoringStrategy::MostAllocated);
+        assert_eq!(score(&plugin, &p, &node(4000, 10000, Resources::default())), 62);
+        assert_eq!(score(&plugin, &p, &node(6000, 10000, Resources::default())), 50);
+        assert_eq!(
+            score(&plugin, &p, &node(1000, 1000, Resources::default())),
+            100,
+            "over-committed scores 100, not 0"
+        );
+    }
+
+    #[test]
+    fn requested_to_capacity_ratio_matches_upstream_table() {
+        // requested_to_capacity_ratio_test.go: shape {0:10, 100:0} ("nothing scheduled, nothing requested")
+        // and {0:0,100:10} on differently sized nodes.
+        let least = vec![ShapePoint { utilization: 0, score: 10 }, ShapePoint { utilization: 100, score: 0 }];
+        let most = vec![ShapePoint { utilization: 0, score: 0 }, ShapePoint { utilization: 100, score: 10 }];
+        let p = pod(&[(3000, 5000)]);
+        let plugin = NodeResourcesFit::new(ScoringStrategy::RequestedToCapacityRatio(least));
+        // cpu 3000/4000 = 75% -> 25, memory 5000/10000 = 50% -> 50; round(37.5) = 38.
+        assert_eq!(score(&plugin, &p, &node(4000, 10000, Resources::default())), 38);
+        let plugin = NodeResourcesFit::new(ScoringStrategy::RequestedToCapacityRatio(most));
+        assert_eq!(score(&plugin, &p, &node(4000, 10000, Resources::default())), 63);
+        assert_eq!(
+            broken_line(&[ShapePoint { utilization: 10, score: 2 }, ShapePoint { utilization: 50, score: 8 }], 30),
+            50
+        );
+        assert_eq!(
+            broken_line(&[ShapePoint { utilization: 10, score: 2 }, ShapePoint { utilization: 50, score: 8 }], 5),
+            20
+        );
+        assert_eq!(
+            broken_line(&[ShapePoint { utilization: 10, score: 2 }, ShapePoint { utilization: 50, score: 8 }], 90),
+            80
+        );
+    }
+
+    #[test]
+    fn filter_reports_every_shortage_and_equality_fits() {
+        let n = node(1000, 100, Resources::new(600, 1, 1));
+        let f = NodeResourcesFit::fits(&pod(&[(500, 100)]), &n, n.requested, 0).unwrap();
+        assert_eq!(f, Failure { reason: Reason::Insufficient(0b110), unresolvable: false });
+        assert!(NodeResourcesFit::fits(&pod(&[(400, 99)]), &n, n.requested, 0).is_none());
+        let f = NodeResourcesFit::fits(&pod(&[(2000, 1)]), &n, n.requested, 0).unwrap();
+        assert!(f.unresolvable, "more than the node's allocatable can never fit");
+        let mut full = node(1000, 100, Resources::default());
+        full.allocatable.pods = 0;
+        assert_eq!(
+            NodeResourcesFit::fits(&pod(&[(0, 0)]), &full, full.requested, 0).unwrap().reason,
+            Reason::Insufficient(1)
+        );
+    }
+}
