@@ -13,7 +13,7 @@ fn run_to(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn bundled_scenarios_pass_and_write_a_complete_report() {
-    for scenario in ["scenarios/failover.yaml", "scenarios/quickstart.yaml"] {
+    for scenario in ["scenarios/failover.yaml", "scenarios/quickstart.yaml", "scenarios/zone-outage.yaml"] {
         let dir = scratch("bundled").join("report");
         let out = run_to(&dir, &[scenario]);
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -90,4 +90,16 @@ fn rerunning_replaces_the_report_atomically() {
     assert!(!dir.join("stale.txt").exists(), "the old report folder was replaced as a whole");
     let leftovers: Vec<_> = std::fs::read_dir(dir.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers.len(), 1, "no temporary folders left: {leftovers:?}");
+}
+
+#[test]
+fn zone_outage_separates_spreading_from_bin_packing() {
+    let base = scratch("zone");
+    for (policy, code) in [("default", 0), ("spread", 0), ("binpack", 1)] {
+        let out = run_to(
+            &base.join(policy),
+            &["scenarios/zone-outage.yaml", "--quiet", "--set", &format!("controlPlane.scheduler.policy={policy}")],
+        );
+        assert_eq!(out.status.code(), Some(code), "{policy}: {}", String::from_utf8_lossy(&out.stdout));
+    }
 }

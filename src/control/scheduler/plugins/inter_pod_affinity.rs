@@ -100,9 +100,7 @@ impl Plugin for InterPodAffinity {
     }
 
     fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {
-        if self.existing_anti.iter().any(|d| in_domain(ctx, d, node).is_some_and(|v| v > 0)) {
-            return Some(Failure::resolvable(Reason::Text(EXISTING_ANTI_AFFINITY)));
-        }
+        // Upstream order: the pod's affinity, its anti-affinity, then existing pods' anti-affinity.
         if !self.affinity.is_empty()
             && !self.affinity_bootstrap
             && !self.affinity.iter().all(|d| in_domain(ctx, d, node).is_some_and(|v| v > 0))
@@ -111,6 +109,9 @@ impl Plugin for InterPodAffinity {
         }
         if self.anti_affinity.iter().any(|d| in_domain(ctx, d, node).is_some_and(|v| v > 0)) {
             return Some(Failure::resolvable(Reason::Text(ANTI_AFFINITY)));
+        }
+        if self.existing_anti.iter().any(|d| in_domain(ctx, d, node).is_some_and(|v| v > 0)) {
+            return Some(Failure::resolvable(Reason::Text(EXISTING_ANTI_AFFINITY)));
         }
         None
     }

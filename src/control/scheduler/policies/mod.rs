@@ -64,3 +64,38 @@ fn fit_plugin(c: &FitStrategyConfig) -> NodeResourcesFit {
     };
     NodeResourcesFit::with_weights(strategy, c.cpu_weight, c.memory_weight)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{FILTER_PLUGINS, SCORE_PLUGINS};
+
+    #[test]
+    fn every_plugin_a_profile_may_name_is_in_the_default_profile() {
+        let mut p = default::profile();
+        for name in SCORE_PLUGINS {
+            assert!(p.set_weight(name, 1), "{name}");
+        }
+        let names: Vec<&str> = p.weights().iter().map(|(n, _)| *n).collect();
+        for name in FILTER_PLUGINS {
+            assert!(names.contains(name) || *name == "NodeUnschedulable" || *name == "NodeName", "{name}");
+        }
+    }
+
+    #[test]
+    fn default_weights_match_upstream() {
+        // Upstream: pkg/scheduler/apis/config/v1/default_plugins.go.
+        let w = default::profile().weights();
+        assert_eq!(
+            w,
+            [
+                ("TaintToleration", 3),
+                ("NodeAffinity", 2),
+                ("NodeResourcesFit", 1),
+                ("PodTopologySpread", 2),
+                ("InterPodAffinity", 2),
+                ("NodeResourcesBalancedAllocation", 1)
+            ]
+        );
+    }
+}
