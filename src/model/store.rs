@@ -29,6 +29,11 @@ pub struct PodGroup {
     pub per_node: Vec<u32>,
     /// Active bound pods in all.
     pub bound: u32,
+    /// Nodes with at least one active bound pod of the group (sparse view of `per_node`,
+    /// in no particular order: only sums are taken over it).
+    pub nodes: Vec<NodeId>,
+    /// Position of each node in `nodes` (u32::MAX when absent).
+    slot: Vec<u32>,
 }
 
 impl PodGroup {
@@ -41,7 +46,22 @@ impl PodGroup {
         if self.per_node.len() <= i {
             self.per_node.resize(i + 1, 0);
         }
-        self.per_node[i] = self.per_node[i].checked_add_signed(delta).expect("group count underflow");
+        let before = self.per_node[i];
+        self.per_node[i] = before.checked_add_signed(delta).expect("group count underflow");
+        if self.slot.len() <= i {
+            self.slot.resize(i + 1, u32::MAX);
+        }
+        if before == 0 {
+            self.slot[i] = self.nodes.len() as u32;
+            self.nodes.push(node);
+        } else if self.per_node[i] == 0 {
+            let pos = self.slot[i] as usize;
+            self.nodes.swap_remove(pos);
+            if let Some(moved) = self.nodes.get(pos) {
+                self.slot[moved.0 as usize] = pos as u32;
+            }
+            self.slot[i] = u32::MAX;
+        }
         self.bound = self.bound.checked_add_signed(delta).expect("group count underflow");
     }
 }
@@ -176,7 +196,14 @@ impl Store {
 
     /// A new group for pods made from `template`.
     pub fn add_group(&mut self, template: Arc<PodTemplate>, family: Family) -> u32 {
-        self.groups.push(PodGroup { template, family, per_node: Vec::new(), bound: 0 });
+        self.groups.push(PodGroup {
+            template,
+            family,
+            per_node: Vec::new(),
+            bound: 0,
+            nodes: Vec::new(),
+            slot: Vec::new(),
+        });
         u32::try_from(self.groups.len() - 1).expect("too many pod groups")
     }
 

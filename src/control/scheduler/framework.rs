@@ -53,9 +53,10 @@ pub struct Ctx<'a> {
 pub trait Plugin {
     fn name(&self) -> &'static str;
 
-    /// PreFilter: prepare per-pod state. `Err` rejects the pod on every node.
-    fn pre_filter(&mut self, _ctx: &Ctx) -> Result<(), Failure> {
-        Ok(())
+    /// PreFilter: prepare per-pod state. `Ok(false)` skips this plugin's Filter for the
+    /// pod (upstream's Skip status); `Err` rejects the pod on every node.
+    fn pre_filter(&mut self, _ctx: &Ctx) -> Result<bool, Failure> {
+        Ok(true)
     }
 
     /// Filter: `Some` if the node cannot run the pod.
@@ -66,6 +67,12 @@ pub trait Plugin {
     /// PreScore over the feasible nodes; `false` skips this plugin's scoring for the pod.
     fn pre_score(&mut self, _ctx: &Ctx, _feasible: &[NodeId]) -> bool {
         true
+    }
+
+    /// After `pre_score`: `Some(s)` when every feasible node would get the same
+    /// normalized score `s`, so the per-node pass can be skipped without changing a number.
+    fn uniform_score(&self) -> Option<i64> {
+        None
     }
 
     /// Score one feasible node (raw; normalized afterwards).

@@ -36,6 +36,8 @@ pub struct Scheduler {
     next_start_node_index: usize,
     last_round_robin: Option<NodeId>,
     topology: TopologyIndex,
+    /// Pod groups whose topology keys are already indexed.
+    indexed_groups: usize,
     rng: RandomStream,
     explain: bool,
 }
@@ -96,6 +98,7 @@ impl Scheduler {
             next_start_node_index: 0,
             last_round_robin: None,
             topology: TopologyIndex::default(),
+            indexed_groups: 0,
             rng,
             explain,
         }
@@ -114,27 +117,28 @@ impl Scheduler {
         (num_all_nodes * pct / 100).max(MIN_FEASIBLE_NODES_TO_FIND)
     }
 
-    /// Indexes every topology key this pod's cycle can touch.
-    fn index_topology(&mut self, store: &Store, pod_id: PodId) {
-        self.topology.refresh(store);
-        let spec = &store.pod(pod_id).template.spec;
-        let mut keys: Vec<&str> = DEFAULT_SPREAD_KEYS.to_vec();
-        keys.extend(spec.topology_spread.iter().map(|c| c.topology_key.as_str()));
-        let a = &spec.affinity;
-        for rules in [&a.pod, &a.pod_anti] {
-            keys.extend(rules.required.iter().map(|t| t.topology_key.as_str()));
-            keys.extend(rules.preferred.iter().map(|(_, t)| t.topology_key.as_str()));
+    /// Indexes every topology key a cycle can touch: the system-default spreading keys and
+    /// every key in any pod group's spread constraints and (anti-)affinity terms. Groups are
+    /// indexed once, when first seen; nodes that joined since are added to every key.
+    fn index_topology(&mut self, store: &Store) {
+        if self.indexed_groups == 0 {
+            for k in DEFAULT_SPREAD_KEYS {
+                self.topology.ensure(k, store);
+            }
         }
-        for g in store.groups.iter().filter(|g| g.bound > 0) {
-            let a = &g.template.spec.affinity;
-            for rules in [&a.pod, &a.pod_anti] {
+        self.topology.refresh(store);
+        for g in &store.groups[self.indexed_groups..] {
+            let spec = &g.template.spec;
+            let mut keys: Vec<&str> = spec.topology_spread.iter().map(|c| c.topology_key.as_str()).collect();
+            for rules in [&spec.affinity.pod, &spec.affinity.pod_anti] {
                 keys.extend(rules.required.iter().map(|t| t.topology_key.as_str()));
                 keys.extend(rules.preferred.iter().map(|(_, t)| t.topology_key.as_str()));
             }
+            for k in keys {
+                self.topology.ensure(k, store);
+            }
         }
-        for k in keys {
-            self.topology.ensure(k, store);
-        }
+        self.indexed_groups = store.groups.len();
     }
 
     /// One scheduling cycle for `pod_id`: bind, preempt, or explain why not.
@@ -146,7 +150,7 @@ impl Scheduler {
                 reason: "0/0 nodes are available: no nodes available to schedule pods.".into(),
             };
         }
-        self.index_topology(store, pod_id);
+        self.index_topology(store);
         let pod = store.pod(pod_id);
         let ctx = Ctx { store, pod, topology: &self.topology };
         if let Err(f) = self.profile.pre_filter(&ctx) {

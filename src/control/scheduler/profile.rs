@@ -21,6 +21,8 @@ pub struct Profile {
     filters: Vec<usize>,
     /// Indices and weights of plugins run at Score.
     scorers: Vec<(usize, i64)>,
+    /// Filters whose PreFilter did not skip, for the pod in the current cycle.
+    active_filters: Vec<usize>,
     pub selection: HostSelection,
     /// DefaultPreemption runs as PostFilter.
     pub preemption: bool,
@@ -34,6 +36,7 @@ impl Profile {
             plugins: Vec::new(),
             filters: Vec::new(),
             scorers: Vec::new(),
+            active_filters: Vec::new(),
             selection,
             preemption: true,
             score_all_nodes: false,
@@ -83,33 +86,56 @@ impl Profile {
     }
 
     pub fn pre_filter(&mut self, ctx: &Ctx) -> Result<(), Failure> {
+        self.active_filters.clear();
         for &i in &self.filters {
-            self.plugins[i].pre_filter(ctx)?;
+            if self.plugins[i].pre_filter(ctx)? {
+                self.active_filters.push(i);
+            }
         }
         Ok(())
     }
 
     /// The first failing filter's verdict (upstream stops at the first failure).
     pub fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {
-        self.filters.iter().find_map(|&i| self.plugins[i].filter(ctx, node))
+        self.active_filters.iter().find_map(|&i| self.plugins[i].filter(ctx, node))
     }
 
     /// Every score plugin scores every feasible node, normalizes, and totals with weights.
     /// With no score plugin every node gets 1 (upstream prioritizeNodes).
     pub fn score(&mut self, ctx: &Ctx, feasible: &[NodeId], explain: bool) -> ScoreTable {
-        let mut totals = vec![if self.scorers.is_empty() { 1 } else { 0 }; feasible.len()];
-        let mut rows: Vec<Vec<(&'static str, i64)>> =
-            if explain { vec![Vec::new(); feasible.len()] } else { Vec::new() };
-        let mut scores = vec![0i64; feasible.len()];
+        let n = feasible.len();
+        let mut totals = vec![if self.scorers.is_empty() { 1 } else { 0 }; n];
+        let mut rows: Vec<Vec<(&'static str, i64)>> = if explain { vec![Vec::new(); n] } else { Vec::new() };
+        let mut active: Vec<(usize, i64)> = Vec::with_capacity(self.scorers.len());
         for &(i, weight) in &self.scorers {
             let plugin = &mut self.plugins[i];
             if !plugin.pre_score(ctx, feasible) {
                 continue;
             }
-            for (s, id) in scores.iter_mut().zip(feasible) {
-                *s = plugin.score(ctx, ctx.store.node(*id));
+            match plugin.uniform_score() {
+                Some(s) => {
+                    for (k, total) in totals.iter_mut().enumerate() {
+                        *total += s * weight;
+                        if explain {
+                            rows[k].push((plugin.name(), s * weight));
+                        }
+                    }
+                }
+                None => active.push((i, weight)),
             }
-            plugin.normalize(&mut scores);
+        }
+        // Nodes outer, plugins inner: each node's data is fetched once for all plugins.
+        let mut raw = vec![0i64; n * active.len()];
+        for (k, id) in feasible.iter().enumerate() {
+            let node = ctx.store.node(*id);
+            for (p, &(i, _)) in active.iter().enumerate() {
+                raw[p * n + k] = self.plugins[i].score(ctx, node);
+            }
+        }
+        for (p, &(i, weight)) in active.iter().enumerate() {
+            let plugin = &self.plugins[i];
+            let scores = &mut raw[p * n..(p + 1) * n];
+            plugin.normalize(scores);
             for (k, s) in scores.iter().enumerate() {
                 debug_assert!((0..=MAX_NODE_SCORE).contains(s), "{} scored {s}", plugin.name());
                 totals[k] += s * weight;

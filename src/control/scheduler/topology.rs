@@ -3,6 +3,7 @@
 //! Node labels do not change after a node joins, so the index only grows.
 
 use crate::model::{LabelSelector, PodGroup};
+
 use crate::model::{Node, NodeId, Store};
 
 /// No label for this key on the node.
@@ -14,6 +15,9 @@ pub struct KeyIndex {
     /// Domain id per node index (`NO_DOMAIN` if the node lacks the label).
     pub node_domain: Vec<u32>,
     pub values: Vec<String>,
+    /// Domains that have at least one node.
+    pub has_node: Vec<bool>,
+    ids: std::collections::BTreeMap<String, u32>,
 }
 
 impl KeyIndex {
@@ -42,11 +46,14 @@ impl TopologyIndex {
     fn extend(k: &mut KeyIndex, nodes: &[Node]) {
         for node in &nodes[k.node_domain.len()..] {
             let d = match node.labels.get(&k.key) {
-                Some(v) => match k.values.iter().position(|x| x == v) {
-                    Some(i) => i as u32,
+                Some(v) => match k.ids.get(v) {
+                    Some(&id) => id,
                     None => {
+                        let id = k.values.len() as u32;
                         k.values.push(v.clone());
-                        (k.values.len() - 1) as u32
+                        k.has_node.push(true);
+                        k.ids.insert(v.clone(), id);
+                        id
                     }
                 },
                 None => NO_DOMAIN,
@@ -77,7 +84,8 @@ impl TopologyIndex {
 }
 
 /// Active bound pods matching `selector`, counted per domain of `key`, over the nodes for
-/// which `eligible` holds. Counting goes by pod group (one selector test per group).
+/// which `eligible` holds. Counting goes by pod group (one selector test per group) over
+/// the nodes each group runs on, never over the whole cluster.
 pub fn count_per_domain(
     store: &Store,
     key: &KeyIndex,
@@ -85,17 +93,13 @@ pub fn count_per_domain(
     eligible: impl Fn(&Node) -> bool,
 ) -> Vec<i64> {
     let mut counts = vec![0i64; key.num_domains()];
-    let groups: Vec<&PodGroup> = matching_groups(store, selector).collect();
-    if groups.is_empty() {
-        return counts;
-    }
-    for node in &store.nodes {
-        let d = key.domain(node.id);
-        if d == NO_DOMAIN || !eligible(node) {
-            continue;
+    for g in matching_groups(store, selector) {
+        for &id in &g.nodes {
+            let d = key.domain(id);
+            if d != NO_DOMAIN && eligible(store.node(id)) {
+                counts[d as usize] += i64::from(g.on_node(id));
+            }
         }
-        let n: u32 = groups.iter().map(|g| g.on_node(node.id)).sum();
-        counts[d as usize] += i64::from(n);
     }
     counts
 }

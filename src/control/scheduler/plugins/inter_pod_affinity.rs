@@ -38,13 +38,10 @@ fn position(ctx: &Ctx, key: &str) -> usize {
 
 /// Adds `weight` per pod of `group` to the domain of each node it runs on.
 fn add_group(values: &mut [i64], key: &KeyIndex, group: &PodGroup, weight: i64) {
-    for (i, &n) in group.per_node.iter().enumerate() {
-        if n == 0 {
-            continue;
-        }
-        let d = key.domain(NodeId(i as u32));
+    for &node in &group.nodes {
+        let d = key.domain(node);
         if d != NO_DOMAIN {
-            values[d as usize] += weight * i64::from(n);
+            values[d as usize] += weight * i64::from(group.on_node(node));
         }
     }
 }
@@ -80,7 +77,7 @@ impl Plugin for InterPodAffinity {
         "InterPodAffinity"
     }
 
-    fn pre_filter(&mut self, ctx: &Ctx) -> Result<(), Failure> {
+    fn pre_filter(&mut self, ctx: &Ctx) -> Result<bool, Failure> {
         self.existing_anti.clear();
         let labels = &ctx.pod.template.labels;
         for g in ctx.store.groups.iter().filter(|g| g.bound > 0) {
@@ -96,7 +93,7 @@ impl Plugin for InterPodAffinity {
         self.affinity_bootstrap = self.affinity.iter().all(|d| d.values.iter().all(|v| *v == 0))
             && rules.pod.required.iter().all(|t| t.selector.matches(labels));
         self.anti_affinity = rules.pod_anti.required.iter().map(|t| term_counts(ctx, t)).collect();
-        Ok(())
+        Ok(!(self.existing_anti.is_empty() && self.affinity.is_empty() && self.anti_affinity.is_empty()))
     }
 
     fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {

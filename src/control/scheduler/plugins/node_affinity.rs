@@ -22,6 +22,11 @@ impl Plugin for NodeAffinity {
         "NodeAffinity"
     }
 
+    fn pre_filter(&mut self, ctx: &Ctx) -> Result<bool, Failure> {
+        let spec = &ctx.pod.template.spec;
+        Ok(!spec.node_selector.is_empty() || spec.affinity.node.required.is_some())
+    }
+
     fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {
         (!required_node_affinity_matches(&ctx.pod.template.spec, node))
             .then_some(Failure::unresolvable(Reason::Text("node(s) didn't match Pod's node affinity/selector")))

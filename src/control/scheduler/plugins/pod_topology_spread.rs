@@ -1,6 +1,9 @@
 //! PodTopologySpread: hard constraints filter (DoNotSchedule), soft ones score
 //! (ScheduleAnyway), with upstream's system defaults for pods that declare none.
 //! Upstream: pkg/scheduler/framework/plugins/podtopologyspread/{filtering,scoring,common}.go.
+//!
+//! Counting is exact but never walks the whole cluster: pods are counted by pod group over
+//! the nodes each group runs on, and hostname constraints are counted per scored node.
 
 use super::super::framework::{Ctx, Failure, Plugin, Reason, MAX_NODE_SCORE};
 use super::super::topology::{count_per_domain, KeyIndex, NO_DOMAIN};
@@ -21,8 +24,8 @@ pub enum Defaults {
     List(Vec<TopologySpreadConstraint>),
 }
 
-/// A constraint resolved for one pod: its key's index and effective selector.
-struct Resolved {
+/// A hard constraint resolved for one pod.
+struct Hard {
     key: usize,
     max_skew: i64,
     self_match: bool,
@@ -31,13 +34,24 @@ struct Resolved {
     /// Domains that have at least one eligible node.
     present: Vec<bool>,
     min_match: i64,
+}
+
+/// A soft constraint resolved for one pod.
+struct Soft {
+    key: usize,
+    max_skew: i64,
     weight: f64,
+    /// Hostname: groups whose pods match, counted per scored node.
+    per_node_groups: Option<Vec<u32>>,
+    /// Other keys: matching pods per domain, and which domains feasible nodes are in.
+    counts: Vec<i64>,
+    present: Vec<bool>,
 }
 
 pub struct PodTopologySpread {
     defaults: Defaults,
-    hard: Vec<Resolved>,
-    soft: Vec<Resolved>,
+    hard: Vec<Hard>,
+    soft: Vec<Soft>,
     /// Soft scoring needs every key on a node (pod-specified or List defaults).
     require_all_keys: bool,
 }
@@ -48,7 +62,7 @@ impl PodTopologySpread {
     }
 }
 
-/// The selector system defaults use: the pod's Services and owning ReplicaSets, ANDed.
+/// The selector system defaults use: the pod's Services and owning ReplicaSet, ANDed.
 /// Upstream: pkg/scheduler/framework/plugins/helper/spread.go (DefaultSelector).
 fn default_selector(store: &Store, pod: &Pod) -> LabelSelector {
     let labels = &pod.template.labels;
@@ -64,6 +78,7 @@ fn default_selector(store: &Store, pod: &Pod) -> LabelSelector {
     sel
 }
 
+/// Upstream: pkg/scheduler/apis/config/v1/defaults.go (systemDefaultConstraints).
 fn system_defaults() -> Vec<TopologySpreadConstraint> {
     let c = |key: &str, skew| TopologySpreadConstraint {
         max_skew: skew,
@@ -73,7 +88,6 @@ fn system_defaults() -> Vec<TopologySpreadConstraint> {
         min_domains: None,
         match_label_keys: Vec::new(),
     };
-    // Upstream: pkg/scheduler/apis/config/v1/defaults.go (systemDefaultConstraints).
     vec![c(HOSTNAME, 3), c(ZONE, 5)]
 }
 
@@ -88,41 +102,42 @@ fn effective_selector(c: &TopologySpreadConstraint, pod: &Pod) -> LabelSelector 
     sel
 }
 
-impl PodTopologySpread {
-    fn resolve(
-        ctx: &Ctx,
-        c: &TopologySpreadConstraint,
-        selector: LabelSelector,
-        key: &KeyIndex,
-        key_idx: usize,
-        keys: &[&str],
-        nodes_in: &dyn Fn(&Node) -> bool,
-    ) -> Resolved {
-        let spec = &ctx.pod.template.spec;
-        let eligible = |n: &Node| {
-            nodes_in(n) && required_node_affinity_matches(spec, n) && keys.iter().all(|k| n.labels.contains_key(*k))
-        };
-        let counts = count_per_domain(ctx.store, key, &selector, eligible);
-        let mut present = vec![false; key.num_domains()];
-        for n in ctx.store.nodes.iter().filter(|n| eligible(n)) {
-            let d = key.domain(n.id);
-            if d != NO_DOMAIN {
-                present[d as usize] = true;
-            }
-        }
-        let domains = present.iter().filter(|p| **p).count() as i64;
-        let min_match = counts.iter().zip(&present).filter(|(_, p)| **p).map(|(c, _)| *c).min().unwrap_or(0);
-        let min_match = if c.min_domains.is_some_and(|m| domains < m) { 0 } else { min_match };
-        Resolved {
-            key: key_idx,
-            max_skew: c.max_skew,
-            self_match: selector.matches(&ctx.pod.template.labels),
-            counts,
-            present,
-            min_match,
-            weight: 0.0,
+/// Go's `math.Round` for the non-negative sums scored here, without a libm call.
+fn round_half_away(x: f64) -> i64 {
+    let t = x as i64;
+    if x - t as f64 >= 0.5 {
+        t + 1
+    } else {
+        t
+    }
+}
+
+fn key_position(ctx: &Ctx, key: &str) -> usize {
+    ctx.topology.position(key).expect("topology keys are indexed before the cycle")
+}
+
+/// Nodes that count for spreading: they pass the pod's required node affinity and carry
+/// every key. Upstream: nodeInclusionPolicy (nodeAffinityPolicy Honor, nodeTaintsPolicy Ignore).
+fn eligible(ctx: &Ctx, keys: &[&str], node: &Node) -> bool {
+    required_node_affinity_matches(&ctx.pod.template.spec, node) && keys.iter().all(|k| node.labels.contains_key(*k))
+}
+
+/// Domains of `key` that have an eligible node.
+fn eligible_domains(ctx: &Ctx, key: &KeyIndex, keys: &[&str]) -> Vec<bool> {
+    let spec = &ctx.pod.template.spec;
+    let unconstrained =
+        spec.node_selector.is_empty() && spec.affinity.node.required.is_none() && keys.iter().all(|k| *k == key.key);
+    if unconstrained {
+        return key.has_node.clone();
+    }
+    let mut present = vec![false; key.num_domains()];
+    for n in ctx.store.nodes.iter().filter(|n| eligible(ctx, keys, n)) {
+        let d = key.domain(n.id);
+        if d != NO_DOMAIN {
+            present[d as usize] = true;
         }
     }
+    present
 }
 
 impl Plugin for PodTopologySpread {
@@ -130,7 +145,7 @@ impl Plugin for PodTopologySpread {
         "PodTopologySpread"
     }
 
-    fn pre_filter(&mut self, ctx: &Ctx) -> Result<(), Failure> {
+    fn pre_filter(&mut self, ctx: &Ctx) -> Result<bool, Failure> {
         self.hard.clear();
         let hard: Vec<&TopologySpreadConstraint> = ctx
             .pod
@@ -143,10 +158,17 @@ impl Plugin for PodTopologySpread {
         let keys: Vec<&str> = hard.iter().map(|c| c.topology_key.as_str()).collect();
         for c in hard {
             let idx = key_position(ctx, &c.topology_key);
-            let r = Self::resolve(ctx, c, effective_selector(c, ctx.pod), ctx.topology.key(idx), idx, &keys, &|_| true);
-            self.hard.push(r);
+            let key = ctx.topology.key(idx);
+            let selector = effective_selector(c, ctx.pod);
+            let counts = count_per_domain(ctx.store, key, &selector, |n| eligible(ctx, &keys, n));
+            let present = eligible_domains(ctx, key, &keys);
+            let domains = present.iter().filter(|p| **p).count() as i64;
+            let min_match = counts.iter().zip(&present).filter(|(_, p)| **p).map(|(c, _)| *c).min().unwrap_or(0);
+            let min_match = if c.min_domains.is_some_and(|m| domains < m) { 0 } else { min_match };
+            let self_match = selector.matches(&ctx.pod.template.labels);
+            self.hard.push(Hard { key: idx, max_skew: c.max_skew, self_match, counts, present, min_match });
         }
-        Ok(())
+        Ok(!self.hard.is_empty())
     }
 
     /// `matching pods in the node's domain + self - global minimum <= maxSkew`.
@@ -187,39 +209,57 @@ impl Plugin for PodTopologySpread {
                     l.iter().filter(|c| c.when_unsatisfiable == WhenUnsatisfiable::ScheduleAnyway).cloned().collect()
                 }
             };
-            let list: Vec<TopologySpreadConstraint> =
-                list.into_iter().map(|c| TopologySpreadConstraint { selector: selector.clone(), ..c }).collect();
+            let list = list.into_iter().map(|c| TopologySpreadConstraint { selector: selector.clone(), ..c }).collect();
             (list, self.defaults == Defaults::System)
         };
+        let constraints: Vec<TopologySpreadConstraint> = constraints;
         if constraints.is_empty() {
             return false;
         }
+        // System defaults do not require every key, so nodes without a zone still spread by hostname.
         self.require_all_keys = !system;
         let keys: Vec<&str> =
             if system { Vec::new() } else { constraints.iter().map(|c| c.topology_key.as_str()).collect() };
-        let mut feasible_mask = vec![false; ctx.store.nodes.len()];
-        for id in feasible {
-            feasible_mask[id.0 as usize] = true;
-        }
-        let scored = |n: &Node| keys.iter().all(|k| n.labels.contains_key(*k));
-        let scored_feasible = feasible.iter().filter(|id| scored(ctx.store.node(**id))).count();
+        let scored: Vec<NodeId> = feasible
+            .iter()
+            .copied()
+            .filter(|id| keys.iter().all(|k| ctx.store.node(*id).labels.contains_key(*k)))
+            .collect();
         for c in &constraints {
             let idx = key_position(ctx, &c.topology_key);
             let key = ctx.topology.key(idx);
-            let mut r = Self::resolve(ctx, c, effective_selector(c, ctx.pod), key, idx, &keys, &|_| true);
-            // Only domains of feasible (scored) nodes count, and their number sets the weight.
-            let mut in_feasible = vec![false; key.num_domains()];
-            for id in feasible.iter().filter(|id| scored(ctx.store.node(**id))) {
+            let selector = effective_selector(c, ctx.pod);
+            if c.topology_key == HOSTNAME {
+                let groups = ctx
+                    .store
+                    .groups
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| g.bound > 0 && selector.matches(&g.template.labels))
+                    .map(|(i, _)| i as u32)
+                    .collect();
+                let weight = ((scored.len() + 2) as f64).ln();
+                self.soft.push(Soft {
+                    key: idx,
+                    max_skew: c.max_skew,
+                    weight,
+                    per_node_groups: Some(groups),
+                    counts: Vec::new(),
+                    present: Vec::new(),
+                });
+                continue;
+            }
+            let counts = count_per_domain(ctx.store, key, &selector, |n| eligible(ctx, &keys, n));
+            let mut present = vec![false; key.num_domains()];
+            for id in &scored {
                 let d = key.domain(*id);
                 if d != NO_DOMAIN {
-                    in_feasible[d as usize] = true;
+                    present[d as usize] = true;
                 }
             }
-            let size =
-                if c.topology_key == HOSTNAME { scored_feasible } else { in_feasible.iter().filter(|x| **x).count() };
-            r.present = in_feasible;
-            r.weight = ((size + 2) as f64).ln();
-            self.soft.push(r);
+            let size = present.iter().filter(|x| **x).count();
+            let weight = ((size + 2) as f64).ln();
+            self.soft.push(Soft { key: idx, max_skew: c.max_skew, weight, per_node_groups: None, counts, present });
         }
         true
     }
@@ -235,16 +275,19 @@ impl Plugin for PodTopologySpread {
             if d == NO_DOMAIN {
                 continue;
             }
-            let count = if c.present[d as usize] { c.counts[d as usize] } else { 0 };
+            let count = match &c.per_node_groups {
+                Some(groups) => groups.iter().map(|g| i64::from(ctx.store.groups[*g as usize].on_node(node.id))).sum(),
+                None if c.present[d as usize] => c.counts[d as usize],
+                None => 0,
+            };
             score += count as f64 * c.weight + (c.max_skew - 1) as f64;
         }
-        score.round() as i64
+        round_half_away(score)
     }
 
     /// Fewer matching pods score higher: `100 * (max + min - s) / max`; ignored nodes 0.
     fn normalize(&self, scores: &mut [i64]) {
-        let valid = scores.iter().filter(|s| **s >= 0);
-        let (min, max) = valid.fold((i64::MAX, 0), |(lo, hi), s| (lo.min(*s), hi.max(*s)));
+        let (min, max) = scores.iter().filter(|s| **s >= 0).fold((i64::MAX, 0), |(lo, hi), s| (lo.min(*s), hi.max(*s)));
         for s in scores.iter_mut() {
             *s = if *s < 0 {
                 0
@@ -255,10 +298,6 @@ impl Plugin for PodTopologySpread {
             };
         }
     }
-}
-
-fn key_position(ctx: &Ctx, key: &str) -> usize {
-    ctx.topology.position(key).expect("topology keys are indexed before the cycle")
 }
 
 #[cfg(test)]

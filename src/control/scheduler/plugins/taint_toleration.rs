@@ -3,9 +3,13 @@
 //! Upstream: pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go.
 
 use super::super::framework::{default_normalize_score, Ctx, Failure, Plugin, Reason, MAX_NODE_SCORE};
-use crate::model::{Node, TaintEffect};
+use crate::model::{Node, NodeId, TaintEffect};
 
-pub struct TaintToleration;
+/// Holds whether any feasible node has a PreferNoSchedule taint in this cycle.
+#[derive(Default)]
+pub struct TaintToleration {
+    no_preferences: bool,
+}
 
 impl Plugin for TaintToleration {
     fn name(&self) -> &'static str {
@@ -18,6 +22,18 @@ impl Plugin for TaintToleration {
                 && !ctx.pod.tolerations.iter().any(|tol| tol.tolerates(t))
         })?;
         Some(Failure::unresolvable(Reason::Taint(untolerated as u16)))
+    }
+
+    fn pre_score(&mut self, ctx: &Ctx, feasible: &[NodeId]) -> bool {
+        self.no_preferences = !feasible
+            .iter()
+            .any(|id| ctx.store.node(*id).taints.iter().any(|(t, _)| t.effect == TaintEffect::PreferNoSchedule));
+        true
+    }
+
+    /// No PreferNoSchedule taint anywhere: every node counts 0, normalized to 100.
+    fn uniform_score(&self) -> Option<i64> {
+        self.no_preferences.then_some(MAX_NODE_SCORE)
     }
 
     /// Counts intolerable PreferNoSchedule taints (normalized in reverse).
@@ -59,7 +75,7 @@ mod tests {
         n.taints.push(taint("other", TaintEffect::PreferNoSchedule));
         n.taints.push(taint("dedicated", TaintEffect::NoSchedule));
         let mut p = pod(&[(1, 1)]);
-        let f = TaintToleration.filter(&Ctx { store: &store, pod: &p, topology: &topology }, &n).unwrap();
+        let f = TaintToleration::default().filter(&Ctx { store: &store, pod: &p, topology: &topology }, &n).unwrap();
         assert_eq!(f.reason, Reason::Taint(1));
         p.tolerations.push(Toleration {
             key: "dedicated".into(),
@@ -68,7 +84,7 @@ mod tests {
             effect: None,
             toleration_seconds: None,
         });
-        assert!(TaintToleration.filter(&Ctx { store: &store, pod: &p, topology: &topology }, &n).is_none());
+        assert!(TaintToleration::default().filter(&Ctx { store: &store, pod: &p, topology: &topology }, &n).is_none());
     }
 
     #[test]
@@ -83,8 +99,9 @@ mod tests {
         one.taints.push(taint("a", TaintEffect::PreferNoSchedule));
         let mut two = one.clone();
         two.taints.push(taint("b", TaintEffect::PreferNoSchedule));
-        let mut scores: Vec<i64> = [&clean, &one, &two].iter().map(|n| TaintToleration.score(&ctx, n)).collect();
-        TaintToleration.normalize(&mut scores);
+        let mut scores: Vec<i64> =
+            [&clean, &one, &two].iter().map(|n| TaintToleration::default().score(&ctx, n)).collect();
+        TaintToleration::default().normalize(&mut scores);
         assert_eq!(scores, [100, 50, 0]);
     }
 }

@@ -10,7 +10,7 @@ use crate::control::scheduler::plugins::Defaults;
 pub fn with_default_filters(p: Profile) -> Profile {
     p.with(Box::new(NodeUnschedulable), true, None)
         .with(Box::new(NodeName), true, None)
-        .with(Box::new(TaintToleration), true, None)
+        .with(Box::new(TaintToleration::default()), true, None)
         .with(Box::new(NodeAffinity), true, None)
         .with(Box::new(NodeResourcesFit::new(ScoringStrategy::LeastAllocated)), true, None)
         .with(Box::new(PodTopologySpread::new(Defaults::System)), true, None)
