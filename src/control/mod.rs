@@ -8,6 +8,7 @@ pub mod deployment;
 mod naming;
 pub mod node_lifecycle;
 pub mod replicaset;
+pub mod rollout;
 pub mod scheduler;
 pub mod taint_eviction;
 
