@@ -5,6 +5,7 @@
 //! working state (queues, rate limiters), as upstream controllers do.
 
 pub mod deployment;
+pub mod disruption;
 pub mod hpa;
 mod naming;
 pub mod node_lifecycle;
