@@ -547,6 +547,16 @@ fn calculate_limits_with_min_select_policy() {
     assert_eq!(calculate_scale_down_limit_with_behaviors(7, &[], &[], &disabled, NOW), 7);
 }
 
+// horizontal.go calculateScaleUpLimitWithScalingRules computes Percent policies in float64:
+// 100 * (1 + 10/100) is 110.00000000000001, so +10% of 100 allows 111 (of 50, 56).
+#[test]
+fn percent_policies_round_up_in_float64() {
+    let rules = ScalingRules::scale_up_from(Some(&rules(0, 0, 10, 60, 0)));
+    assert_eq!(calculate_scale_up_limit_with_scaling_rules(100, &[], &[], &rules, NOW), 111);
+    assert_eq!(calculate_scale_up_limit_with_scaling_rules(50, &[], &[], &rules, NOW), 56);
+    assert_eq!(calculate_scale_up_limit_with_scaling_rules(10, &[], &[], &rules, NOW), 11);
+}
+
 /// horizontal_test.go generateScalingRules (selectPolicy Max; a zero value omits the policy).
 fn rules(pods: i32, pods_period: i32, percent: i32, percent_period: i32, window: i32) -> ScalingRulesSpec {
     let mut policies = Vec::new();
