@@ -5,10 +5,13 @@
 //! working state (queues, rate limiters), as upstream controllers do.
 
 pub mod deployment;
+pub mod disruption;
+pub mod hpa;
 mod naming;
 pub mod node_lifecycle;
 pub mod pdb;
 pub mod replicaset;
+pub mod rollout;
 pub mod scheduler;
 pub mod taint_eviction;
 
