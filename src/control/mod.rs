@@ -70,10 +70,29 @@ pub enum Decision {
         hash: String,
         revision: u64,
         replicas: u32,
+        /// desired-replicas and max-replicas annotations.
+        desired: i32,
+        max: i32,
     },
     ScaleReplicaSet {
         rs: RsId,
         replicas: u32,
+        desired: i32,
+        max: i32,
+    },
+    /// An old ReplicaSet becomes the new one again (rollback): it takes the next revision.
+    SetRevision {
+        rs: RsId,
+        revision: u64,
+    },
+    /// History cleanup beyond revisionHistoryLimit.
+    DeleteReplicaSet {
+        rs: RsId,
+    },
+    ReportRollout {
+        deployment: DeploymentId,
+        revision: u64,
+        report: deployment::RolloutReport,
     },
     CreatePods {
         rs: RsId,

@@ -49,6 +49,9 @@ pub struct ReplicaSet {
     pub template_hash: String,
     pub replicas: u32,
     pub revision: u64,
+    /// `deployment.kubernetes.io/desired-replicas` and `max-replicas` annotations.
+    pub desired_annotation: Option<i32>,
+    pub max_annotation: Option<i32>,
     /// The store's pod group of this ReplicaSet's pods.
     pub group: u32,
     pub created: Time,
@@ -72,6 +75,8 @@ pub struct Deployment {
     pub progress_deadline: Duration,
     pub paused: bool,
     pub replica_sets: Vec<RsId>,
+    /// metadata.generation: bumped by every spec change.
+    pub generation: i64,
 }
 
 /// A Service: a name and a selector (its endpoints are the ready pods it selects).

@@ -69,6 +69,8 @@ pub struct Observations {
     pub unschedulable: Series,
     /// Ready replicas at their lowest while a rollout (revision > 1) was in progress.
     pub min_ready_during_rollout: BTreeMap<String, i64>,
+    /// (time, deployment, revision) of every completed rollout.
+    pub rollouts_completed: Vec<(Time, String, u64)>,
     /// Timeline actions and faults, for plot markers.
     pub markers: Vec<(Time, String)>,
 }

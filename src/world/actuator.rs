@@ -2,6 +2,7 @@
 //! world's follow-ups (kubelet starts, evictions).
 
 use super::{World, WorldEvent};
+use crate::control::deployment::RolloutReport;
 use crate::control::{pod_name_suffix, taint_eviction, Decision, ScoreTable, TerminationReason};
 use crate::engine::Time;
 use crate::model::{
@@ -22,14 +23,13 @@ impl World<'_> {
     pub(super) fn apply(&mut self, decision: Decision) {
         let now = self.now();
         match decision {
-            Decision::CreateReplicaSet { deployment, template, hash, revision, replicas } => {
+            Decision::CreateReplicaSet { deployment, template, hash, revision, replicas, desired, max } => {
                 let d = self.store.deployment(deployment);
                 let name = format!("{}-{hash}", d.name);
                 let mut template = (*template).clone();
                 template.labels.insert("pod-template-hash".into(), hash.clone());
                 let mut selector = d.selector.clone();
                 selector.match_labels.insert("pod-template-hash".into(), hash.clone());
-                let (dname, image) = (d.name.clone(), template.spec.image().to_string());
                 self.store.add_replica_set(|id, group| ReplicaSet {
                     id,
                     group,
@@ -40,16 +40,43 @@ impl World<'_> {
                     template_hash: hash,
                     replicas,
                     revision,
+                    desired_annotation: Some(desired),
+                    max_annotation: Some(max),
                     created: now,
                     pods: Default::default(),
                     deleted: false,
                 });
-                self.rollouts[deployment.0 as usize] = Some(revision);
-                self.events.emit(now, "rollout_started", |e| {
-                    e.str("deployment", &dname).int("revision", revision as i64).str("image", &image);
+                self.rollout_started(deployment, revision);
+            }
+            Decision::ScaleReplicaSet { rs, replicas, desired, max } => {
+                let r = self.store.replica_set_mut(rs);
+                r.replicas = replicas;
+                r.desired_annotation = Some(desired);
+                r.max_annotation = Some(max);
+            }
+            Decision::SetRevision { rs, revision } => {
+                let r = self.store.replica_set_mut(rs);
+                r.revision = revision;
+                if let Some(d) = r.deployment {
+                    self.rollout_started(d, revision);
+                }
+            }
+            Decision::DeleteReplicaSet { rs } => self.store.replica_set_mut(rs).deleted = true,
+            Decision::ReportRollout { deployment, revision, report } => {
+                let d = self.store.deployment(deployment);
+                let (name, image) = (d.name.clone(), d.template.spec.image().to_string());
+                let kind = match report {
+                    RolloutReport::Completed => {
+                        self.rollouts[deployment.0 as usize] = None;
+                        self.observations.rollouts_completed.push((now, name.clone(), revision));
+                        "rollout_completed"
+                    }
+                    RolloutReport::DeadlineExceeded => "rollout_deadline_exceeded",
+                };
+                self.events.emit(now, kind, |e| {
+                    e.str("deployment", &name).int("revision", revision as i64).str("image", &image);
                 });
             }
-            Decision::ScaleReplicaSet { rs, replicas } => self.store.replica_set_mut(rs).replicas = replicas,
             Decision::CreatePods { rs, count } => {
                 for _ in 0..count {
                     self.create_owned_pod(rs);
@@ -122,6 +149,17 @@ impl World<'_> {
                 self.queue.schedule(at, WorldEvent::Eviction { pod, node, taint_added });
             }
         }
+    }
+
+    /// A new revision starts rolling out (a new ReplicaSet, or an old one made new again).
+    fn rollout_started(&mut self, deployment: crate::model::DeploymentId, revision: u64) {
+        let now = self.now();
+        self.rollouts[deployment.0 as usize] = Some(revision);
+        let d = self.store.deployment(deployment);
+        let (name, image) = (d.name.clone(), d.template.spec.image().to_string());
+        self.events.emit(now, "rollout_started", |e| {
+            e.str("deployment", &name).int("revision", revision as i64).str("image", &image);
+        });
     }
 
     /// A cluster event that could make parked pods fit: they go back to the queue (or
@@ -387,6 +425,7 @@ impl World<'_> {
                         progress_deadline: d.progress_deadline,
                         paused: d.paused,
                         replica_sets: Vec::new(),
+                        generation: 1,
                     });
                     self.rollouts.push(None);
                 }
@@ -401,6 +440,8 @@ impl World<'_> {
                         template_hash: String::new(),
                         replicas: r.replicas,
                         revision: 0,
+                        desired_annotation: None,
+                        max_annotation: None,
                         created: Time::ZERO,
                         pods: Default::default(),
                         deleted: false,

@@ -10,9 +10,10 @@ mod observe;
 mod timeline;
 
 use crate::check::Checker;
+use crate::control::deployment::DeploymentController;
 use crate::control::node_lifecycle::{LifecycleSettings, NodeLifecycle};
+use crate::control::replicaset;
 use crate::control::scheduler::Scheduler;
-use crate::control::{deployment, replicaset};
 use crate::engine::{EventQueue, RandomStream, RngStreams, Time};
 use crate::model::{NodeId, PodId, Store};
 use crate::record::{EventLog, Observations};
@@ -57,6 +58,8 @@ enum WorldEvent {
     MonitorTick,
     /// The node-lifecycle controller's NoExecute tainting pass.
     TaintingPass,
+    /// A controller asked to look again (minReadySeconds elapsed, progress deadline).
+    Resync,
     /// The scheduling queue's backoff or leftover flush is due.
     SchedulerWake,
     /// A tolerated NoExecute taint ran out for this pod.
@@ -65,6 +68,8 @@ enum WorldEvent {
 
 /// Bound on controller rounds within one instant before declaring a livelock.
 const MAX_SETTLE_ROUNDS: u32 = 10_000;
+/// Bound on world events at one virtual instant before declaring a livelock.
+const MAX_EVENTS_PER_INSTANT: u32 = 1_000_000;
 
 /// The whole simulated cluster during a run.
 pub struct World<'s> {
@@ -73,6 +78,7 @@ pub struct World<'s> {
     store: Store,
     queue: EventQueue<WorldEvent>,
     scheduler: Scheduler,
+    deployments: DeploymentController,
     lifecycle: NodeLifecycle,
     events: EventLog,
     observations: Observations,
@@ -87,6 +93,8 @@ pub struct World<'s> {
     tainting_pass_due: Option<Time>,
     /// When the next scheduler wake-up is already scheduled.
     scheduler_wake_due: Option<Time>,
+    /// When the next controller resync is already scheduled.
+    resync_due: Option<Time>,
     /// Per pool, how many nodes it has had (names continue from here).
     pool_sizes: Vec<u32>,
     /// Per Deployment: the revision of a rollout in progress.
@@ -103,6 +111,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, RunErr
         store: Store::default(),
         queue: EventQueue::new(),
         scheduler: Scheduler::new(&cp.scheduler, streams.stream("scheduler"), options.explain),
+        deployments: DeploymentController::default(),
         lifecycle: NodeLifecycle::new(LifecycleSettings {
             grace_period: cp.node_monitor_grace_period,
             status_update_frequency: cp.node_status_update_frequency,
@@ -116,6 +125,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, RunErr
         timeline_rng: streams.stream("timeline"),
         tainting_pass_due: None,
         scheduler_wake_due: None,
+        resync_due: None,
         pool_sizes: vec![0; scenario.cluster.node_pools.len()],
         rollouts: Vec::new(),
     };
@@ -124,7 +134,17 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, RunErr
     world.observe();
     world.check()?;
     let horizon = Time::ZERO + scenario.duration;
-    while let Some((_, event)) = world.queue.pop_until(horizon) {
+    let (mut instant, mut at_instant) = (Time::ZERO, 0u32);
+    while let Some((t, event)) = world.queue.pop_until(horizon) {
+        // Guard against a livelock of world events that never lets time advance.
+        if t == instant {
+            at_instant += 1;
+            if at_instant > MAX_EVENTS_PER_INSTANT {
+                return Err(RunError::NoConvergence { time: t, rounds: at_instant });
+            }
+        } else {
+            (instant, at_instant) = (t, 0);
+        }
         world.handle(event);
         world.settle()?;
         world.observe();
@@ -173,6 +193,11 @@ impl World<'_> {
                 self.tainting_pass();
             }
             WorldEvent::Eviction { pod, node, taint_added } => self.eviction_due(pod, node, taint_added),
+            WorldEvent::Resync => {
+                if self.resync_due.is_some_and(|due| due <= self.now()) {
+                    self.resync_due = None;
+                }
+            }
             WorldEvent::SchedulerWake => {
                 if self.scheduler_wake_due.is_some_and(|due| due <= self.now()) {
                     self.scheduler_wake_due = None;
@@ -198,9 +223,12 @@ impl World<'_> {
     fn settle(&mut self) -> Result<(), RunError> {
         for _ in 0..MAX_SETTLE_ROUNDS {
             let mut changed = false;
-            let decisions = deployment::reconcile(&self.store);
+            let (decisions, recheck) = self.deployments.reconcile(&self.store, self.now());
             changed |= !decisions.is_empty();
             self.apply_all(decisions);
+            if let Some(at) = recheck {
+                self.resync_at(at);
+            }
             let decisions = replicaset::reconcile(&self.store, self.now());
             changed |= !decisions.is_empty();
             self.apply_all(decisions);
@@ -217,6 +245,18 @@ impl World<'_> {
             }
         }
         Err(RunError::NoConvergence { time: self.now(), rounds: MAX_SETTLE_ROUNDS })
+    }
+
+    /// Schedules a controller resync at `at` unless one is due sooner. A resync asked for
+    /// "now" (upstream requeues a deadline less than a second away at once) is taken
+    /// 100 ms later, so a controller can never spin within one instant.
+    fn resync_at(&mut self, at: Time) {
+        let now = self.now();
+        let at = at.max(now + crate::engine::Duration::from_millis(100));
+        if self.resync_due.is_none_or(|due| at < due || due < now) {
+            self.resync_due = Some(at);
+            self.queue.schedule(at, WorldEvent::Resync);
+        }
     }
 
     fn check(&mut self) -> Result<(), RunError> {

@@ -21,12 +21,9 @@ impl World<'_> {
             obs.desired.entry(name.clone()).or_default().record(now, desired);
             obs.ready.entry(name.clone()).or_default().record(now, ready);
             obs.pods.entry(name.clone()).or_default().record(now, live);
-            if let Some(revision) = self.rollouts[i] {
-                if revision > 1 {
-                    let low = obs.min_ready_during_rollout.entry(name.clone()).or_insert(ready);
-                    *low = (*low).min(ready);
-                }
-                self.check_rollout_complete(id, revision);
+            if self.rollouts[i].is_some_and(|revision| revision > 1) {
+                let low = obs.min_ready_during_rollout.entry(name.clone()).or_insert(ready);
+                *low = (*low).min(ready);
             }
         }
         for node in &self.store.nodes {
@@ -36,28 +33,5 @@ impl World<'_> {
             self.observations.bound_on_node.entry(node.name.clone()).or_default().record(now, bound);
         }
         self.observations.unschedulable.record(now, self.scheduler.queue.parked() as i64);
-    }
-
-    /// A rollout is complete when the newest ReplicaSet has every replica ready and no
-    /// older ReplicaSet has pods left. Upstream: deployment_util.go (DeploymentComplete).
-    fn check_rollout_complete(&mut self, id: DeploymentId, revision: u64) {
-        let d = self.store.deployment(id);
-        let newest = d.replica_sets.iter().copied().max_by_key(|rs| self.store.replica_set(*rs).revision);
-        let Some(newest) = newest else { return };
-        let new_rs = self.store.replica_set(newest);
-        if new_rs.revision != revision {
-            return;
-        }
-        let ready_new = self.store.pods_of(newest).filter(|p| p.is_active() && p.ready).count() as u32;
-        let old_pods =
-            d.replica_sets.iter().filter(|rs| **rs != newest).map(|rs| self.store.pods_of(*rs).count()).sum::<usize>();
-        if ready_new == d.replicas && new_rs.replicas == d.replicas && old_pods == 0 {
-            let (name, image) = (d.name.clone(), d.template.spec.image().to_string());
-            self.rollouts[id.0 as usize] = None;
-            let now = self.now();
-            self.events.emit(now, "rollout_completed", |e| {
-                e.str("deployment", &name).int("revision", revision as i64).str("image", &image);
-            });
-        }
     }
 }
