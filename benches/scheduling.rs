@@ -83,6 +83,8 @@ fn cluster(nodes: usize) -> (Store, Vec<RsId>) {
             template_hash: String::new(),
             replicas: 0,
             revision: 1,
+            desired_annotation: None,
+            max_annotation: None,
             group,
             created: Time::ZERO,
             pods: Default::default(),

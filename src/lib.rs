@@ -10,4 +10,5 @@ pub mod model;
 pub mod record;
 pub mod report;
 pub mod scenario;
+pub mod traffic;
 pub mod world;
