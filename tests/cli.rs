@@ -13,7 +13,13 @@ fn run_to(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn bundled_scenarios_pass_and_write_a_complete_report() {
-    for scenario in ["scenarios/failover.yaml", "scenarios/quickstart.yaml", "scenarios/zone-outage.yaml"] {
+    for scenario in [
+        "scenarios/failover.yaml",
+        "scenarios/quickstart.yaml",
+        "scenarios/zone-outage.yaml",
+        "scenarios/rolling-update.yaml",
+        "scenarios/rollback.yaml",
+    ] {
         let dir = scratch("bundled").join("report");
         let out = run_to(&dir, &[scenario]);
         let stdout = String::from_utf8_lossy(&out.stdout);

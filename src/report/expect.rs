@@ -65,6 +65,19 @@ fn evaluate_one(e: &Expectation, run: &RunOutput) -> ExpectationResult {
                 },
             }
         }
+        Expectation::RolloutComplete { deployment, revision, by } => {
+            let done =
+                obs.rollouts_completed.iter().find(|(_, d, r)| d == deployment && r == revision).map(|(t, _, _)| *t);
+            let passed = done.is_some_and(|t| t <= self::t(*by));
+            ExpectationResult {
+                name: format!("rolloutComplete {deployment} revision {revision} by {}", human_duration(*by)),
+                passed,
+                observed: match done {
+                    Some(t) => format!("completed at {}", at(t)),
+                    None => "never completed".into(),
+                },
+            }
+        }
         Expectation::NoPodOn { node, from, to } => {
             let running = obs.running_on_node.get(node).map_or(0, |s| s.max_over(t(*from), t(*to)));
             ExpectationResult {

@@ -109,7 +109,7 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
         }
     }
     let timeline = match f.opt("timeline") {
-        Some(n) => decode_timeline(r, n, duration)?,
+        Some(n) => decode_timeline(r, n, duration, warnings)?,
         None => Vec::new(),
     };
     let expect = match f.opt("expect") {
@@ -553,11 +553,23 @@ pub fn object_kind_name(o: &Object) -> (&'static str, &str) {
     }
 }
 
-const ACTIONS: &[&str] = &["join", "crashNode", "recoverNode", "scale", "deletePod", "cordon", "uncordon"];
-const ACTIONS_NOT_YET: &[&str] =
-    &["partitionNode", "crashMaster", "recoverMaster", "setImage", "rolloutUndo", "apply", "drain", "setMetric"];
+const ACTIONS: &[&str] = &[
+    "join",
+    "crashNode",
+    "recoverNode",
+    "scale",
+    "deletePod",
+    "cordon",
+    "uncordon",
+    "setImage",
+    "rolloutUndo",
+    "rolloutPause",
+    "rolloutResume",
+    "apply",
+];
+const ACTIONS_NOT_YET: &[&str] = &["partitionNode", "crashMaster", "recoverMaster", "drain", "setMetric"];
 
-fn decode_timeline(r: Reader, node: &Node, duration: Duration) -> R<Vec<TimedAction>> {
+fn decode_timeline(r: Reader, node: &Node, duration: Duration, warnings: &mut Warnings) -> R<Vec<TimedAction>> {
     let mut out = Vec::new();
     for item in r.list(node, "timeline")? {
         let mut f = r.fields(item, "a timeline entry")?;
@@ -616,7 +628,43 @@ fn decode_timeline(r: Reader, node: &Node, duration: Duration) -> R<Vec<TimedAct
             "recoverNode" => Action::RecoverNode(r.string(arg, verb)?),
             "deletePod" => Action::DeletePod(r.string(arg, verb)?),
             "cordon" => Action::Cordon(r.string(arg, verb)?),
-            _ => Action::Uncordon(r.string(arg, verb)?),
+            "uncordon" => Action::Uncordon(r.string(arg, verb)?),
+            "setImage" => {
+                let mut sf = r.fields(arg, "setImage")?;
+                let deployment = r.string(sf.req("deployment")?, "deployment")?;
+                let image = r.string(sf.req("image")?, "image")?;
+                let container = sf.opt("container").map(|n| r.string(n, "container")).transpose()?;
+                sf.deny_unknown(&["deployment", "image", "container"])?;
+                Action::SetImage { deployment, container, image }
+            }
+            "rolloutUndo" => {
+                let mut uf = r.fields(arg, "rolloutUndo")?;
+                let deployment = r.string(uf.req("deployment")?, "deployment")?;
+                let to_revision =
+                    uf.opt("toRevision").map(|n| r.count(n, "toRevision", i64::MAX as u64)).transpose()?.unwrap_or(0)
+                        as i64;
+                uf.deny_unknown(&["deployment", "toRevision"])?;
+                Action::RolloutUndo { deployment, to_revision }
+            }
+            "rolloutPause" => Action::RolloutPause(r.string(arg, verb)?),
+            "rolloutResume" => Action::RolloutResume(r.string(arg, verb)?),
+            _ => {
+                let mut af = r.fields(arg, "apply")?;
+                let file_node = af.req("file")?;
+                let file = r.string(file_node, "file")?;
+                af.deny_unknown(&["file"])?;
+                let path = r.file.parent().unwrap_or(Path::new(".")).join(&file);
+                let text = read_file(&path, r.file, file_node.span)?;
+                let sub = Reader { file: &path };
+                let mut objects = Vec::new();
+                let mut spans = Vec::new();
+                for doc in parse_documents(&text, &path)? {
+                    if doc.value != Value::Null {
+                        push_object(sub, &doc, &mut objects, &mut spans, warnings)?;
+                    }
+                }
+                Action::Apply { file, objects }
+            }
         };
         out.push(TimedAction { at, action, span: arg.span });
     }
@@ -625,8 +673,8 @@ fn decode_timeline(r: Reader, node: &Node, duration: Duration) -> R<Vec<TimedAct
     Ok(out)
 }
 
-const EXPECTATIONS: &[&str] = &["readyReplicas", "allPodsScheduled", "noPodOn"];
-const EXPECTATIONS_NOT_YET: &[&str] = &["availability", "latency", "rolloutComplete"];
+const EXPECTATIONS: &[&str] = &["readyReplicas", "allPodsScheduled", "noPodOn", "rolloutComplete"];
+const EXPECTATIONS_NOT_YET: &[&str] = &["availability", "latency"];
 
 fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Expectation, Span)>> {
     let mut out = Vec::new();
@@ -672,6 +720,13 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
             let by = time(&mut ef, "by", None)?;
             ef.deny_unknown(&["by"])?;
             (Expectation::AllPodsScheduled { by }, n.span)
+        } else if let Some(n) = f.opt("rolloutComplete") {
+            let mut ef = r.fields(n, "rolloutComplete")?;
+            let deployment = r.string(ef.req("deployment")?, "deployment")?;
+            let revision = r.count(ef.req("revision")?, "revision", 1_000_000)?;
+            let by = time(&mut ef, "by", None)?;
+            ef.deny_unknown(&["deployment", "revision", "by"])?;
+            (Expectation::RolloutComplete { deployment, revision, by }, n.span)
         } else if let Some(n) = f.opt("noPodOn") {
             let mut ef = r.fields(n, "noPodOn")?;
             let node = r.string(ef.req("node")?, "node")?;
@@ -784,6 +839,25 @@ fn check_names(r: Reader, s: &Scenario) -> R<()> {
                         .with_hint(hint));
                 }
             }
+            Action::SetImage { deployment, .. }
+            | Action::RolloutUndo { deployment, .. }
+            | Action::RolloutPause(deployment)
+            | Action::RolloutResume(deployment) => {
+                if !deployments.contains(deployment) {
+                    let hint = did_you_mean(deployment, deployments.iter().map(String::as_str), "deployments");
+                    return Err(r
+                        .error(a.span, format!("{} names unknown deployment {deployment:?}", a.action.verb()))
+                        .with_hint(hint));
+                }
+            }
+            Action::Apply { objects, .. } => {
+                for o in objects {
+                    if let Object::Deployment(d) = o {
+                        deployments.insert(d.name.clone());
+                        pod_owners.insert(d.name.clone());
+                    }
+                }
+            }
             Action::DeletePod(target) => {
                 let known =
                     pod_owners.contains(target) || pod_owners.iter().any(|o| target.starts_with(&format!("{o}-")));
@@ -797,7 +871,9 @@ fn check_names(r: Reader, s: &Scenario) -> R<()> {
     }
     for (e, span) in &s.expect {
         match e {
-            Expectation::ReadyReplicas { deployment, .. } if !deployments.contains(deployment) => {
+            Expectation::ReadyReplicas { deployment, .. } | Expectation::RolloutComplete { deployment, .. }
+                if !deployments.contains(deployment) =>
+            {
                 let hint = did_you_mean(deployment, deployments.iter().map(String::as_str), "deployments");
                 return Err(r
                     .error(*span, format!("readyReplicas names unknown deployment {deployment:?}"))

@@ -271,7 +271,7 @@ pub struct TimedAction {
 }
 
 /// What the operator does, named after kubectl / kubeadm verbs.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Action {
     /// kubeadm join: `count` new nodes in `pool`.
     Join {
@@ -291,6 +291,24 @@ pub enum Action {
     DeletePod(String),
     Cordon(String),
     Uncordon(String),
+    /// kubectl set image deployment/NAME CONTAINER=IMAGE (the first container if unnamed).
+    SetImage {
+        deployment: String,
+        container: Option<String>,
+        image: String,
+    },
+    /// kubectl rollout undo [--to-revision=N] (0 = the previous revision).
+    RolloutUndo {
+        deployment: String,
+        to_revision: i64,
+    },
+    RolloutPause(String),
+    RolloutResume(String),
+    /// kubectl apply -f FILE: objects decoded when the scenario was loaded.
+    Apply {
+        file: String,
+        objects: Vec<Object>,
+    },
 }
 
 impl Action {
@@ -304,6 +322,11 @@ impl Action {
             Action::DeletePod(_) => "deletePod",
             Action::Cordon(_) => "cordon",
             Action::Uncordon(_) => "uncordon",
+            Action::SetImage { .. } => "setImage",
+            Action::RolloutUndo { .. } => "rolloutUndo",
+            Action::RolloutPause(_) => "rolloutPause",
+            Action::RolloutResume(_) => "rolloutResume",
+            Action::Apply { .. } => "apply",
         }
     }
 
@@ -312,6 +335,11 @@ impl Action {
         match self {
             Action::Join { pool, count } => format!("join {count} x {pool}"),
             Action::Scale { deployment, replicas } => format!("scale {deployment} to {replicas}"),
+            Action::SetImage { deployment, image, .. } => format!("setImage {deployment} {image}"),
+            Action::RolloutUndo { deployment, to_revision: 0 } => format!("rolloutUndo {deployment}"),
+            Action::RolloutUndo { deployment, to_revision } => format!("rolloutUndo {deployment} to {to_revision}"),
+            Action::Apply { file, .. } => format!("apply {file}"),
+            Action::RolloutPause(n) | Action::RolloutResume(n) => format!("{} {n}", self.verb()),
             Action::CrashNode(n)
             | Action::RecoverNode(n)
             | Action::DeletePod(n)
@@ -332,4 +360,6 @@ pub enum Expectation {
     AllPodsScheduled { by: Duration },
     /// No pod runs on `node` (and none is bound to it) during [from, to].
     NoPodOn { node: String, from: Duration, to: Duration },
+    /// The rollout of `revision` completed by `by`.
+    RolloutComplete { deployment: String, revision: u64, by: Duration },
 }

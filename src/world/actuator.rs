@@ -401,61 +401,103 @@ impl World<'_> {
     /// Applies the manifests in order, as `kubectl apply -f` would at t=0.
     pub(super) fn apply_manifests(&mut self) {
         for object in &self.scenario.objects {
-            let (kind, name) = crate::scenario::object_kind_name(object);
-            self.events.emit(Time::ZERO, "object_applied", |e| {
-                e.str("object", kind).str("name", name);
-            });
-            match object {
-                Object::Node(n) => {
+            self.apply_object(object);
+        }
+    }
+
+    /// `kubectl apply` of one object: created if new; an existing Deployment takes the
+    /// new spec (a changed template starts a rollout); other existing objects are kept.
+    pub(super) fn apply_object(&mut self, object: &Object) {
+        let now = self.now();
+        let (kind, name) = crate::scenario::object_kind_name(object);
+        self.events.emit(now, "object_applied", |e| {
+            e.str("object", kind).str("name", name);
+        });
+        match object {
+            Object::Deployment(d) if self.store.deployment_id(&d.name).is_some() => {
+                let id = self.store.deployment_id(&d.name).expect("checked");
+                self.update_template(id, (*d.template).clone());
+                let dep = self.store.deployment_mut(id);
+                let from = dep.replicas;
+                dep.replicas = d.replicas;
+                dep.strategy = d.strategy;
+                dep.min_ready_seconds = d.min_ready_seconds;
+                dep.revision_history_limit = d.revision_history_limit;
+                dep.progress_deadline = d.progress_deadline;
+                dep.paused = d.paused;
+                if from != d.replicas {
+                    self.events.emit(now, "deployment_scaled", |e| {
+                        e.str("deployment", &d.name)
+                            .int("from", i64::from(from))
+                            .int("to", i64::from(d.replicas))
+                            .str("by", "user");
+                    });
+                }
+            }
+            Object::Node(n) => {
+                if self.store.node_id(&n.name).is_none() {
                     let mut labels = n.labels.clone();
                     labels.insert("kubernetes.io/hostname".into(), n.name.clone());
                     self.add_node(n.name.clone(), None, labels, n.allocatable, n.taints.clone(), n.unschedulable);
                 }
-                Object::Deployment(d) => {
-                    let id = crate::model::DeploymentId(self.store.deployments.len() as u32);
-                    self.store.deployments.push(crate::model::Deployment {
-                        id,
-                        name: d.name.clone(),
-                        replicas: d.replicas,
-                        selector: d.selector.clone(),
-                        template: d.template.clone(),
-                        strategy: d.strategy,
-                        min_ready_seconds: d.min_ready_seconds,
-                        revision_history_limit: d.revision_history_limit,
-                        progress_deadline: d.progress_deadline,
-                        paused: d.paused,
-                        replica_sets: Vec::new(),
-                        generation: 1,
-                    });
-                    self.rollouts.push(None);
-                }
-                Object::ReplicaSet(r) => {
-                    self.store.add_replica_set(|id, group| ReplicaSet {
-                        id,
-                        group,
-                        name: r.name.clone(),
-                        deployment: None,
-                        selector: r.selector.clone(),
-                        template: r.template.clone(),
-                        template_hash: String::new(),
-                        replicas: r.replicas,
-                        revision: 0,
-                        desired_annotation: None,
-                        max_annotation: None,
-                        created: Time::ZERO,
-                        pods: Default::default(),
-                        deleted: false,
-                    });
-                }
-                Object::Pod(p) => self.create_pod(p.name.clone(), p.template.clone(), None),
-                Object::Service(s) => self
-                    .store
-                    .services
-                    .push(Service { name: s.name.clone(), selector: LabelSelector::clone(&s.selector) }),
-                Object::PodDisruptionBudget(p) => self.store.pdbs.push(p.clone()),
-                // Resolved into pod priorities when the scenario was loaded.
-                Object::PriorityClass(_) => {}
             }
+            Object::Deployment(d) => {
+                let id = crate::model::DeploymentId(self.store.deployments.len() as u32);
+                self.store.deployments.push(crate::model::Deployment {
+                    id,
+                    name: d.name.clone(),
+                    replicas: d.replicas,
+                    selector: d.selector.clone(),
+                    template: d.template.clone(),
+                    strategy: d.strategy,
+                    min_ready_seconds: d.min_ready_seconds,
+                    revision_history_limit: d.revision_history_limit,
+                    progress_deadline: d.progress_deadline,
+                    paused: d.paused,
+                    replica_sets: Vec::new(),
+                    generation: 1,
+                });
+                self.rollouts.push(None);
+            }
+            Object::ReplicaSet(r) => {
+                if self.store.replica_sets.iter().any(|x| x.name == r.name) {
+                    return;
+                }
+                self.store.add_replica_set(|id, group| ReplicaSet {
+                    id,
+                    group,
+                    name: r.name.clone(),
+                    deployment: None,
+                    selector: r.selector.clone(),
+                    template: r.template.clone(),
+                    template_hash: String::new(),
+                    replicas: r.replicas,
+                    revision: 0,
+                    desired_annotation: None,
+                    max_annotation: None,
+                    created: now,
+                    pods: Default::default(),
+                    deleted: false,
+                });
+            }
+            Object::Pod(p) => {
+                if !self.store.has_pod_named(&p.name) {
+                    self.create_pod(p.name.clone(), p.template.clone(), None);
+                }
+            }
+            Object::Service(s) => {
+                if !self.store.services.iter().any(|x| x.name == s.name) {
+                    self.store
+                        .services
+                        .push(Service { name: s.name.clone(), selector: LabelSelector::clone(&s.selector) });
+                }
+            }
+            Object::PodDisruptionBudget(p) => {
+                self.store.pdbs.retain(|x| x.name != p.name);
+                self.store.pdbs.push(p.clone());
+            }
+            // Resolved into pod priorities when the scenario was loaded.
+            Object::PriorityClass(_) => {}
         }
     }
 }

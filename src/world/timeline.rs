@@ -68,6 +68,39 @@ impl World<'_> {
                 let pod = self.resolve_pod(target)?;
                 self.delete_pod(pod, TerminationReason::Deleted);
             }
+            Action::SetImage { deployment, container, image } => {
+                let id = self.deployment_named(deployment)?;
+                let mut template = (*self.store.deployment(id).template).clone();
+                let target = match container {
+                    Some(c) => template
+                        .spec
+                        .containers
+                        .iter_mut()
+                        .find(|x| &x.name == c)
+                        .ok_or_else(|| format!("unable to find container named {c:?}"))?,
+                    None => template.spec.containers.first_mut().ok_or("the pod template has no containers")?,
+                };
+                target.image = image.clone();
+                self.update_template(id, template);
+            }
+            Action::RolloutUndo { deployment, to_revision } => self.rollout_undo(deployment, *to_revision)?,
+            Action::RolloutPause(deployment) | Action::RolloutResume(deployment) => {
+                let id = self.deployment_named(deployment)?;
+                let pause = matches!(action, Action::RolloutPause(_));
+                let d = self.store.deployment_mut(id);
+                if d.paused == pause {
+                    return Err(format!(
+                        "deployment {deployment:?} is {}",
+                        if pause { "already paused" } else { "not paused" }
+                    ));
+                }
+                d.paused = pause;
+            }
+            Action::Apply { objects, .. } => {
+                for o in objects {
+                    self.apply_object(o);
+                }
+            }
             Action::Cordon(name) | Action::Uncordon(name) => {
                 let id = self.node_named(name)?;
                 let cordon = matches!(action, Action::Cordon(_));
@@ -86,6 +119,57 @@ impl World<'_> {
             }
         }
         Ok(())
+    }
+
+    fn deployment_named(&self, name: &str) -> Result<crate::model::DeploymentId, String> {
+        self.store.deployment_id(name).ok_or_else(|| format!("deployments.apps {name:?} not found"))
+    }
+
+    /// A new pod template: a new generation, and the controller starts a rollout.
+    pub(super) fn update_template(&mut self, id: crate::model::DeploymentId, template: crate::model::PodTemplate) {
+        let d = self.store.deployment_mut(id);
+        if *d.template == template {
+            return;
+        }
+        d.template = std::sync::Arc::new(template);
+        d.generation += 1;
+    }
+
+    /// `kubectl rollout undo`: the target ReplicaSet's template (minus pod-template-hash)
+    /// becomes the Deployment's. Upstream: kubectl polymorphichelpers/rollback.go.
+    fn rollout_undo(&mut self, deployment: &str, to_revision: i64) -> Result<(), String> {
+        use crate::control::rollout::{rollout_undo, UndoCandidate, UndoOutcome};
+        let id = self.deployment_named(deployment)?;
+        let d = self.store.deployment(id);
+        let without_hash = |rs: &crate::model::ReplicaSet| {
+            let mut t = (*rs.template).clone();
+            t.labels.remove("pod-template-hash");
+            t
+        };
+        let candidates: Vec<UndoCandidate> = d
+            .replica_sets
+            .iter()
+            .map(|&r| self.store.replica_set(r))
+            .filter(|rs| !rs.deleted)
+            .map(|rs| UndoCandidate {
+                rs: rs.id,
+                revision: rs.revision,
+                matches_current_template: without_hash(rs) == *d.template,
+            })
+            .collect();
+        match rollout_undo(deployment, d.paused, to_revision, &candidates)? {
+            UndoOutcome::RolledBack { to } => {
+                let rs = self.store.replica_set(to);
+                let (template, revision) = (without_hash(rs), rs.revision);
+                self.update_template(id, template);
+                let now = self.now();
+                self.events.emit(now, "rollout_undone", |e| {
+                    e.str("deployment", deployment).int("to_revision", revision as i64);
+                });
+                Ok(())
+            }
+            skipped @ UndoOutcome::Skipped { .. } => Err(skipped.message()),
+        }
     }
 
     /// A pod by name, or one active pod (chosen from the timeline's stream) of the named
