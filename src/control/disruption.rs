@@ -186,11 +186,7 @@ pub struct EvictionPod {
 }
 
 /// `spec.unhealthyPodEvictionPolicy` (None behaves as IfHealthyBudget).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UnhealthyPodEvictionPolicy {
-    IfHealthyBudget,
-    AlwaysAllow,
-}
+pub use crate::model::UnhealthyPodEvictionPolicy;
 
 /// A budget matching the pod, as the eviction handler reads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

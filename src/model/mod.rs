@@ -30,4 +30,5 @@ pub use taints::{
 };
 pub use workload::{
     Deployment, DeploymentId, DeploymentStrategy, IntOrPercent, PodDisruptionBudget, ReplicaSet, RsId, Service,
+    UnhealthyPodEvictionPolicy,
 };

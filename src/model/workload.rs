@@ -101,6 +101,14 @@ mod tests {
     }
 }
 
+/// `spec.unhealthyPodEvictionPolicy` of a PodDisruptionBudget (unset behaves as
+/// IfHealthyBudget).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnhealthyPodEvictionPolicy {
+    IfHealthyBudget,
+    AlwaysAllow,
+}
+
 /// A `policy/v1` PodDisruptionBudget.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PodDisruptionBudget {
@@ -108,4 +116,5 @@ pub struct PodDisruptionBudget {
     pub selector: LabelSelector,
     pub min_available: Option<IntOrPercent>,
     pub max_unavailable: Option<IntOrPercent>,
+    pub unhealthy_pod_eviction_policy: Option<UnhealthyPodEvictionPolicy>,
 }

@@ -904,7 +904,24 @@ fn pdb(r: Reader, doc: &Node, name: &str, spec: Option<&Node>) -> R<crate::model
             )
             .with_hint("e.g. minAvailable: 2 or maxUnavailable: \"25%\""));
     }
-    f.ignore(&["unhealthyPodEvictionPolicy"]);
+    let unhealthy_pod_eviction_policy = match f.opt("unhealthyPodEvictionPolicy") {
+        None => None,
+        Some(n) => Some(match r.string(n, "unhealthyPodEvictionPolicy")?.as_str() {
+            "IfHealthyBudget" => crate::model::UnhealthyPodEvictionPolicy::IfHealthyBudget,
+            "AlwaysAllow" => crate::model::UnhealthyPodEvictionPolicy::AlwaysAllow,
+            other => {
+                return Err(r
+                    .error(n.span, format!("unknown unhealthyPodEvictionPolicy {other:?}"))
+                    .with_hint("use IfHealthyBudget (the default) or AlwaysAllow"))
+            }
+        }),
+    };
     f.deny_unknown(&["selector", "minAvailable", "maxUnavailable", "unhealthyPodEvictionPolicy"])?;
-    Ok(crate::model::PodDisruptionBudget { name: name.to_string(), selector, min_available, max_unavailable })
+    Ok(crate::model::PodDisruptionBudget {
+        name: name.to_string(),
+        selector,
+        min_available,
+        max_unavailable,
+        unhealthy_pod_eviction_policy,
+    })
 }
