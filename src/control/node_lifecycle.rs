@@ -46,6 +46,11 @@ struct Zone {
 pub struct NodeLifecycle {
     settings: LifecycleSettings,
     zones: BTreeMap<String, Zone>,
+    /// Every node's probe timestamp is at least this: when this instance started, or when
+    /// it last left the all-zones-disrupted mode.
+    probes_reset: Time,
+    /// Every zone was fully disrupted at the last monitor pass.
+    all_were_disrupted: bool,
 }
 
 /// The zone key upstream uses: region and zone labels.
@@ -57,14 +62,24 @@ pub fn zone_of(node: &Node) -> String {
 
 impl NodeLifecycle {
     pub fn new(settings: LifecycleSettings) -> Self {
-        NodeLifecycle { settings, zones: BTreeMap::new() }
+        NodeLifecycle { settings, zones: BTreeMap::new(), probes_reset: Time::ZERO, all_were_disrupted: false }
+    }
+
+    /// A new leader's instance takes over at `now`: no zone state, fresh rate limiters, and
+    /// every node's probe timestamp is `now`, so a node whose heartbeats went stale while
+    /// no controller ran gets a whole grace period from here.
+    // Upstream: node_lifecycle_controller.go (tryUpdateNodeHealth: "Missing timestamp for Node. Assuming now as a timestamp").
+    pub fn restart(&mut self, now: Time) {
+        self.zones.clear();
+        self.probes_reset = now;
+        self.all_were_disrupted = false;
     }
 
     /// One monitor pass (every --node-monitor-period).
     pub fn monitor(&mut self, store: &Store, now: Time) -> Vec<Decision> {
         let mut out = Vec::new();
         for node in &store.nodes {
-            let heartbeat = node.last_heartbeat(now, self.settings.status_update_frequency);
+            let heartbeat = node.last_heartbeat(now, self.settings.status_update_frequency).max(self.probes_reset);
             let zone = self.zones.entry(zone_of(node)).or_insert_with(|| Zone {
                 tokens: 1.0,
                 refilled: now,
@@ -96,10 +111,31 @@ impl NodeLifecycle {
                     }
                     zone.queue.retain(|id| *id != node.id);
                 }
-                NodeCondition::Unknown | NodeCondition::NotReady => {}
+                // Every pass queues an unresponsive node that lacks its NoExecute taint (a
+                // new leader's queues start empty; disruption mode may have removed it).
+                // Upstream: node_lifecycle_controller.go (processTaintBaseEviction, ConditionUnknown).
+                NodeCondition::Unknown => {
+                    if !node.has_taint(TAINT_NODE_UNREACHABLE, TaintEffect::NoExecute) && !zone.queue.contains(&node.id)
+                    {
+                        zone.queue.push_back(node.id);
+                    }
+                }
+                NodeCondition::NotReady => {}
             }
         }
         self.update_zone_states(store, &out);
+        // Leaving the all-zones-disrupted mode: every probe timestamp becomes now and the
+        // rate limiters start over.
+        // Upstream: node_lifecycle_controller.go (handleDisruption: "Exiting master disruption mode").
+        let all = self.all_zones_disrupted();
+        if self.all_were_disrupted && !all {
+            self.probes_reset = now;
+            for zone in self.zones.values_mut() {
+                zone.tokens = 1.0;
+                zone.refilled = now;
+            }
+        }
+        self.all_were_disrupted = all;
         out
     }
 
@@ -270,5 +306,59 @@ mod tests {
         }
         assert!(c.all_zones_disrupted());
         assert!(c.tainting_pass(&s, Time::from_secs(60)).0.is_empty());
+    }
+
+    fn goes_unknown(c: &mut NodeLifecycle, s: &Store, node: u32, at: u64) -> bool {
+        c.monitor(s, Time::from_secs(at)).iter().any(
+            |d| matches!(d, Decision::SetNodeCondition { node: n, condition: NodeCondition::Unknown } if n.0 == node),
+        )
+    }
+
+    #[test]
+    fn a_restarted_controller_gives_every_node_a_fresh_grace_period() {
+        let mut s = store_with(2);
+        s.node_mut(NodeId(0)).heartbeat_frozen_at = Some(Time::from_secs(100));
+        let mut c = NodeLifecycle::new(settings());
+        c.restart(Time::from_secs(140));
+        assert!(!goes_unknown(&mut c, &s, 0, 155), "the old instance would have marked it at 155 s");
+        assert!(!goes_unknown(&mut c, &s, 0, 190), "exactly the grace period after the restart");
+        assert!(goes_unknown(&mut c, &s, 0, 191));
+    }
+
+    #[test]
+    fn leaving_the_all_zones_disrupted_mode_resets_probe_timestamps() {
+        let mut s = store_with(2);
+        let mut c = NodeLifecycle::new(settings());
+        for id in [0, 1] {
+            s.node_mut(NodeId(id)).heartbeat_frozen_at = Some(Time::ZERO);
+        }
+        c.monitor(&s, Time::from_secs(60));
+        for id in [0, 1] {
+            s.node_mut(NodeId(id)).condition = NodeCondition::Unknown;
+        }
+        c.monitor(&s, Time::from_secs(65));
+        assert!(c.all_zones_disrupted());
+        // Node 0's kubelet posts Ready at 200 s, and the host dies again right after.
+        let n0 = s.node_mut(NodeId(0));
+        n0.condition = NodeCondition::Ready;
+        n0.kubelet_started = Time::from_secs(200);
+        n0.heartbeat_frozen_at = Some(Time::from_secs(200));
+        assert!(!goes_unknown(&mut c, &s, 0, 205));
+        assert!(!c.all_zones_disrupted());
+        // Its heartbeat is from 200 s, but probes were reset when the mode ended at 205 s.
+        assert!(!goes_unknown(&mut c, &s, 0, 255));
+        assert!(goes_unknown(&mut c, &s, 0, 256));
+    }
+
+    #[test]
+    fn unknown_nodes_without_their_no_execute_taint_are_queued_again() {
+        let mut s = store_with(3);
+        let mut c = NodeLifecycle::new(settings());
+        s.node_mut(NodeId(0)).condition = NodeCondition::Unknown;
+        s.node_mut(NodeId(0)).heartbeat_frozen_at = Some(Time::ZERO);
+        c.restart(Time::from_secs(100));
+        c.monitor(&s, Time::from_secs(100));
+        let (taints, _) = c.tainting_pass(&s, Time::from_secs(100));
+        assert!(matches!(taints.as_slice(), [Decision::AddTaint { node: NodeId(0), .. }]), "{taints:?}");
     }
 }

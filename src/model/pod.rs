@@ -118,6 +118,12 @@ pub struct Pod {
     pub phase: PodPhase,
     /// The containers really run (false on a dead host even if the API says Running).
     pub containers_running: bool,
+    /// The kubelet has this pod: it is starting or running its containers. False until the
+    /// node's kubelet sees the binding, and again after the host dies.
+    pub kubelet_admitted: bool,
+    /// The kubelet's own readiness verdict for the running containers; the API's `ready`
+    /// follows it whenever the kubelet can post status.
+    pub kubelet_ready: bool,
     /// The Ready condition as the API shows it.
     pub ready: bool,
     pub ready_since: Option<Time>,

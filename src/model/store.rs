@@ -149,6 +149,8 @@ impl Store {
             node: None,
             phase: PodPhase::Pending,
             containers_running: false,
+            kubelet_admitted: false,
+            kubelet_ready: false,
             ready: false,
             ready_since: None,
             deletion: None,

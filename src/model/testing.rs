@@ -51,6 +51,8 @@ pub fn pod(containers: &[(i64, i64)]) -> Pod {
         node: None,
         phase: PodPhase::Pending,
         containers_running: false,
+        kubelet_admitted: false,
+        kubelet_ready: false,
         ready: false,
         ready_since: None,
         deletion: None,

@@ -37,7 +37,6 @@ const TOP_KEYS: &[&str] = &[
 const NOT_YET: &[(&str, &str)] = &[
     ("serving", "request serving lands with traffic (issue #6)"),
     ("traffic", "traffic and Services' load balancing land in issue #6"),
-    ("faults", "random faults land with the workload controllers (issue #5)"),
 ];
 const MAX_NODES_PER_POOL: u64 = 20_000;
 /// A year of virtual time is far past any sensible scenario.
@@ -112,6 +111,10 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
         Some(n) => decode_timeline(r, n, duration, warnings)?,
         None => Vec::new(),
     };
+    let faults = match f.opt("faults") {
+        Some(n) => super::ops::decode_faults(r, n, &cluster, &objects, duration)?,
+        None => Vec::new(),
+    };
     let expect = match f.opt("expect") {
         Some(n) => decode_expectations(r, n, duration)?,
         None => Vec::new(),
@@ -128,6 +131,7 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
         objects,
         timeline,
         expect,
+        faults,
     };
     let mut scenario = scenario;
     check_names(r, &scenario)?;
@@ -566,8 +570,12 @@ const ACTIONS: &[&str] = &[
     "rolloutPause",
     "rolloutResume",
     "apply",
+    "partitionNode",
+    "crashMaster",
+    "recoverMaster",
+    "drain",
 ];
-const ACTIONS_NOT_YET: &[&str] = &["partitionNode", "crashMaster", "recoverMaster", "drain", "setMetric"];
+const ACTIONS_NOT_YET: &[&str] = &["setMetric"];
 
 fn decode_timeline(r: Reader, node: &Node, duration: Duration, warnings: &mut Warnings) -> R<Vec<TimedAction>> {
     let mut out = Vec::new();
@@ -647,6 +655,7 @@ fn decode_timeline(r: Reader, node: &Node, duration: Duration, warnings: &mut Wa
                 Action::RolloutUndo { deployment, to_revision }
             }
             "rolloutPause" => Action::RolloutPause(r.string(arg, verb)?),
+            "partitionNode" | "crashMaster" | "recoverMaster" | "drain" => super::ops::decode_action(r, verb, arg)?,
             "rolloutResume" => Action::RolloutResume(r.string(arg, verb)?),
             _ => {
                 let mut af = r.fields(arg, "apply")?;
@@ -816,7 +825,12 @@ fn check_names(r: Reader, s: &Scenario) -> R<()> {
                 }
                 *size += count;
             }
-            Action::CrashNode(n) | Action::RecoverNode(n) | Action::Cordon(n) | Action::Uncordon(n) => {
+            Action::CrashNode(n)
+            | Action::RecoverNode(n)
+            | Action::Cordon(n)
+            | Action::Uncordon(n)
+            | Action::PartitionNode { node: n, .. }
+            | Action::Drain { node: n, .. } => {
                 if !nodes.contains(n) {
                     let later = all_nodes_eventually.contains(n);
                     return Err(r
@@ -857,6 +871,9 @@ fn check_names(r: Reader, s: &Scenario) -> R<()> {
                         pod_owners.insert(d.name.clone());
                     }
                 }
+            }
+            Action::CrashMaster(k) | Action::RecoverMaster(k) => {
+                super::ops::check_master(r, a, *k, s.cluster.masters)?;
             }
             Action::DeletePod(target) => {
                 let known =

@@ -19,6 +19,8 @@ pub struct Scenario {
     pub objects: Vec<Object>,
     pub timeline: Vec<TimedAction>,
     pub expect: Vec<(Expectation, super::diag::Span)>,
+    /// The `faults:` section (scenario/ops.rs).
+    pub faults: Vec<super::ops::FaultSpec>,
 }
 
 #[derive(Clone, Debug)]
@@ -309,6 +311,22 @@ pub enum Action {
         file: String,
         objects: Vec<Object>,
     },
+    /// The node's kubelet loses the masters for `duration` (None: to the end of the run);
+    /// its containers keep running.
+    PartitionNode {
+        node: String,
+        duration: Option<Duration>,
+    },
+    /// Master K (1-based) dies / comes back.
+    CrashMaster(u32),
+    RecoverMaster(u32),
+    /// kubectl drain NODE [--timeout=T] [--force]: cordon, then evict every pod through the
+    /// eviction API, retrying refusals every 5 s.
+    Drain {
+        node: String,
+        timeout: Option<Duration>,
+        force: bool,
+    },
 }
 
 impl Action {
@@ -327,6 +345,10 @@ impl Action {
             Action::RolloutPause(_) => "rolloutPause",
             Action::RolloutResume(_) => "rolloutResume",
             Action::Apply { .. } => "apply",
+            Action::PartitionNode { .. } => "partitionNode",
+            Action::CrashMaster(_) => "crashMaster",
+            Action::RecoverMaster(_) => "recoverMaster",
+            Action::Drain { .. } => "drain",
         }
     }
 
@@ -339,6 +361,11 @@ impl Action {
             Action::RolloutUndo { deployment, to_revision: 0 } => format!("rolloutUndo {deployment}"),
             Action::RolloutUndo { deployment, to_revision } => format!("rolloutUndo {deployment} to {to_revision}"),
             Action::Apply { file, .. } => format!("apply {file}"),
+            Action::PartitionNode { node, duration: Some(d) } => {
+                format!("partitionNode {node} for {}", super::format_duration_nanos(d.as_nanos() as i64))
+            }
+            Action::PartitionNode { node: n, .. } | Action::Drain { node: n, .. } => format!("{} {n}", self.verb()),
+            Action::CrashMaster(k) | Action::RecoverMaster(k) => format!("{} {k}", self.verb()),
             Action::RolloutPause(n) | Action::RolloutResume(n) => format!("{} {n}", self.verb()),
             Action::CrashNode(n)
             | Action::RecoverNode(n)

@@ -146,7 +146,8 @@ impl World<'_> {
                 }
             }
             Decision::ScheduleEviction { pod, node, at, taint_added } => {
-                self.queue.schedule(at, WorldEvent::Eviction { pod, node, taint_added });
+                let term = self.ops.masters.term(super::masters::Component::ControllerManager);
+                self.queue.schedule(at, WorldEvent::Eviction { pod, node, taint_added, term });
             }
         }
     }
@@ -277,7 +278,12 @@ impl World<'_> {
         }
     }
 
-    pub(super) fn eviction_due(&mut self, pod: PodId, node: NodeId, taint_added: Time) {
+    pub(super) fn eviction_due(&mut self, pod: PodId, node: NodeId, taint_added: Time, term: u64) {
+        // Only the leader that scheduled it evicts, and only through a writable API.
+        let cm = super::masters::Component::ControllerManager;
+        if !self.ops.masters.active(cm) || self.ops.masters.term(cm) != term {
+            return;
+        }
         let Some(p) = self.store.pods.get(&pod) else { return };
         let n = self.store.node(node);
         let still_tainted = n.taints.iter().any(|(t, at)| {
@@ -396,6 +402,9 @@ impl World<'_> {
             e.str("node", &name);
         });
         self.cluster_changed();
+        if let Some(id) = self.store.node_id(&name) {
+            self.node_faults(id);
+        }
     }
 
     /// Applies the manifests in order, as `kubectl apply -f` would at t=0.

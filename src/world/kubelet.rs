@@ -3,14 +3,18 @@
 
 use super::{World, WorldEvent};
 use crate::engine::Duration;
-use crate::model::{NodeCondition, NodeId, PodId, PodPhase};
+use crate::model::{NodeId, PodId, PodPhase};
 
 impl World<'_> {
     /// The kubelet begins (re)starting a pod's containers.
     pub(super) fn start_containers(&mut self, pod: PodId) {
         let delay = self.scenario.control_plane.pod_startup.sample(&mut self.kubelet_rng);
+        let node = self.store.pod(pod).node.expect("started pods are bound");
+        let delay = self.slow_start(node).unwrap_or(delay);
         let p = self.store.pod_mut(pod);
         p.incarnation += 1;
+        p.kubelet_admitted = true;
+        p.kubelet_ready = false;
         let incarnation = p.incarnation;
         let at = self.now() + delay;
         self.queue.schedule(at, WorldEvent::PodStarted { pod, incarnation });
@@ -22,20 +26,20 @@ impl World<'_> {
         })
     }
 
+    /// The containers run. The API hears of it only if the kubelet can post; otherwise the
+    /// status waits for [`World::kubelet_sync`].
     pub(super) fn pod_started(&mut self, pod: PodId, incarnation: u32) {
         if !self.current(pod, incarnation) {
             return;
         }
         let now = self.now();
         let p = self.store.pod_mut(pod);
-        p.phase = PodPhase::Running;
         p.containers_running = true;
         let probe = p.template.spec.readiness_probe;
-        let (name, node) = (p.name.clone(), p.node.expect("started pods are bound"));
-        let node_name = self.store.node(node).name.clone();
-        self.events.emit(now, "pod_running", |e| {
-            e.str("pod", &name).str("node", &node_name);
-        });
+        let node = p.node.expect("started pods are bound");
+        if self.kubelet_can_post(node) {
+            self.post_running(pod);
+        }
         let delay = readiness_delay(probe);
         if delay == Duration::ZERO {
             self.pod_ready(pod, incarnation);
@@ -44,20 +48,39 @@ impl World<'_> {
         }
     }
 
+    /// The pod's phase becomes Running in the API.
+    pub(super) fn post_running(&mut self, pod: PodId) {
+        let now = self.now();
+        let p = self.store.pod_mut(pod);
+        p.phase = PodPhase::Running;
+        let (name, node) = (p.name.clone(), p.node.expect("running pods are bound"));
+        let node_name = self.store.node(node).name.clone();
+        self.events.emit(now, "pod_running", |e| {
+            e.str("pod", &name).str("node", &node_name);
+        });
+    }
+
+    /// The readiness probe passed; the API shows it if the kubelet can post.
     pub(super) fn pod_ready(&mut self, pod: PodId, incarnation: u32) {
         if !self.current(pod, incarnation) {
             return;
         }
-        let now = self.now();
         let p = self.store.pod_mut(pod);
+        p.kubelet_ready = true;
         let node = p.node.expect("ready pods are bound");
-        if p.ready || !self.store.node(node).kubelet_reporting() {
+        if p.ready || !self.kubelet_can_post(node) {
             return;
         }
+        self.post_ready(pod);
+    }
+
+    /// The pod's Ready condition becomes True in the API.
+    pub(super) fn post_ready(&mut self, pod: PodId) {
+        let now = self.now();
         let p = self.store.pod_mut(pod);
         p.ready = true;
         p.ready_since = Some(now);
-        let name = p.name.clone();
+        let (name, node) = (p.name.clone(), p.node.expect("ready pods are bound"));
         let node_name = self.store.node(node).name.clone();
         self.events.emit(now, "pod_ready", |e| {
             e.str("pod", &name).str("node", &node_name);
@@ -77,6 +100,8 @@ impl World<'_> {
         for pod in pods {
             let p = self.store.pod_mut(pod);
             p.containers_running = false;
+            p.kubelet_admitted = false;
+            p.kubelet_ready = false;
             p.incarnation += 1;
         }
         self.events.emit(now, "node_crashed", |e| {
@@ -84,38 +109,20 @@ impl World<'_> {
         });
     }
 
-    /// The host boots: the kubelet posts Ready, finishes deleting pods that were deleted
-    /// while it was away, and restarts the containers of the rest.
+    /// The host boots. If its kubelet can reach the API it posts Ready, finishes deleting
+    /// pods that were deleted while it was away and restarts the containers of the rest
+    /// ([`World::kubelet_sync`]); a kubelet still cut off waits for the connection.
     pub(super) fn recover_node(&mut self, id: NodeId) {
         let now = self.now();
         let node = self.store.node_mut(id);
         node.host_up = true;
-        node.heartbeat_frozen_at = None;
-        node.kubelet_started = now;
         let name = node.name.clone();
-        let pods: Vec<PodId> = node.pods.iter().copied().collect();
         self.events.emit(now, "node_recovered", |e| {
             e.str("node", &name);
         });
-        if self.store.node(id).condition != NodeCondition::Ready {
-            self.store.node_mut(id).condition = NodeCondition::Ready;
-            self.events.emit(now, "node_ready", |e| {
-                e.str("node", &name);
-            });
+        if self.kubelet_can_post(id) {
+            self.kubelet_sync(id);
         }
-        for pod in pods {
-            if !self.store.pod(pod).is_active() {
-                self.store.remove_pod(pod);
-                continue;
-            }
-            self.set_not_ready(pod);
-            let p = self.store.pod_mut(pod);
-            if p.phase == PodPhase::Running {
-                p.restarts += 1;
-            }
-            self.start_containers(pod);
-        }
-        self.cluster_changed();
     }
 }
 

@@ -5,8 +5,12 @@
 //! Controllers decide; the world applies, records events and schedules what follows.
 
 mod actuator;
+mod drain;
+mod faults;
 mod kubelet;
+pub mod masters;
 mod observe;
+mod ops;
 mod timeline;
 
 use crate::check::Checker;
@@ -62,8 +66,11 @@ enum WorldEvent {
     Resync,
     /// The scheduling queue's backoff or leftover flush is due.
     SchedulerWake,
-    /// A tolerated NoExecute taint ran out for this pod.
-    Eviction { pod: PodId, node: NodeId, taint_added: Time },
+    /// A tolerated NoExecute taint ran out for this pod (scheduled by the
+    /// kube-controller-manager leader of lease term `term`).
+    Eviction { pod: PodId, node: NodeId, taint_added: Time, term: u64 },
+    /// Node operations, masters, drains and faults (world/ops.rs).
+    Ops(ops::OpsEvent),
 }
 
 /// Bound on controller rounds within one instant before declaring a livelock.
@@ -99,6 +106,8 @@ pub struct World<'s> {
     pool_sizes: Vec<u32>,
     /// Per Deployment: the revision of a rollout in progress.
     rollouts: Vec<Option<u64>>,
+    /// Masters, partitions, drains and faults.
+    ops: ops::Ops,
 }
 
 /// Runs `scenario` to its horizon.
@@ -128,6 +137,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, RunErr
         resync_due: None,
         pool_sizes: vec![0; scenario.cluster.node_pools.len()],
         rollouts: Vec::new(),
+        ops: ops::Ops::new(scenario, &streams),
     };
     world.bootstrap();
     world.settle()?;
@@ -174,6 +184,7 @@ impl World<'_> {
             self.queue.schedule(Time::ZERO + action.at, WorldEvent::Action(i));
         }
         self.queue.schedule(Time::ZERO + self.scenario.control_plane.node_monitor_period, WorldEvent::MonitorTick);
+        self.start_faults();
     }
 
     fn handle(&mut self, event: WorldEvent) {
@@ -182,9 +193,7 @@ impl World<'_> {
             WorldEvent::PodStarted { pod, incarnation } => self.pod_started(pod, incarnation),
             WorldEvent::PodReady { pod, incarnation } => self.pod_ready(pod, incarnation),
             WorldEvent::MonitorTick => {
-                let decisions = self.lifecycle.monitor(&self.store, self.now());
-                self.apply_all(decisions);
-                self.tainting_pass();
+                self.monitor_pass();
                 let next = self.now() + self.scenario.control_plane.node_monitor_period;
                 self.queue.schedule(next, WorldEvent::MonitorTick);
             }
@@ -192,7 +201,7 @@ impl World<'_> {
                 self.tainting_pass_due = None;
                 self.tainting_pass();
             }
-            WorldEvent::Eviction { pod, node, taint_added } => self.eviction_due(pod, node, taint_added),
+            WorldEvent::Eviction { pod, node, taint_added, term } => self.eviction_due(pod, node, taint_added, term),
             WorldEvent::Resync => {
                 if self.resync_due.is_some_and(|due| due <= self.now()) {
                     self.resync_due = None;
@@ -205,10 +214,14 @@ impl World<'_> {
                 self.scheduler.queue.flush(self.now());
                 self.wake_scheduler();
             }
+            WorldEvent::Ops(event) => self.handle_ops(event),
         }
     }
 
     fn tainting_pass(&mut self) {
+        if !self.ops.masters.active(masters::Component::ControllerManager) {
+            return;
+        }
         let (decisions, next) = self.lifecycle.tainting_pass(&self.store, self.now());
         self.apply_all(decisions);
         if let Some(next) = next {
@@ -223,16 +236,20 @@ impl World<'_> {
     fn settle(&mut self) -> Result<(), RunError> {
         for _ in 0..MAX_SETTLE_ROUNDS {
             let mut changed = false;
-            let (decisions, recheck) = self.deployments.reconcile(&self.store, self.now());
+            // Controllers act only with a leader and a writable API (world/masters.rs).
+            let controllers = self.ops.masters.active(masters::Component::ControllerManager);
+            let (decisions, recheck) =
+                if controllers { self.deployments.reconcile(&self.store, self.now()) } else { (Vec::new(), None) };
             changed |= !decisions.is_empty();
             self.apply_all(decisions);
             if let Some(at) = recheck {
                 self.resync_at(at);
             }
-            let decisions = replicaset::reconcile(&self.store, self.now());
+            let decisions = if controllers { replicaset::reconcile(&self.store, self.now()) } else { Vec::new() };
             changed |= !decisions.is_empty();
             self.apply_all(decisions);
-            while let Some(pod) = self.scheduler.next_pod(self.now()) {
+            let scheduling = self.ops.masters.active(masters::Component::Scheduler);
+            while let Some(pod) = scheduling.then(|| self.scheduler.next_pod(self.now())).flatten() {
                 if !self.store.pods.get(&pod).is_some_and(Scheduler::wants) {
                     continue;
                 }

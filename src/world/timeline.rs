@@ -24,6 +24,9 @@ impl World<'_> {
 
     fn try_action(&mut self, action: &Action) -> Result<(), String> {
         let now = self.now();
+        if let Some(refusal) = super::ops::needs_api(action).then(|| self.api_refusal()).flatten() {
+            return Err(refusal.to_string());
+        }
         match action {
             Action::Join { pool, count } => {
                 let idx = self
@@ -40,6 +43,8 @@ impl World<'_> {
                 if !self.store.node(id).host_up {
                     return Err(format!("node {name:?} is already down"));
                 }
+                let cause = self.ops.timeline_cause();
+                self.ops.node_down_by.insert(id, cause);
                 self.crash_node(id);
             }
             Action::RecoverNode(name) => {
@@ -47,6 +52,7 @@ impl World<'_> {
                 if self.store.node(id).host_up {
                     return Err(format!("node {name:?} is not down"));
                 }
+                self.ops.node_down_by.remove(&id);
                 self.recover_node(id);
             }
             Action::Scale { deployment, replicas } => {
@@ -117,6 +123,10 @@ impl World<'_> {
                     self.cluster_changed();
                 }
             }
+            Action::PartitionNode { node, duration } => self.partition_action(node, *duration)?,
+            Action::CrashMaster(k) => self.master_action(*k, true)?,
+            Action::RecoverMaster(k) => self.master_action(*k, false)?,
+            Action::Drain { node, timeout, force } => self.start_drain(action.describe(), node, *timeout, *force)?,
         }
         Ok(())
     }

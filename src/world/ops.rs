@@ -1,0 +1,339 @@
+//! Node operations and the control plane's own health in the world: partitions and
+//! reconnects, masters crashing and recovering, quorum, leader elections and what a new
+//! leader does when it starts (the policy of leases and quorum is in `masters.rs`; drains
+//! are in `drain.rs`, random faults in `faults.rs`).
+
+use super::drain::Drain;
+use super::faults::Faults;
+use super::masters::{Change, Component, Masters};
+use super::{World, WorldEvent};
+use crate::control::taint_eviction;
+use crate::engine::{Duration, RngStreams, Time};
+use crate::model::{NodeId, TaintEffect};
+use crate::scenario::Scenario;
+use std::collections::BTreeMap;
+
+/// World events of this module and its siblings.
+#[derive(Clone, Debug)]
+pub(super) enum OpsEvent {
+    /// A timeline partition ends.
+    Reconnect { node: NodeId, cause: Cause },
+    /// A leader's renew deadline or a candidate's takeover poll is due.
+    LeaseWake,
+    /// A drain's next eviction attempt or deletion poll.
+    DrainWake(usize),
+    /// A fault process flips between up and down.
+    FaultFlip(usize),
+    /// A zone outage of fault source `source` starts (`down`) or ends.
+    ZoneOutage { source: usize, down: bool },
+}
+
+/// Who took a node or master down. A fault repairs only what it broke; the operator's
+/// `recover*` verbs repair whatever is down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Cause {
+    /// The n-th timeline-made outage.
+    Timeline(u64),
+    /// Fault source n of the `faults:` section.
+    Fault(usize),
+}
+
+/// State of this module and its siblings, one field of [`World`].
+pub(super) struct Ops {
+    pub masters: Masters,
+    lease_wake_due: Option<Time>,
+    next_serial: u64,
+    pub node_down_by: BTreeMap<NodeId, Cause>,
+    pub partitioned_by: BTreeMap<NodeId, Cause>,
+    pub master_down_by: BTreeMap<u32, Cause>,
+    pub drains: Vec<Drain>,
+    pub faults: Faults,
+}
+
+impl Ops {
+    pub fn new(scenario: &Scenario, streams: &RngStreams) -> Self {
+        Ops {
+            masters: Masters::new(scenario.cluster.masters),
+            lease_wake_due: None,
+            next_serial: 0,
+            node_down_by: BTreeMap::new(),
+            partitioned_by: BTreeMap::new(),
+            master_down_by: BTreeMap::new(),
+            drains: Vec::new(),
+            faults: Faults::new(scenario, streams),
+        }
+    }
+
+    /// A fresh cause for an outage the timeline makes.
+    pub fn timeline_cause(&mut self) -> Cause {
+        self.next_serial += 1;
+        Cause::Timeline(self.next_serial)
+    }
+}
+
+/// Whether a timeline action goes through the API server (and so fails without quorum).
+/// Crashing, recovering and partitioning hosts or masters is done to the machines.
+pub(super) fn needs_api(action: &crate::scenario::Action) -> bool {
+    use crate::scenario::Action;
+    !matches!(
+        action,
+        Action::CrashNode(_)
+            | Action::RecoverNode(_)
+            | Action::PartitionNode { .. }
+            | Action::CrashMaster(_)
+            | Action::RecoverMaster(_)
+    )
+}
+
+impl World<'_> {
+    pub(super) fn handle_ops(&mut self, event: OpsEvent) {
+        match event {
+            OpsEvent::Reconnect { node, cause } => {
+                if self.ops.partitioned_by.get(&node) == Some(&cause) {
+                    self.ops.partitioned_by.remove(&node);
+                    self.reconnect_node(node);
+                }
+            }
+            OpsEvent::LeaseWake => {
+                if self.ops.lease_wake_due.is_some_and(|due| due <= self.now()) {
+                    self.ops.lease_wake_due = None;
+                }
+                let changes = self.ops.masters.update(self.now());
+                self.apply_master_changes(changes);
+            }
+            OpsEvent::DrainWake(i) => self.drain_step(i),
+            OpsEvent::FaultFlip(i) => self.fault_flip(i),
+            OpsEvent::ZoneOutage { source, down } => self.zone_outage(source, down),
+        }
+    }
+
+    /// Why the API refuses a request now, if it does: etcd has no quorum (and with every
+    /// master down, nothing answers at all).
+    pub(super) fn api_refusal(&self) -> Option<&'static str> {
+        if self.ops.masters.has_quorum() {
+            None
+        } else if self.ops.masters.up_count() == 0 {
+            Some("the server is currently unable to handle the request")
+        } else {
+            Some("etcdserver: no leader")
+        }
+    }
+
+    /// The node's kubelet can post to the API: its host is up, it is connected, and the
+    /// API takes writes.
+    pub(super) fn kubelet_can_post(&self, node: NodeId) -> bool {
+        self.store.node(node).kubelet_reporting() && self.ops.masters.has_quorum()
+    }
+
+    /// The node-lifecycle controller's monitor pass, when kube-controller-manager leads.
+    pub(super) fn monitor_pass(&mut self) {
+        if !self.ops.masters.active(Component::ControllerManager) {
+            return;
+        }
+        let decisions = self.lifecycle.monitor(&self.store, self.now());
+        self.apply_all(decisions);
+        self.tainting_pass();
+    }
+
+    /// The node loses its connection to the masters: heartbeats stop, its containers keep
+    /// running, and the kubelet no longer learns of bindings or deletions.
+    pub(super) fn partition_node(&mut self, id: NodeId) {
+        let now = self.now();
+        let period = self.scenario.control_plane.node_status_update_frequency;
+        let node = self.store.node_mut(id);
+        node.connected = false;
+        if node.heartbeat_frozen_at.is_none() {
+            node.heartbeat_frozen_at = Some(node.last_heartbeat(now, period));
+        }
+        let name = node.name.clone();
+        self.events.emit(now, "node_partitioned", |e| {
+            e.str("node", &name);
+        });
+    }
+
+    /// The connection is back: the kubelet catches up with the API if its host is up.
+    pub(super) fn reconnect_node(&mut self, id: NodeId) {
+        let now = self.now();
+        let node = self.store.node_mut(id);
+        node.connected = true;
+        let name = node.name.clone();
+        self.events.emit(now, "node_reconnected", |e| {
+            e.str("node", &name);
+        });
+        if self.kubelet_can_post(id) {
+            self.kubelet_sync(id);
+        }
+    }
+
+    /// `partitionNode` from the timeline.
+    pub(super) fn partition_action(&mut self, name: &str, duration: Option<Duration>) -> Result<(), String> {
+        let id = self.store.node_id(name).ok_or_else(|| format!("node {name:?} not found"))?;
+        if !self.store.node(id).connected {
+            return Err(format!("node {name:?} is already partitioned"));
+        }
+        let cause = self.ops.timeline_cause();
+        self.ops.partitioned_by.insert(id, cause);
+        self.partition_node(id);
+        if let Some(d) = duration {
+            let at = self.now() + d;
+            self.queue.schedule(at, WorldEvent::Ops(OpsEvent::Reconnect { node: id, cause }));
+        }
+        Ok(())
+    }
+
+    /// `crashMaster` / `recoverMaster` from the timeline.
+    pub(super) fn master_action(&mut self, master: u32, crash: bool) -> Result<(), String> {
+        if master == 0 || master > self.ops.masters.count() {
+            return Err(format!("master {master} does not exist"));
+        }
+        if self.ops.masters.is_up(master) != crash {
+            return Err(format!("master {master} is {}", if crash { "already down" } else { "not down" }));
+        }
+        if crash {
+            let cause = self.ops.timeline_cause();
+            self.ops.master_down_by.insert(master, cause);
+            self.crash_master(master);
+        } else {
+            self.ops.master_down_by.remove(&master);
+            self.recover_master(master);
+        }
+        Ok(())
+    }
+
+    pub(super) fn crash_master(&mut self, master: u32) {
+        let now = self.now();
+        self.events.emit(now, "master_crashed", |e| {
+            e.int("master", i64::from(master));
+        });
+        let changes = self.ops.masters.crash(master, now);
+        self.apply_master_changes(changes);
+    }
+
+    pub(super) fn recover_master(&mut self, master: u32) {
+        let now = self.now();
+        self.events.emit(now, "master_recovered", |e| {
+            e.int("master", i64::from(master));
+        });
+        let changes = self.ops.masters.recover(master, now);
+        self.apply_master_changes(changes);
+    }
+
+    /// Records what the masters' update changed and starts what a new leader starts.
+    fn apply_master_changes(&mut self, changes: Vec<Change>) {
+        let now = self.now();
+        for change in changes {
+            match change {
+                Change::QuorumLost | Change::QuorumRestored => {
+                    let (up, quorum) = (self.ops.masters.up_count(), self.ops.masters.quorum_size());
+                    let kind = if change == Change::QuorumLost { "quorum_lost" } else { "quorum_restored" };
+                    self.events.emit(now, kind, |e| {
+                        e.int("masters_up", i64::from(up)).int("quorum", i64::from(quorum));
+                    });
+                    if change == Change::QuorumRestored {
+                        // Kubelets post what happened while the API refused them.
+                        for i in 0..self.store.nodes.len() {
+                            let id = NodeId(i as u32);
+                            if self.kubelet_can_post(id) {
+                                self.kubelet_sync(id);
+                            }
+                        }
+                    }
+                }
+                Change::LeaderLost { component, master } => {
+                    self.events.emit(now, "leader_lost", |e| {
+                        e.str("lease", component.lease_name()).int("master", i64::from(master));
+                    });
+                }
+                Change::LeaderElected { component, master } => {
+                    self.events.emit(now, "leader_elected", |e| {
+                        e.str("lease", component.lease_name()).int("master", i64::from(master));
+                    });
+                    match component {
+                        Component::ControllerManager => self.controller_manager_started(),
+                        // A fresh scheduler puts every pending pod in its active queue.
+                        Component::Scheduler => self.cluster_changed(),
+                    }
+                }
+            }
+        }
+        if let Some(at) = self.ops.masters.next_wake(now) {
+            if self.ops.lease_wake_due.is_none_or(|due| at < due || due < now) {
+                self.ops.lease_wake_due = Some(at);
+                self.queue.schedule(at, WorldEvent::Ops(OpsEvent::LeaseWake));
+            }
+        }
+    }
+
+    /// A new kube-controller-manager instance leads: its node-lifecycle controller starts
+    /// with fresh probe timestamps and rate limiters, and its taint-eviction controller
+    /// starts every eviction clock anew (evictions the old leader had scheduled are void:
+    /// the lease term changed).
+    // Upstream: pkg/controller/tainteviction/taint_eviction.go (processPodOnNode: startTime is now when no work is queued).
+    fn controller_manager_started(&mut self) {
+        let now = self.now();
+        self.lifecycle.restart(now);
+        let tainted: Vec<NodeId> = self
+            .store
+            .nodes
+            .iter()
+            .filter(|n| n.taints.iter().any(|(t, _)| t.effect == TaintEffect::NoExecute))
+            .map(|n| n.id)
+            .collect();
+        for node in tainted {
+            let decisions = taint_eviction::on_no_execute_taints(&self.store, node, now);
+            self.apply_all(decisions);
+        }
+    }
+
+    /// The kubelet of `id` reaches a writable API again (host boot, reconnect, quorum
+    /// back): the node posts Ready, pods deleted meanwhile are killed and removed, pods
+    /// it has not started (bound while it was away, or lost with the host) are started,
+    /// and the status of the rest (running, ready) is posted.
+    // Upstream: pkg/kubelet/status/status_manager.go (syncBatch reconciles the API's pod status with the kubelet's).
+    pub(super) fn kubelet_sync(&mut self, id: NodeId) {
+        let now = self.now();
+        let node = self.store.node_mut(id);
+        if node.heartbeat_frozen_at.take().is_some() {
+            // Heartbeats resume on a grid from now.
+            node.kubelet_started = now;
+        }
+        let name = node.name.clone();
+        if node.condition != crate::model::NodeCondition::Ready {
+            node.condition = crate::model::NodeCondition::Ready;
+            self.events.emit(now, "node_ready", |e| {
+                e.str("node", &name);
+            });
+        }
+        let pods: Vec<_> = self.store.node(id).pods.iter().copied().collect();
+        for pod in pods {
+            let p = self.store.pod(pod);
+            if !p.is_active() {
+                if p.containers_running {
+                    let pod_name = p.name.clone();
+                    self.events.emit(now, "pod_killed", |e| {
+                        e.str("pod", &pod_name).str("node", &name);
+                    });
+                }
+                self.store.remove_pod(pod);
+                continue;
+            }
+            if !p.kubelet_admitted {
+                self.set_not_ready(pod);
+                let p = self.store.pod_mut(pod);
+                if p.phase == crate::model::PodPhase::Running {
+                    p.restarts += 1;
+                }
+                self.start_containers(pod);
+                continue;
+            }
+            if p.containers_running && p.phase == crate::model::PodPhase::Pending {
+                self.post_running(pod);
+            }
+            let p = self.store.pod(pod);
+            if p.kubelet_ready && !p.ready {
+                self.post_ready(pod);
+            }
+        }
+        self.cluster_changed();
+    }
+}
