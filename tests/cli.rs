@@ -19,6 +19,9 @@ fn bundled_scenarios_pass_and_write_a_complete_report() {
         "scenarios/zone-outage.yaml",
         "scenarios/rolling-update.yaml",
         "scenarios/rollback.yaml",
+        "scenarios/drain.yaml",
+        "scenarios/master-loss.yaml",
+        "scenarios/partition.yaml",
     ] {
         let dir = scratch("bundled").join("report");
         let out = run_to(&dir, &[scenario]);
