@@ -15,6 +15,11 @@ enum Op {
     Uncordon(u32),
     DeletePod,
     Join(u32),
+    /// Cut the node off for this many seconds (ending by 10m).
+    Partition(u32, u32),
+    CrashMaster(u32),
+    RecoverMaster(u32),
+    Drain(u32),
 }
 
 #[derive(Clone, Debug)]
@@ -36,6 +41,10 @@ fn op(nodes: u32) -> impl Strategy<Value = Op> {
         (1..=nodes).prop_map(Op::Uncordon),
         Just(Op::DeletePod),
         (1u32..3).prop_map(Op::Join),
+        (1..=nodes, 10u32..400).prop_map(|(n, s)| Op::Partition(n, s)),
+        (1u32..=3).prop_map(Op::CrashMaster),
+        (1u32..=3).prop_map(Op::RecoverMaster),
+        (1..=nodes).prop_map(Op::Drain),
     ]
 }
 
@@ -54,14 +63,17 @@ fn case() -> impl Strategy<Value = Case> {
     )
 }
 
-/// The scenario text: the random timeline in the first 10 minutes, then every node is
-/// recovered and uncordoned at 10m and the run goes on to 20m (the liveness phase).
+/// The scenario text: the random timeline in the first 10 minutes (partitions end by
+/// then), then every master and node is recovered and every node uncordoned at 10m and the
+/// run goes on to 20m (the liveness phase).
 fn scenario_yaml(c: &Case) -> (String, u32) {
     let mut timeline = String::new();
     let mut ops = c.ops.clone();
     ops.sort_by_key(|(t, _)| *t);
     let mut nodes = c.nodes;
     let mut down = [false; 64];
+    let mut masters_down = [false; 4];
+    let mut partitioned_until = [0u32; 64];
     for (t, op) in &ops {
         let line = match op {
             Op::Crash(n) if !down[*n as usize] => {
@@ -73,16 +85,40 @@ fn scenario_yaml(c: &Case) -> (String, u32) {
                 format!("recoverNode: worker-{n}")
             }
             Op::Crash(_) | Op::Recover(_) => continue,
+            Op::Partition(n, secs) if partitioned_until[*n as usize] <= *t => {
+                let secs = (*secs).min(600 - t).max(1);
+                partitioned_until[*n as usize] = t + secs + 1;
+                format!("partitionNode: {{node: worker-{n}, for: {secs}s}}")
+            }
+            Op::Partition(..) => continue,
+            Op::CrashMaster(k) if !masters_down[*k as usize] => {
+                masters_down[*k as usize] = true;
+                format!("crashMaster: {k}")
+            }
+            Op::RecoverMaster(k) if masters_down[*k as usize] => {
+                masters_down[*k as usize] = false;
+                format!("recoverMaster: {k}")
+            }
+            Op::CrashMaster(_) | Op::RecoverMaster(_) => continue,
+            Op::Drain(n) => format!("drain: worker-{n}"),
             Op::Scale(r) => format!("scale: {{deployment: web, replicas: {r}}}"),
             Op::Cordon(n) => format!("cordon: worker-{n}"),
             Op::Uncordon(n) => format!("uncordon: worker-{n}"),
             Op::DeletePod => "deletePod: web".to_string(),
             Op::Join(k) => {
-                nodes += k;
+                // Without quorum (two of three masters down) the join is refused.
+                if masters_down.iter().filter(|d| **d).count() < 2 {
+                    nodes += k;
+                }
                 format!("join: {{pool: worker, count: {k}}}")
             }
         };
         timeline.push_str(&format!("  - {{at: {t}s, {line}}}\n"));
+    }
+    for k in 1..=3 {
+        if masters_down[k] {
+            timeline.push_str(&format!("  - {{at: 10m, recoverMaster: {k}}}\n"));
+        }
     }
     for n in 1..=nodes {
         if down[n as usize] {
@@ -95,6 +131,7 @@ fn scenario_yaml(c: &Case) -> (String, u32) {
 seed: {seed}
 duration: 20m
 cluster:
+  masters: 3
   nodePools:
     - name: worker
       count: {n}
