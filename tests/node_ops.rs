@@ -442,6 +442,30 @@ fn a_zone_outage_takes_down_every_node_of_the_zone_for_its_window() {
 }
 
 #[test]
+fn overlapping_outages_hold_a_target_until_the_last_one_ends() {
+    // Two outages of zone za: [2m, 8m) and [5m, 10m): its nodes are back at 10m only.
+    let faults =
+        "  - {kind: zoneOutage, zone: za, at: 2m, for: 6m}\n  - {kind: zoneOutage, zone: za, at: 5m, for: 5m}\n";
+    let yaml = faulty(1, faults).replace("duration: 12h", "duration: 15m");
+    let ev = events(&simulate(&load_str(&yaml).unwrap()));
+    assert_eq!(times(&ev, "node_crashed", |_| true), vec![120.0; 3]);
+    assert_eq!(times(&ev, "node_recovered", |_| true), vec![600.0; 3]);
+    // Two timeline partitions of one node: [1m, 6m) and [3m, 8m): reconnected at 8m.
+    let yaml = ha("  - {at: 1m, partitionNode: {node: worker-1, for: 5m}}\n  - {at: 3m, partitionNode: {node: worker-1, for: 5m}}\n");
+    let ev = events(&simulate(&load_str(&yaml).unwrap()));
+    assert_eq!(times(&ev, "node_partitioned", |_| true), vec![60.0]);
+    assert_eq!(times(&ev, "node_reconnected", |_| true), vec![480.0]);
+    // The operator's recoverNode ends every outage of the node at once.
+    let yaml = faulty(1, "  - {kind: zoneOutage, zone: za, at: 2m, for: 6m}\n")
+        .replace("duration: 12h", "duration: 15m")
+        + "timeline:\n  - {at: 3m, recoverNode: a-1}\n";
+    let ev = events(&simulate(&load_str(&yaml).unwrap()));
+    let recovered: Vec<(f64, &str)> =
+        of_kind(&ev, "node_recovered").iter().map(|e| (t(e), e["node"].as_str().unwrap())).collect();
+    assert_eq!(recovered, vec![(180.0, "a-1"), (480.0, "a-2"), (480.0, "a-3")]);
+}
+
+#[test]
 fn slow_start_replaces_pod_startup_on_its_pool() {
     let yaml = faulty(1, "  - {kind: slowStart, pool: b, podStartup: 30s}\n").replace("duration: 12h", "duration: 5m");
     let ev = events(&simulate(&load_str(&yaml).unwrap()));

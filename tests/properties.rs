@@ -115,8 +115,8 @@ fn scenario_yaml(c: &Case) -> (String, u32) {
         };
         timeline.push_str(&format!("  - {{at: {t}s, {line}}}\n"));
     }
-    for k in 1..=3 {
-        if masters_down[k] {
+    for (k, down) in masters_down.iter().enumerate().skip(1) {
+        if *down {
             timeline.push_str(&format!("  - {{at: 10m, recoverMaster: {k}}}\n"));
         }
     }

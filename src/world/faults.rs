@@ -3,11 +3,11 @@
 //! `nodeCrash`, `nodePartition` and `masterCrash` run one alternating up/down process per
 //! node of the pool (from when it joins) or per master: up for an exponential time of mean
 //! `mtbf`, down for an exponential time of mean `mttr`, again and again. Each process draws
-//! from its own stream `faults/<index>/<kind>/<node or master-K>`, so a fault source,
-//! a node or a master added to the scenario never shifts another's history. A process
-//! going down acts only if its target is up (crashes it, cuts it off); going up, it repairs
-//! only what it broke itself. `zoneOutage` crashes every node labelled with the zone for
-//! its window; `slowStart` draws the start-up time of pods bound to the pool's nodes from
+//! from its own stream `faults/<index>/<kind>/<node or master-K>`, so a fault source
+//! appended to the list, a node or a master never shifts another's history. A target stays
+//! down (or cut off) while any fault or timeline outage holds it (`ops::Outages`): a
+//! process coming back up ends only its own outage. `zoneOutage` holds every node
+//! labelled with the zone down for its window; `slowStart` draws the start-up time of pods bound to the pool's nodes from
 //! `faults/<index>/slowStart` instead of `podStartup` (the kubelet's own draw is still made,
 //! so no other pod's start time shifts).
 
@@ -127,26 +127,26 @@ impl World<'_> {
         match target {
             Target::Node(id) if partition => {
                 let (connected, name) = (self.store.node(id).connected, self.store.node(id).name.clone());
-                if down && connected {
-                    self.fault_event(source, true, &name);
-                    self.ops.partitioned_by.insert(id, cause);
-                    self.partition_node(id);
-                } else if !down && !connected && self.ops.partitioned_by.get(&id) == Some(&cause) {
-                    self.fault_event(source, false, &name);
-                    self.ops.partitioned_by.remove(&id);
+                self.fault_event(source, down, &name);
+                if down {
+                    self.ops.partitioned_by.add(id, cause);
+                    if connected {
+                        self.partition_node(id);
+                    }
+                } else if self.ops.partitioned_by.remove(id, cause) && !connected {
                     self.reconnect_node(id);
                 }
             }
             Target::Node(id) => self.node_fault(source, id, down, true),
             Target::Master(k) => {
                 let up = self.ops.masters.is_up(k);
-                if down && up {
-                    self.fault_event(source, true, &format!("master-{k}"));
-                    self.ops.master_down_by.insert(k, cause);
-                    self.crash_master(k);
-                } else if !down && !up && self.ops.master_down_by.get(&k) == Some(&cause) {
-                    self.fault_event(source, false, &format!("master-{k}"));
-                    self.ops.master_down_by.remove(&k);
+                self.fault_event(source, down, &format!("master-{k}"));
+                if down {
+                    self.ops.master_down_by.add(k, cause);
+                    if up {
+                        self.crash_master(k);
+                    }
+                } else if self.ops.master_down_by.remove(k, cause) && !up {
                     self.recover_master(k);
                 }
             }
@@ -155,23 +155,21 @@ impl World<'_> {
         self.queue.schedule(at, WorldEvent::Ops(OpsEvent::FaultFlip(index)));
     }
 
-    /// Fault source `source` crashes node `id` (if it is up) or repairs it (if it broke it);
-    /// `announce` logs it as a fault of its own.
+    /// Fault source `source` holds node `id` down (crashing it if it is up) or lets it go
+    /// (booting it if nothing else holds it down); `announce` logs it as a fault of its own.
     fn node_fault(&mut self, source: usize, id: NodeId, down: bool, announce: bool) {
         let cause = Cause::Fault(source);
         let host_up = self.store.node(id).host_up;
-        let name = self.store.node(id).name.clone();
-        if down && host_up {
-            if announce {
-                self.fault_event(source, true, &name);
+        if announce {
+            let name = self.store.node(id).name.clone();
+            self.fault_event(source, down, &name);
+        }
+        if down {
+            self.ops.node_down_by.add(id, cause);
+            if host_up {
+                self.crash_node(id);
             }
-            self.ops.node_down_by.insert(id, cause);
-            self.crash_node(id);
-        } else if !down && !host_up && self.ops.node_down_by.get(&id) == Some(&cause) {
-            if announce {
-                self.fault_event(source, false, &name);
-            }
-            self.ops.node_down_by.remove(&id);
+        } else if self.ops.node_down_by.remove(id, cause) && !host_up {
             self.recover_node(id);
         }
     }

@@ -28,8 +28,10 @@ pub(super) enum OpsEvent {
     ZoneOutage { source: usize, down: bool },
 }
 
-/// Who took a node or master down. A fault repairs only what it broke; the operator's
-/// `recover*` verbs repair whatever is down.
+/// Who took a node or master down (or cut a node off). A target stays down while any
+/// cause holds it: a fault's repair ends only its own outage (a node crashed by a fault
+/// inside a zone outage stays down until the zone is back too); the operator's
+/// `recoverNode` / `recoverMaster` end them all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Cause {
     /// The n-th timeline-made outage.
@@ -38,14 +40,45 @@ pub(super) enum Cause {
     Fault(usize),
 }
 
+/// The causes holding each target down.
+pub(super) struct Outages<K>(BTreeMap<K, Vec<Cause>>);
+
+impl<K: Ord + Copy> Outages<K> {
+    fn new() -> Self {
+        Outages(BTreeMap::new())
+    }
+
+    pub fn add(&mut self, key: K, cause: Cause) {
+        let causes = self.0.entry(key).or_default();
+        if !causes.contains(&cause) {
+            causes.push(cause);
+        }
+    }
+
+    /// Removes `cause`; true when nothing holds `key` down any more.
+    pub fn remove(&mut self, key: K, cause: Cause) -> bool {
+        if let Some(causes) = self.0.get_mut(&key) {
+            causes.retain(|c| *c != cause);
+            if causes.is_empty() {
+                self.0.remove(&key);
+            }
+        }
+        !self.0.contains_key(&key)
+    }
+
+    pub fn clear(&mut self, key: K) {
+        self.0.remove(&key);
+    }
+}
+
 /// State of this module and its siblings, one field of [`World`].
 pub(super) struct Ops {
     pub masters: Masters,
     lease_wake_due: Option<Time>,
     next_serial: u64,
-    pub node_down_by: BTreeMap<NodeId, Cause>,
-    pub partitioned_by: BTreeMap<NodeId, Cause>,
-    pub master_down_by: BTreeMap<u32, Cause>,
+    pub node_down_by: Outages<NodeId>,
+    pub partitioned_by: Outages<NodeId>,
+    pub master_down_by: Outages<u32>,
     pub drains: Vec<Drain>,
     pub faults: Faults,
 }
@@ -56,9 +89,9 @@ impl Ops {
             masters: Masters::new(scenario.cluster.masters),
             lease_wake_due: None,
             next_serial: 0,
-            node_down_by: BTreeMap::new(),
-            partitioned_by: BTreeMap::new(),
-            master_down_by: BTreeMap::new(),
+            node_down_by: Outages::new(),
+            partitioned_by: Outages::new(),
+            master_down_by: Outages::new(),
             drains: Vec::new(),
             faults: Faults::new(scenario, streams),
         }
@@ -89,8 +122,7 @@ impl World<'_> {
     pub(super) fn handle_ops(&mut self, event: OpsEvent) {
         match event {
             OpsEvent::Reconnect { node, cause } => {
-                if self.ops.partitioned_by.get(&node) == Some(&cause) {
-                    self.ops.partitioned_by.remove(&node);
+                if self.ops.partitioned_by.remove(node, cause) && !self.store.node(node).connected {
                     self.reconnect_node(node);
                 }
             }
@@ -165,15 +197,15 @@ impl World<'_> {
         }
     }
 
-    /// `partitionNode` from the timeline.
+    /// `partitionNode` from the timeline (on a node already cut off, the node stays cut
+    /// off until every partition has ended).
     pub(super) fn partition_action(&mut self, name: &str, duration: Option<Duration>) -> Result<(), String> {
         let id = self.store.node_id(name).ok_or_else(|| format!("node {name:?} not found"))?;
-        if !self.store.node(id).connected {
-            return Err(format!("node {name:?} is already partitioned"));
-        }
         let cause = self.ops.timeline_cause();
-        self.ops.partitioned_by.insert(id, cause);
-        self.partition_node(id);
+        self.ops.partitioned_by.add(id, cause);
+        if self.store.node(id).connected {
+            self.partition_node(id);
+        }
         if let Some(d) = duration {
             let at = self.now() + d;
             self.queue.schedule(at, WorldEvent::Ops(OpsEvent::Reconnect { node: id, cause }));
@@ -191,10 +223,10 @@ impl World<'_> {
         }
         if crash {
             let cause = self.ops.timeline_cause();
-            self.ops.master_down_by.insert(master, cause);
+            self.ops.master_down_by.add(master, cause);
             self.crash_master(master);
         } else {
-            self.ops.master_down_by.remove(&master);
+            self.ops.master_down_by.clear(master);
             self.recover_master(master);
         }
         Ok(())

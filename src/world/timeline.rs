@@ -44,7 +44,7 @@ impl World<'_> {
                     return Err(format!("node {name:?} is already down"));
                 }
                 let cause = self.ops.timeline_cause();
-                self.ops.node_down_by.insert(id, cause);
+                self.ops.node_down_by.add(id, cause);
                 self.crash_node(id);
             }
             Action::RecoverNode(name) => {
@@ -52,7 +52,7 @@ impl World<'_> {
                 if self.store.node(id).host_up {
                     return Err(format!("node {name:?} is not down"));
                 }
-                self.ops.node_down_by.remove(&id);
+                self.ops.node_down_by.clear(id);
                 self.recover_node(id);
             }
             Action::Scale { deployment, replicas } => {
