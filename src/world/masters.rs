@@ -113,7 +113,7 @@ impl Masters {
     }
 
     /// Members etcd needs for a quorum.
-    // Upstream: etcd raft quorum, len(voters)/2 + 1.
+    // Upstream: etcd-io/raft quorum/majority.go (a majority of the voters).
     pub fn quorum_size(&self) -> u32 {
         self.count() / 2 + 1
     }

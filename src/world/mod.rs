@@ -8,7 +8,7 @@ mod actuator;
 mod drain;
 mod faults;
 mod kubelet;
-pub mod masters;
+mod masters;
 mod observe;
 mod ops;
 mod timeline;

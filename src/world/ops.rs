@@ -145,8 +145,10 @@ impl World<'_> {
         if self.ops.masters.has_quorum() {
             None
         } else if self.ops.masters.up_count() == 0 {
+            // Upstream: staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go (NewGenericServerResponse, 503 ServiceUnavailable).
             Some("the server is currently unable to handle the request")
         } else {
+            // Upstream: etcd-io/etcd server/etcdserver/errors.go (ErrNoLeader), passed on by the apiserver.
             Some("etcdserver: no leader")
         }
     }
@@ -339,6 +341,8 @@ impl World<'_> {
         let pods: Vec<_> = self.store.node(id).pods.iter().copied().collect();
         for pod in pods {
             let p = self.store.pod(pod);
+            // Pods deleted while it was away are killed, and their API objects removed.
+            // Upstream: pkg/kubelet/kubelet.go (HandlePodRemoves) and pkg/kubelet/status/status_manager.go (canBeDeleted).
             if !p.is_active() {
                 if p.containers_running {
                     let pod_name = p.name.clone();
