@@ -135,6 +135,35 @@ fn drain_refuses_bare_pods_unless_forced() {
     assert!(of_kind(&ev, "pod_created").iter().all(|e| e["pod"] != "debug" || t(e) == 0.0));
 }
 
+#[test]
+fn draining_a_cut_off_node_waits_for_its_kubelet_to_confirm_the_deletions() {
+    let run = |drain: &str| {
+        let extra = format!("controlPlane:\n  podStartup: 1s\ntimeline:\n  - {{at: 60s, partitionNode: {{node: worker-1, for: 2m}}}}\n  - {{at: 100s, {drain}}}\n");
+        events(&simulate(&load_str(&basic_scenario(3, 3, "500m", &extra)).unwrap()))
+    };
+    // The API takes the evictions at 100 s, but the pods stay Terminating until the
+    // kubelet is back at 180 s; kubectl polls every second and is done then.
+    let ev = run("drain: worker-1");
+    let evicted = times(&ev, "pod_terminated", |e| e["reason"] == "drained");
+    assert!(!evicted.is_empty() && evicted.iter().all(|e| *e == 100.0));
+    assert_eq!(times(&ev, "pod_killed", |_| true).len(), evicted.len());
+    assert_eq!(times(&ev, "node_drained", |_| true), vec![180.0]);
+    // With a 30 s timeout kubectl gives up waiting at 130 s.
+    let ev = run("drain: {node: worker-1, timeout: 30s}");
+    let failed = of_kind(&ev, "action_failed");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(t(failed[0]), 130.0);
+    let reason = failed[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("error when waiting for pod \"web-")
+            && reason
+                .trim_end_matches(']')
+                .ends_with("in namespace \"default\" to terminate: global timeout reached: 30s"),
+        "{reason}"
+    );
+    assert!(of_kind(&ev, "node_drained").is_empty());
+}
+
 fn partition(at: &str, duration: &str) -> (Vec<Value>, clustersim::world::RunOutput) {
     let extra = format!(
         "controlPlane:\n  podStartup: 1s\ntimeline:\n  - {{at: {at}, partitionNode: {{node: worker-1, for: {duration}}}}}\n"
