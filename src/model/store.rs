@@ -151,6 +151,8 @@ impl Store {
             containers_running: false,
             ready: false,
             ready_since: None,
+            ready_changed: now,
+            started: None,
             deletion: None,
             incarnation: 0,
             restarts: 0,

@@ -13,6 +13,7 @@ mod table;
 mod write;
 
 pub use expect::{evaluate, ExpectationResult};
+pub use json::number as json_number;
 pub use summary::{summary_json, summary_markdown, Summary};
 pub use table::stdout_table;
 pub use write::{write_report, ReportFiles};

@@ -7,12 +7,14 @@
 mod decode;
 mod diag;
 mod duration;
+mod hpa;
 mod load;
 mod manifest;
 mod overrides;
 mod quantity;
 mod schema;
 mod suggest;
+mod traffic;
 mod yaml;
 
 pub use diag::{Diagnostic, Span, Warnings};

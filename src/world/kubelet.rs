@@ -30,6 +30,7 @@ impl World<'_> {
         let p = self.store.pod_mut(pod);
         p.phase = PodPhase::Running;
         p.containers_running = true;
+        p.started = Some(now);
         let probe = p.template.spec.readiness_probe;
         let (name, node) = (p.name.clone(), p.node.expect("started pods are bound"));
         let node_name = self.store.node(node).name.clone();
@@ -57,6 +58,7 @@ impl World<'_> {
         let p = self.store.pod_mut(pod);
         p.ready = true;
         p.ready_since = Some(now);
+        p.ready_changed = now;
         let name = p.name.clone();
         let node_name = self.store.node(node).name.clone();
         self.events.emit(now, "pod_ready", |e| {

@@ -8,6 +8,7 @@ mod actuator;
 mod kubelet;
 mod observe;
 mod timeline;
+mod traffic;
 
 use crate::check::Checker;
 use crate::control::deployment::DeploymentController;
@@ -58,6 +59,8 @@ enum WorldEvent {
     MonitorTick,
     /// The node-lifecycle controller's NoExecute tainting pass.
     TaintingPass,
+    /// The HPA controller's sync period elapsed.
+    HpaSync,
     /// A controller asked to look again (minReadySeconds elapsed, progress deadline).
     Resync,
     /// The scheduling queue's backoff or leftover flush is due.
@@ -99,6 +102,12 @@ pub struct World<'s> {
     pool_sizes: Vec<u32>,
     /// Per Deployment: the revision of a rollout in progress.
     rollouts: Vec<Option<u64>>,
+    traffic: traffic::TrafficRun,
+    autoscaler: crate::control::autoscaler::Autoscaler,
+    /// `setMetric`: (Deployment, CPU utilization as a fraction of request, until).
+    metric_overrides: Vec<(crate::model::DeploymentId, f64, Time)>,
+    /// When the HPA last synced (the CPU window starts there).
+    last_hpa_sync: Time,
 }
 
 /// Runs `scenario` to its horizon.
@@ -128,9 +137,15 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, RunErr
         resync_due: None,
         pool_sizes: vec![0; scenario.cluster.node_pools.len()],
         rollouts: Vec::new(),
+        traffic: Default::default(),
+        autoscaler: crate::control::autoscaler::Autoscaler::new(cp.hpa_sync_period),
+        metric_overrides: Vec::new(),
+        last_hpa_sync: Time::ZERO,
     };
     world.bootstrap();
     world.settle()?;
+    world.start_traffic();
+    world.sync_endpoints();
     world.observe();
     world.check()?;
     let horizon = Time::ZERO + scenario.duration;
@@ -145,11 +160,14 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, RunErr
         } else {
             (instant, at_instant) = (t, 0);
         }
+        world.advance_traffic(t);
         world.handle(event);
         world.settle()?;
+        world.sync_endpoints();
         world.observe();
         world.check()?;
     }
+    world.finish_traffic(horizon);
     world.queue.advance_to(horizon);
     Ok(RunOutput { events: world.events, observations: world.observations, store: world.store, end: horizon })
 }
@@ -174,6 +192,7 @@ impl World<'_> {
             self.queue.schedule(Time::ZERO + action.at, WorldEvent::Action(i));
         }
         self.queue.schedule(Time::ZERO + self.scenario.control_plane.node_monitor_period, WorldEvent::MonitorTick);
+        self.queue.schedule(Time::ZERO + self.scenario.control_plane.hpa_sync_period, WorldEvent::HpaSync);
     }
 
     fn handle(&mut self, event: WorldEvent) {
@@ -193,6 +212,11 @@ impl World<'_> {
                 self.tainting_pass();
             }
             WorldEvent::Eviction { pod, node, taint_added } => self.eviction_due(pod, node, taint_added),
+            WorldEvent::HpaSync => {
+                self.hpa_sync();
+                let next = self.now() + self.scenario.control_plane.hpa_sync_period;
+                self.queue.schedule(next, WorldEvent::HpaSync);
+            }
             WorldEvent::Resync => {
                 if self.resync_due.is_some_and(|due| due <= self.now()) {
                     self.resync_due = None;
@@ -245,6 +269,30 @@ impl World<'_> {
             }
         }
         Err(RunError::NoConvergence { time: self.now(), rounds: MAX_SETTLE_ROUNDS })
+    }
+
+    /// One HPA sync: CPU samples from the traffic model (metrics-server's window is the
+    /// time since the last sync), or `setMetric` for Deployments it drives.
+    fn hpa_sync(&mut self) {
+        let now = self.now();
+        let window = now - self.last_hpa_sync;
+        self.last_hpa_sync = now;
+        let used = self.take_cpu(now);
+        if self.autoscaler.is_empty() || window == crate::engine::Duration::ZERO {
+            return;
+        }
+        self.metric_overrides.retain(|(_, _, until)| *until > now);
+        let mut samples = crate::control::autoscaler::CpuSamples::new();
+        for (id, cpu) in used {
+            samples.insert(crate::model::PodId(id), (cpu.as_nanos() as u128 * 1000 / window.as_nanos() as u128) as i64);
+        }
+        for &(d, utilization, _) in &self.metric_overrides {
+            for p in self.store.pods_of_deployment(d).filter(|p| p.containers_running) {
+                samples.insert(p.id, (p.requests.cpu_millis as f64 * utilization).round() as i64);
+            }
+        }
+        let decisions = self.autoscaler.sync(&self.store, &samples, window, now);
+        self.apply_all(decisions);
     }
 
     /// Schedules a controller resync at `at` unless one is due sooner. A resync asked for
