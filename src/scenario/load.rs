@@ -579,8 +579,9 @@ const ACTIONS: &[&str] = &[
     "rolloutPause",
     "rolloutResume",
     "apply",
+    "setMetric",
 ];
-const ACTIONS_NOT_YET: &[&str] = &["partitionNode", "crashMaster", "recoverMaster", "drain", "setMetric"];
+const ACTIONS_NOT_YET: &[&str] = &["partitionNode", "crashMaster", "recoverMaster", "drain"];
 
 fn decode_timeline(r: Reader, node: &Node, duration: Duration, warnings: &mut Warnings) -> R<Vec<TimedAction>> {
     let mut out = Vec::new();
