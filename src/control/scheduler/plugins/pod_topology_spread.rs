@@ -302,7 +302,12 @@ impl Plugin for PodTopologySpread {
 
 #[cfg(test)]
 mod tests {
+    use super::super::super::topology::TopologyIndex;
     use super::*;
+    use crate::engine::Time;
+    use crate::model::testing::node;
+    use crate::model::{PodTemplate, Requirement, Resources, SelectorOp};
+    use std::sync::Arc;
 
     #[test]
     fn normalize_matches_upstream() {
@@ -314,5 +319,89 @@ mod tests {
         let mut s = [0, 0];
         p.normalize(&mut s);
         assert_eq!(s, [100, 100]);
+    }
+
+    fn exists(key: &str) -> LabelSelector {
+        LabelSelector {
+            match_labels: Default::default(),
+            match_expressions: vec![Requirement { key: key.into(), op: SelectorOp::Exists, values: vec![] }],
+        }
+    }
+
+    fn labelled(labels: &[&str]) -> Arc<PodTemplate> {
+        Arc::new(PodTemplate {
+            labels: labels.iter().map(|l| (l.to_string(), String::new())).collect(),
+            ..PodTemplate::default()
+        })
+    }
+
+    /// Upstream's scoring table harness: `nodes` (name, zone), existing pods (labels, node
+    /// index), the incoming pod's soft constraints, and which nodes passed the filters.
+    fn score(
+        nodes: &[(&str, &str)],
+        existing: &[(&[&str], usize)],
+        constraints: Vec<TopologySpreadConstraint>,
+        feasible: &[usize],
+    ) -> Vec<i64> {
+        let mut store = Store::default();
+        for (name, zone) in nodes {
+            store.add_node(|id| {
+                let mut n = node(100_000, 1 << 40, Resources::default());
+                n.id = id;
+                n.name = name.to_string();
+                n.labels.insert(HOSTNAME.into(), name.to_string());
+                n.labels.insert("zone".into(), zone.to_string());
+                n
+            });
+        }
+        for (i, (labels, on)) in existing.iter().enumerate() {
+            let p = store.create_pod(format!("p{i}"), labelled(labels), vec![], None, Time::ZERO);
+            store.bind(p, NodeId(*on as u32));
+        }
+        let mut template = (*labelled(&["foo", "bar"])).clone();
+        template.spec.topology_spread = constraints;
+        let incoming = store.create_pod("p".into(), Arc::new(template), vec![], None, Time::ZERO);
+        let mut topology = TopologyIndex::default();
+        topology.ensure(HOSTNAME, &store);
+        topology.ensure("zone", &store);
+        let ctx = Ctx { store: &store, pod: store.pod(incoming), topology: &topology };
+        let feasible: Vec<NodeId> = feasible.iter().map(|i| NodeId(*i as u32)).collect();
+        let mut plugin = PodTopologySpread::new(Defaults::System);
+        assert!(plugin.pre_score(&ctx, &feasible));
+        let mut scores: Vec<i64> = feasible.iter().map(|id| plugin.score(&ctx, store.node(*id))).collect();
+        plugin.normalize(&mut scores);
+        scores
+    }
+
+    fn soft(key: &str, skew: i64, selector: LabelSelector) -> TopologySpreadConstraint {
+        TopologySpreadConstraint {
+            max_skew: skew,
+            topology_key: key.into(),
+            when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+            selector,
+            min_domains: None,
+            match_label_keys: vec![],
+        }
+    }
+
+    #[test]
+    fn scores_match_upstream_scoring_table() {
+        // Upstream: podtopologyspread/scoring_test.go (TestPodTopologySpreadScore).
+        let four = [("node-a", "zone1"), ("node-b", "zone1"), ("node-x", "zone2"), ("node-y", "zone2")];
+        let foo: &[&str] = &["foo"];
+        // "one constraint on node, all 4 nodes are candidates, maxSkew=3": spread 4/3/2/1.
+        let spread4321: Vec<(&[&str], usize)> = [0, 0, 0, 0, 1, 1, 1, 2, 2, 3].iter().map(|n| (foo, *n)).collect();
+        assert_eq!(score(&four, &spread4321, vec![soft(HOSTNAME, 3, exists("foo"))], &[0, 1, 2, 3]), [44, 66, 77, 100]);
+        // "one constraint on zone, 3 out of 4 nodes are candidates": 4/2/1/~3~.
+        let spread4213: Vec<(&[&str], usize)> = [0, 0, 0, 0, 1, 1, 2, 3, 3, 3].iter().map(|n| (foo, *n)).collect();
+        assert_eq!(score(&four, &spread4213, vec![soft("zone", 1, exists("foo"))], &[0, 1, 2]), [75, 75, 100]);
+        // "one constraint on node, 3 out of 4 nodes are candidates": 4/2/1/~3~.
+        assert_eq!(score(&four, &spread4213, vec![soft(HOSTNAME, 1, exists("foo"))], &[0, 1, 2]), [33, 83, 100]);
+        // "two Constraints on zone and node, with different labelSelectors".
+        let mixed: Vec<(&[&str], usize)> = vec![(foo, 0), (&["foo", "bar"], 1), (foo, 3), (&["bar"], 3)];
+        let two = vec![soft("zone", 1, exists("foo")), soft(HOSTNAME, 1, exists("bar"))];
+        assert_eq!(score(&four, &mixed, two.clone(), &[0, 1, 2, 3]), [60, 20, 100, 60]);
+        // "... 3 out of 4 nodes are candidates".
+        assert_eq!(score(&four, &mixed, two, &[0, 1, 2]), [50, 25, 100]);
     }
 }
