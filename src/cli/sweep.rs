@@ -41,6 +41,9 @@ pub fn parse_seeds(text: &str) -> Result<std::ops::RangeInclusive<u64>, String> 
     }
 }
 
+/// One seed's digest and its `summary.json`, or why the run broke.
+type SeedResult = Result<(RunDigest, String), String>;
+
 /// Runs `scenario` once per seed on `jobs` threads, calling `each` as runs finish.
 pub fn run_seeds(
     scenario: &Scenario,
@@ -49,7 +52,7 @@ pub fn run_seeds(
     each: &(dyn Fn(usize) + Sync),
 ) -> Result<Vec<(RunDigest, String)>, String> {
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<(RunDigest, String), String>>>> = Mutex::new(vec![None; seeds.len()]);
+    let results: Mutex<Vec<Option<SeedResult>>> = Mutex::new(vec![None; seeds.len()]);
     let done = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1).min(seeds.len().max(1)) {
