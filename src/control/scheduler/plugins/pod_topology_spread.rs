@@ -43,9 +43,9 @@ struct Soft {
     weight: f64,
     /// Hostname: groups whose pods match, counted per scored node.
     per_node_groups: Option<Vec<u32>>,
-    /// Other keys: matching pods per domain, and which domains feasible nodes are in.
-    counts: Vec<i64>,
-    present: Vec<bool>,
+    /// Other keys: each domain's term `count * weight + (maxSkew - 1)` (count 0 for
+    /// domains no feasible node is in), computed once per cycle.
+    per_domain: Vec<f64>,
 }
 
 pub struct PodTopologySpread {
@@ -122,6 +122,12 @@ fn eligible(ctx: &Ctx, keys: &[&str], node: &Node) -> bool {
     required_node_affinity_matches(&ctx.pod.template.spec, node) && keys.iter().all(|k| node.labels.contains_key(*k))
 }
 
+/// Every node counts: no node selector, no required node affinity, no key to require.
+fn unconstrained(ctx: &Ctx, keys: &[&str]) -> bool {
+    let spec = &ctx.pod.template.spec;
+    spec.node_selector.is_empty() && spec.affinity.node.required.is_none() && keys.is_empty()
+}
+
 /// Domains of `key` that have an eligible node.
 fn eligible_domains(ctx: &Ctx, key: &KeyIndex, keys: &[&str]) -> Vec<bool> {
     let spec = &ctx.pod.template.spec;
@@ -160,7 +166,13 @@ impl Plugin for PodTopologySpread {
             let idx = key_position(ctx, &c.topology_key);
             let key = ctx.topology.key(idx);
             let selector = effective_selector(c, ctx.pod);
-            let counts = count_per_domain(ctx.store, key, &selector, |n| eligible(ctx, &keys, n));
+            let filter = |n: &Node| eligible(ctx, &keys, n);
+            let counts = count_per_domain(
+                ctx.store,
+                key,
+                &selector,
+                (!unconstrained(ctx, &keys)).then_some(&filter as &dyn Fn(&Node) -> bool),
+            );
             let present = eligible_domains(ctx, key, &keys);
             let domains = present.iter().filter(|p| **p).count() as i64;
             let min_match = counts.iter().zip(&present).filter(|(_, p)| **p).map(|(c, _)| *c).min().unwrap_or(0);
@@ -244,12 +256,17 @@ impl Plugin for PodTopologySpread {
                     max_skew: c.max_skew,
                     weight,
                     per_node_groups: Some(groups),
-                    counts: Vec::new(),
-                    present: Vec::new(),
+                    per_domain: Vec::new(),
                 });
                 continue;
             }
-            let counts = count_per_domain(ctx.store, key, &selector, |n| eligible(ctx, &keys, n));
+            let filter = |n: &Node| eligible(ctx, &keys, n);
+            let counts = count_per_domain(
+                ctx.store,
+                key,
+                &selector,
+                (!unconstrained(ctx, &keys)).then_some(&filter as &dyn Fn(&Node) -> bool),
+            );
             let mut present = vec![false; key.num_domains()];
             for id in &scored {
                 let d = key.domain(*id);
@@ -259,7 +276,12 @@ impl Plugin for PodTopologySpread {
             }
             let size = present.iter().filter(|x| **x).count();
             let weight = ((size + 2) as f64).ln();
-            self.soft.push(Soft { key: idx, max_skew: c.max_skew, weight, per_node_groups: None, counts, present });
+            let per_domain = counts
+                .iter()
+                .zip(&present)
+                .map(|(count, p)| (if *p { *count } else { 0 }) as f64 * weight + (c.max_skew - 1) as f64)
+                .collect();
+            self.soft.push(Soft { key: idx, max_skew: c.max_skew, weight, per_node_groups: None, per_domain });
         }
         true
     }
@@ -275,12 +297,14 @@ impl Plugin for PodTopologySpread {
             if d == NO_DOMAIN {
                 continue;
             }
-            let count = match &c.per_node_groups {
-                Some(groups) => groups.iter().map(|g| i64::from(ctx.store.groups[*g as usize].on_node(node.id))).sum(),
-                None if c.present[d as usize] => c.counts[d as usize],
-                None => 0,
+            score += match &c.per_node_groups {
+                Some(groups) => {
+                    let count: i64 =
+                        groups.iter().map(|g| i64::from(ctx.store.groups[*g as usize].on_node(node.id))).sum();
+                    count as f64 * c.weight + (c.max_skew - 1) as f64
+                }
+                None => c.per_domain[d as usize],
             };
-            score += count as f64 * c.weight + (c.max_skew - 1) as f64;
         }
         round_half_away(score)
     }
