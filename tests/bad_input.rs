@@ -186,7 +186,15 @@ fn cases() -> Vec<Case> {
             "must be a duration or a distribution",
             "lognormal",
         ),
-        (with("traffic: []\n"), vec![], (6, 10), "does not run it yet", "issue #6"),
+        (with("traffic: [{service: web, rate: [{at: 0s, rps: 10}]}]\n"), vec![], (6, 11), "unknown Service \"web\"", "kubectl create service"),
+        (
+            with("manifests: [{file: web.yaml}]\ntraffic: [{service: web, rate: [{at: 0s, rps: 10}]}]\n"),
+            vec![("web.yaml", format!("{DEPLOYMENT}---\napiVersion: v1\nkind: Service\nmetadata: {{name: web}}\nspec: {{selector: {{app: web}}}}\n"))],
+            (7, 11),
+            "sends traffic to Deployment \"web\", which has no serving profile",
+            "serving: {web:",
+        ),
+        (with("traffic: [{service: web, loadBalancing: leastConn, rate: []}]\n"), vec![], (6, 41), "unknown loadBalancing \"leastConn\"", "powerOfTwo"),
         (with("a: [1, 2\n"), vec![], (7, 1), "invalid YAML", "indentation"),
         (with("seed: 1\nseed: 2\n"), vec![], (7, 1), "duplicate key \"seed\"", "once"),
         (

@@ -543,3 +543,55 @@ fn bad_ops_input_names_file_line_column_and_a_hint() {
     assert_eq!(s.faults.len(), 5);
     assert_eq!(s.timeline.len(), 5);
 }
+
+#[test]
+fn without_a_controller_manager_leader_the_endpoints_are_frozen() {
+    // A Service with steady traffic; one pod is deleted at 62 s. With a leader, it leaves
+    // the endpoints at once; while the leases change hands (61.3 s .. 76 s) kube-proxy
+    // keeps sending it requests, which are lost.
+    let run = |timeline: &str| {
+        let yaml = format!(
+            r#"name: ep
+duration: 2m
+cluster:
+  masters: 3
+  nodePools: [{{name: w, count: 3, capacity: {{cpu: "8", memory: 32Gi}}}}]
+controlPlane: {{podStartup: 1s}}
+manifests:
+  - inline:
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {{name: web}}
+      spec:
+        replicas: 3
+        selector: {{matchLabels: {{app: web}}}}
+        template:
+          metadata: {{labels: {{app: web}}}}
+          spec:
+            containers: [{{name: web, image: w, resources: {{requests: {{cpu: 500m}}}}}}]
+  - inline: {{apiVersion: v1, kind: Service, metadata: {{name: web}}, spec: {{selector: {{app: web}}}}}}
+serving:
+  web: {{concurrency: 4, serviceTime: {{exponential: 10ms}}, cpuPerRequest: 10ms, timeout: 1s}}
+traffic:
+  - {{service: web, loadBalancing: roundRobin, rate: [{{at: 0s, rps: 300}}]}}
+timeline:
+{timeline}  - {{at: 62s, deletePod: web}}
+"#
+        );
+        let out = simulate(&load_str(&yaml).unwrap());
+        out.observations.traffic["web"]
+            .iter()
+            .map(|w| (w.figures.to.as_secs_f64(), w.figures.counts.dropped.pod_lost))
+            .collect::<Vec<(f64, u64)>>()
+    };
+    let lost_between = |w: &[(f64, u64)], from: f64, to: f64| -> u64 {
+        w.iter().filter(|(end, _)| *end > from && *end <= to).map(|(_, l)| l).sum()
+    };
+    let led = run("");
+    let handover = run("  - {at: 61300ms, crashMaster: 1}\n");
+    let (quick, frozen) = (lost_between(&led, 60.0, 120.0), lost_between(&handover, 60.0, 80.0));
+    // Round robin over three endpoints: about a third of 14 s at 300 rps.
+    assert!(frozen > 1000 && frozen < 1800, "lost while frozen: {frozen}");
+    assert!(quick < frozen / 10, "with a leader only what the pod held is lost: {quick}");
+    assert_eq!(lost_between(&handover, 80.0, 120.0), 0, "the new leader drops the pod from the endpoints");
+}

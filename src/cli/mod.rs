@@ -1,6 +1,8 @@
 //! One file per subcommand, each with its `Args` and `run(args) -> exit code`.
 
+mod compare;
 mod run;
+mod sweep;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -27,12 +29,18 @@ enum Command {
     Run(run::Args),
     /// Parse and check a scenario and every manifest it names.
     Validate(validate::Args),
+    /// Run the scenario once per seed, in parallel, and aggregate.
+    Sweep(sweep::Args),
+    /// Run the scenario under several settings and compare them side by side.
+    Compare(compare::Args),
 }
 
 pub fn dispatch(cli: Cli) -> u8 {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Compare(args) => compare::run(args),
     }
 }
 

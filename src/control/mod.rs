@@ -4,6 +4,7 @@
 //! Architecture invariant: controllers never mutate the store. They may keep their own
 //! working state (queues, rate limiters), as upstream controllers do.
 
+pub mod autoscaler;
 pub mod deployment;
 pub mod disruption;
 pub mod hpa;
@@ -88,6 +89,12 @@ pub enum Decision {
     /// History cleanup beyond revisionHistoryLimit.
     DeleteReplicaSet {
         rs: RsId,
+    },
+    /// The HPA (or another scaler) sets a Deployment's replicas.
+    ScaleDeployment {
+        deployment: DeploymentId,
+        replicas: u32,
+        by: &'static str,
     },
     ReportRollout {
         deployment: DeploymentId,

@@ -127,6 +127,10 @@ pub struct Pod {
     /// The Ready condition as the API shows it.
     pub ready: bool,
     pub ready_since: Option<Time>,
+    /// When the Ready condition last changed (its lastTransitionTime).
+    pub ready_changed: Time,
+    /// When the containers last started (status.startTime for the HPA).
+    pub started: Option<Time>,
     /// Set when the pod is being deleted (it no longer counts as active).
     pub deletion: Option<Time>,
     /// Bumped each time the kubelet (re)starts the containers, so stale timers are ignored.

@@ -153,6 +153,8 @@ impl Store {
             kubelet_ready: false,
             ready: false,
             ready_since: None,
+            ready_changed: now,
+            started: None,
             deletion: None,
             incarnation: 0,
             restarts: 0,

@@ -55,6 +55,8 @@ pub fn pod(containers: &[(i64, i64)]) -> Pod {
         kubelet_ready: false,
         ready: false,
         ready_since: None,
+        ready_changed: Time::ZERO,
+        started: None,
         deletion: None,
         incarnation: 0,
         restarts: 0,

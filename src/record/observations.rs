@@ -54,6 +54,12 @@ impl Series {
     }
 }
 
+/// One Service's traffic over one window (10 s, or the run's last partial window).
+#[derive(Clone, Debug)]
+pub struct TrafficWindow {
+    pub figures: crate::traffic::Figures,
+}
+
 /// Everything sampled during a run, keyed by object name (ordered maps: stable output).
 #[derive(Clone, Debug, Default)]
 pub struct Observations {
@@ -71,6 +77,13 @@ pub struct Observations {
     pub min_ready_during_rollout: BTreeMap<String, i64>,
     /// (time, deployment, revision) of every completed rollout.
     pub rollouts_completed: Vec<(Time, String, u64)>,
+    /// Per Service: every traffic window, in order.
+    pub traffic: BTreeMap<String, Vec<TrafficWindow>>,
+    /// Per Service: figures for the whole run.
+    pub traffic_totals: BTreeMap<String, crate::traffic::Figures>,
+    /// Latency histograms over the windows inside each latency expectation's [from, to]:
+    /// (service, from, to, histogram).
+    pub latency_windows: Vec<(String, Time, Time, crate::traffic::Histogram)>,
     /// Timeline actions and faults, for plot markers.
     pub markers: Vec<(Time, String)>,
 }

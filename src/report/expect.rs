@@ -78,6 +78,60 @@ fn evaluate_one(e: &Expectation, run: &RunOutput) -> ExpectationResult {
                 },
             }
         }
+        Expectation::Availability { service, min, from, to } => {
+            let windows = obs.traffic.get(service).map(Vec::as_slice).unwrap_or(&[]);
+            let (lo, hi) = (t(*from), t(*to));
+            let whole = *from == crate::engine::Duration::ZERO && hi >= run.end;
+            let (offered, served) = if whole {
+                obs.traffic_totals.get(service).map_or((0, 0), |f| (f.counts.offered, f.counts.served))
+            } else {
+                windows
+                    .iter()
+                    .filter(|w| w.figures.from >= lo && w.figures.to <= hi)
+                    .fold((0, 0), |(o, s), w| (o + w.figures.counts.offered, s + w.figures.counts.served))
+            };
+            let availability = if offered == 0 { 1.0 } else { served as f64 / offered as f64 };
+            let span = if whole {
+                "the whole run".to_string()
+            } else {
+                format!("{} to {}", human_duration(*from), human_duration(*to))
+            };
+            ExpectationResult {
+                name: format!("availability {service} >= {}% over {span}", super::json::number(min * 100.0)),
+                passed: availability >= *min,
+                observed: format!(
+                    "{}% ({served} of {offered} served)",
+                    super::json::number((availability * 100.0 * 1000.0).floor() / 1000.0)
+                ),
+            }
+        }
+        Expectation::Latency { service, p50, p99, from, to } => {
+            let (lo, hi) = (t(*from), t(*to));
+            let hist =
+                obs.latency_windows.iter().find(|(s, a, b, _)| s == service && *a == lo && *b == hi).map(|x| &x.3);
+            let got = |q: f64| hist.and_then(|h| h.value_at_percentile(q));
+            let (g50, g99) = (got(50.0), got(99.0));
+            let ok = |bound: &Option<crate::engine::Duration>, got: Option<crate::engine::Duration>| {
+                bound.is_none_or(|b| got.is_none_or(|g| g <= b))
+            };
+            let fmt = |d: Option<crate::engine::Duration>| {
+                d.map_or("n/a".to_string(), |d| format!("{:.1}ms", d.as_secs_f64() * 1e3))
+            };
+            let bounds: Vec<String> = [("p50", p50), ("p99", p99)]
+                .iter()
+                .filter_map(|(n, b)| b.map(|b| format!("{n} <= {}", human_duration(b))))
+                .collect();
+            ExpectationResult {
+                name: format!(
+                    "latency {service} {} from {} to {}",
+                    bounds.join(", "),
+                    human_duration(*from),
+                    human_duration(*to)
+                ),
+                passed: ok(p50, g50) && ok(p99, g99),
+                observed: format!("p50 {}, p99 {}", fmt(g50), fmt(g99)),
+            }
+        }
         Expectation::NoPodOn { node, from, to } => {
             let running = obs.running_on_node.get(node).map_or(0, |s| s.max_over(t(*from), t(*to)));
             ExpectationResult {

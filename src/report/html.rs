@@ -32,11 +32,40 @@ pub fn plots(s: &Summary) -> Vec<(String, String)> {
     }
     let per_node: Vec<_> = obs.running_on_node.iter().map(|(n, s)| (n.clone(), to_points(s))).collect();
     let pending = vec![("unschedulable".to_string(), to_points(&obs.unschedulable))];
-    vec![
+    let mut charts = vec![
         ("replicas.svg".into(), chart("Ready vs desired replicas", "replicas", &replicas)),
         ("pods-per-node.svg".into(), chart("Running pods per node", "pods", &per_node)),
         ("unschedulable.svg".into(), chart("Pods waiting for a node", "pods", &pending)),
-    ]
+    ];
+    for (svc, windows) in &obs.traffic {
+        let per_sec = |f: &dyn Fn(&crate::traffic::Figures) -> u64| -> Vec<(f64, f64)> {
+            windows
+                .iter()
+                .map(|w| {
+                    (
+                        w.figures.from.as_secs_f64(),
+                        f(&w.figures) as f64 / (w.figures.to - w.figures.from).as_secs_f64().max(1e-9),
+                    )
+                })
+                .collect()
+        };
+        let requests = vec![
+            ("offered".to_string(), per_sec(&|f| f.counts.offered)),
+            ("served".to_string(), per_sec(&|f| f.counts.served)),
+            ("dropped".to_string(), per_sec(&|f| f.counts.dropped.total())),
+        ];
+        let ms = |p: &dyn Fn(&crate::traffic::Figures) -> Option<crate::engine::Duration>| -> Vec<(f64, f64)> {
+            windows
+                .iter()
+                .filter_map(|w| p(&w.figures).map(|d| (w.figures.from.as_secs_f64(), d.as_secs_f64() * 1e3)))
+                .collect()
+        };
+        let latency = vec![("p50".to_string(), ms(&|f| f.latency.p50)), ("p99".to_string(), ms(&|f| f.latency.p99))];
+        charts.push((format!("traffic-{svc}.svg"), chart(&format!("Requests per second: {svc}"), "req/s", &requests)));
+        charts
+            .push((format!("latency-{svc}.svg"), chart(&format!("Latency of served requests: {svc}"), "ms", &latency)));
+    }
+    charts
 }
 
 /// A self-contained page: the summary's figures and the plots inline.

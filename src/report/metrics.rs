@@ -23,5 +23,18 @@ pub fn metrics_csv(obs: &Observations) -> String {
         emit(&format!("node/{name}/running_pods"), s);
     }
     emit("cluster/unschedulable_pods", &obs.unschedulable);
+    for (svc, windows) in &obs.traffic {
+        for w in windows {
+            let f = &w.figures;
+            let t = f.to;
+            let _ = writeln!(out, "{t},service/{svc}/offered,{}", f.counts.offered);
+            let _ = writeln!(out, "{t},service/{svc}/served,{}", f.counts.served);
+            let _ = writeln!(out, "{t},service/{svc}/dropped,{}", f.counts.dropped.total());
+            if let (Some(p50), Some(p99)) = (f.latency.p50, f.latency.p99) {
+                let _ = writeln!(out, "{t},service/{svc}/p50_ms,{}", super::json::number(p50.as_secs_f64() * 1e3));
+                let _ = writeln!(out, "{t},service/{svc}/p99_ms,{}", super::json::number(p99.as_secs_f64() * 1e3));
+            }
+        }
+    }
     out
 }

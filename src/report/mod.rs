@@ -3,6 +3,7 @@
 //!
 //! Architecture invariant: the report reads the run's output only; it never simulates.
 
+mod aggregate;
 mod expect;
 mod html;
 mod json;
@@ -12,7 +13,9 @@ pub mod svg;
 mod table;
 mod write;
 
+pub use aggregate::{aggregate_json, aggregate_markdown, RunDigest};
 pub use expect::{evaluate, ExpectationResult};
+pub use json::number as json_number;
 pub use summary::{summary_json, summary_markdown, Summary};
 pub use table::stdout_table;
 pub use write::{write_report, ReportFiles};

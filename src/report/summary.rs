@@ -64,6 +64,41 @@ pub fn shortfalls(ready: &Series, desired: &Series, end: Time) -> Vec<(Time, Tim
     out
 }
 
+/// Per Service: offered, served, dropped (and by cause), availability, latency.
+fn services_json(s: &Summary) -> Vec<(String, Json)> {
+    let ms = |d: Option<crate::engine::Duration>| d.map_or(Json::Null, |d| Json::Num(d.as_secs_f64() * 1e3));
+    s.run
+        .observations
+        .traffic_totals
+        .iter()
+        .map(|(name, f)| {
+            let d = f.counts.dropped;
+            (
+                name.clone(),
+                Json::obj(vec![
+                    ("offered", Json::Int(f.counts.offered as i64)),
+                    ("served", Json::Int(f.counts.served as i64)),
+                    ("dropped", Json::Int(d.total() as i64)),
+                    (
+                        "dropped_by_cause",
+                        Json::obj(vec![
+                            ("no_endpoints", Json::Int(d.no_endpoints as i64)),
+                            ("queue_full", Json::Int(d.queue_full as i64)),
+                            ("timeout", Json::Int(d.timeout as i64)),
+                            ("pod_lost", Json::Int(d.pod_lost as i64)),
+                        ]),
+                    ),
+                    ("in_flight", Json::Int(f.in_flight as i64)),
+                    ("availability", f.availability().map_or(Json::Null, Json::Num)),
+                    ("p50_ms", ms(f.latency.p50)),
+                    ("p99_ms", ms(f.latency.p99)),
+                    ("mean_ms", ms(f.latency.mean)),
+                ]),
+            )
+        })
+        .collect()
+}
+
 pub fn summary_json(s: &Summary) -> String {
     let obs = &s.run.observations;
     let expectations = s
@@ -119,7 +154,7 @@ pub fn summary_json(s: &Summary) -> String {
         ("virtual_seconds", Json::Num(s.run.end.as_secs_f64())),
         ("passed", Json::Bool(s.passed())),
         ("expectations", Json::Arr(expectations)),
-        ("services", Json::Obj(Vec::new())),
+        ("services", Json::Obj(services_json(s))),
         ("deployments", Json::Obj(deployments)),
         ("nodes", Json::Obj(nodes)),
         (
@@ -156,6 +191,31 @@ pub fn summary_markdown(s: &Summary) -> String {
         md.push_str("## Expectations\n\n| | expectation | observed |\n|---|---|---|\n");
         for e in s.expectations {
             let _ = writeln!(md, "| {} | {} | {} |", if e.passed { "✅" } else { "❌" }, e.name, e.observed);
+        }
+        md.push('\n');
+    }
+    if !obs.traffic_totals.is_empty() {
+        md.push_str("## Services\n\n| service | offered | served | dropped (no endpoints / queue full / timeout / pod lost) | availability | p50 | p99 |\n|---|---:|---:|---|---:|---:|---:|\n");
+        for (name, f) in &obs.traffic_totals {
+            let d = f.counts.dropped;
+            let ms = |x: Option<crate::engine::Duration>| {
+                x.map_or("–".to_string(), |x| format!("{:.1} ms", x.as_secs_f64() * 1e3))
+            };
+            let _ = writeln!(
+                md,
+                "| {name} | {} | {} | {} ({} / {} / {} / {}) | {} | {} | {} |",
+                f.counts.offered,
+                f.counts.served,
+                d.total(),
+                d.no_endpoints,
+                d.queue_full,
+                d.timeout,
+                d.pod_lost,
+                f.availability()
+                    .map_or("–".to_string(), |a| format!("{}%", number((a * 100_000.0).floor() / 1000.0))),
+                ms(f.latency.p50),
+                ms(f.latency.p99)
+            );
         }
         md.push('\n');
     }

@@ -222,6 +222,28 @@ impl<'f> Reader<'f> {
         }
     }
 
+    /// A percentage `"99.5%"` as a fraction in [0, 1].
+    pub fn percentage(&self, node: &Node, what: &str) -> R<f64> {
+        let s = self.string(node, what)?;
+        match s.strip_suffix('%').and_then(|p| p.trim().parse::<f64>().ok()) {
+            Some(p) if (0.0..=100.0).contains(&p) => Ok(p / 100.0),
+            _ => Err(self
+                .error(node.span, format!("{what} {s:?} is not a percentage between 0% and 100%"))
+                .with_hint("write a quoted percentage such as \"99.5%\"")),
+        }
+    }
+
+    /// A percentage that may exceed 100% (`"250%"`, CPU utilization), as a fraction.
+    pub fn percentage_any(&self, node: &Node, what: &str) -> R<f64> {
+        let s = self.string(node, what)?;
+        match s.strip_suffix('%').and_then(|p| p.trim().parse::<f64>().ok()) {
+            Some(p) if (0.0..=100_000.0).contains(&p) => Ok(p / 100.0),
+            _ => Err(self
+                .error(node.span, format!("{what} {s:?} is not a percentage"))
+                .with_hint("write a quoted percentage such as \"90%\"")),
+        }
+    }
+
     pub fn list<'a>(&self, node: &'a Node, what: &str) -> R<&'a [Node]> {
         match &node.value {
             Value::Seq(items) => Ok(items),

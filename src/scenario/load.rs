@@ -34,10 +34,7 @@ const TOP_KEYS: &[&str] = &[
     "expect",
 ];
 /// Top-level sections of the contract that this build does not run yet.
-const NOT_YET: &[(&str, &str)] = &[
-    ("serving", "request serving lands with traffic (issue #6)"),
-    ("traffic", "traffic and Services' load balancing land in issue #6"),
-];
+const NOT_YET: &[(&str, &str)] = &[];
 const MAX_NODES_PER_POOL: u64 = 20_000;
 /// A year of virtual time is far past any sensible scenario.
 const MAX_DURATION: Duration = Duration::from_secs(365 * 86_400);
@@ -119,6 +116,14 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
         Some(n) => decode_expectations(r, n, duration)?,
         None => Vec::new(),
     };
+    let (serving, serving_spans) = match f.opt("serving") {
+        Some(n) => super::traffic::decode_serving(r, n)?,
+        None => Default::default(),
+    };
+    let (traffic, traffic_spans): (Vec<_>, Vec<_>) = match f.opt("traffic") {
+        Some(n) => super::traffic::decode_traffic(r, n, duration)?.into_iter().unzip(),
+        None => Default::default(),
+    };
     f.deny_unknown(TOP_KEYS)?;
     let scenario = Scenario {
         name,
@@ -131,10 +136,13 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
         objects,
         timeline,
         expect,
+        serving,
+        traffic,
         faults,
     };
     let mut scenario = scenario;
     check_names(r, &scenario)?;
+    super::traffic::check_traffic(r, &scenario, &traffic_spans, &serving_spans)?;
     resolve_priorities(r, &mut scenario)?;
     Ok(scenario)
 }
@@ -447,6 +455,11 @@ fn decode_fit_strategy(r: Reader, node: &Node) -> R<FitStrategyConfig> {
     Ok(cfg)
 }
 
+/// Like [`decode_distribution`] (used by `serviceTime`).
+pub fn decode_distribution_like_duration(r: Reader, node: &Node, what: &str) -> R<Distribution> {
+    decode_distribution(r, node, what)
+}
+
 /// A duration (`2s`) or one of `{constant}`, `{exponential}`, `{lognormal: {median, p99}}`,
 /// `{uniform: {min, max}}`.
 pub fn decode_distribution(r: Reader, node: &Node, what: &str) -> R<Distribution> {
@@ -554,6 +567,7 @@ pub fn object_kind_name(o: &Object) -> (&'static str, &str) {
         Object::Node(n) => ("Node", &n.name),
         Object::PriorityClass(p) => ("PriorityClass", &p.name),
         Object::PodDisruptionBudget(p) => ("PodDisruptionBudget", &p.name),
+        Object::HorizontalPodAutoscaler(h) => ("HorizontalPodAutoscaler", &h.name),
     }
 }
 
@@ -570,12 +584,13 @@ const ACTIONS: &[&str] = &[
     "rolloutPause",
     "rolloutResume",
     "apply",
+    "setMetric",
     "partitionNode",
     "crashMaster",
     "recoverMaster",
     "drain",
 ];
-const ACTIONS_NOT_YET: &[&str] = &["setMetric"];
+const ACTIONS_NOT_YET: &[&str] = &[];
 
 fn decode_timeline(r: Reader, node: &Node, duration: Duration, warnings: &mut Warnings) -> R<Vec<TimedAction>> {
     let mut out = Vec::new();
@@ -654,6 +669,14 @@ fn decode_timeline(r: Reader, node: &Node, duration: Duration, warnings: &mut Wa
                 uf.deny_unknown(&["deployment", "toRevision"])?;
                 Action::RolloutUndo { deployment, to_revision }
             }
+            "setMetric" => {
+                let mut mf = r.fields(arg, "setMetric")?;
+                let deployment = r.string(mf.req("deployment")?, "deployment")?;
+                let cpu_utilization = r.percentage_any(mf.req("cpuUtilization")?, "cpuUtilization")?;
+                let for_ = mf.opt("for").map(|n| r.duration(n, "for")).transpose()?.unwrap_or(duration);
+                mf.deny_unknown(&["deployment", "cpuUtilization", "for"])?;
+                Action::SetMetric { deployment, cpu_utilization, for_ }
+            }
             "rolloutPause" => Action::RolloutPause(r.string(arg, verb)?),
             "partitionNode" | "crashMaster" | "recoverMaster" | "drain" => super::ops::decode_action(r, verb, arg)?,
             "rolloutResume" => Action::RolloutResume(r.string(arg, verb)?),
@@ -682,8 +705,9 @@ fn decode_timeline(r: Reader, node: &Node, duration: Duration, warnings: &mut Wa
     Ok(out)
 }
 
-const EXPECTATIONS: &[&str] = &["readyReplicas", "allPodsScheduled", "noPodOn", "rolloutComplete"];
-const EXPECTATIONS_NOT_YET: &[&str] = &["availability", "latency"];
+const EXPECTATIONS: &[&str] =
+    &["readyReplicas", "allPodsScheduled", "noPodOn", "rolloutComplete", "availability", "latency"];
+const EXPECTATIONS_NOT_YET: &[&str] = &[];
 
 fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Expectation, Span)>> {
     let mut out = Vec::new();
@@ -729,6 +753,28 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
             let by = time(&mut ef, "by", None)?;
             ef.deny_unknown(&["by"])?;
             (Expectation::AllPodsScheduled { by }, n.span)
+        } else if let Some(n) = f.opt("availability") {
+            let mut ef = r.fields(n, "availability")?;
+            let service = r.string(ef.req("service")?, "service")?;
+            let min = r.percentage(ef.req("min")?, "min")?;
+            let from = time(&mut ef, "from", Some(Duration::ZERO))?;
+            let to = time(&mut ef, "to", Some(duration))?;
+            ef.deny_unknown(&["service", "min", "from", "to"])?;
+            (Expectation::Availability { service, min, from, to }, n.span)
+        } else if let Some(n) = f.opt("latency") {
+            let mut ef = r.fields(n, "latency")?;
+            let service = r.string(ef.req("service")?, "service")?;
+            let p50 = ef.opt("p50").map(|x| r.duration(x, "p50")).transpose()?;
+            let p99 = ef.opt("p99").map(|x| r.duration(x, "p99")).transpose()?;
+            if p50.is_none() && p99.is_none() {
+                return Err(r
+                    .error(n.span, "latency needs p50 or p99")
+                    .with_hint("e.g. latency: {service: web, p99: 300ms}"));
+            }
+            let from = time(&mut ef, "from", Some(Duration::ZERO))?;
+            let to = time(&mut ef, "to", Some(duration))?;
+            ef.deny_unknown(&["service", "p50", "p99", "from", "to"])?;
+            (Expectation::Latency { service, p50, p99, from, to }, n.span)
         } else if let Some(n) = f.opt("rolloutComplete") {
             let mut ef = r.fields(n, "rolloutComplete")?;
             let deployment = r.string(ef.req("deployment")?, "deployment")?;
@@ -772,6 +818,7 @@ fn check_names(r: Reader, s: &Scenario) -> R<()> {
     }
     let mut deployments = BTreeSet::new();
     let mut pod_owners = BTreeSet::new();
+    let mut hpa_targets: Vec<String> = Vec::new();
     for o in &s.objects {
         match o {
             Object::Node(n) => {
@@ -792,6 +839,7 @@ fn check_names(r: Reader, s: &Scenario) -> R<()> {
                 pod_owners.insert(p.name.clone());
             }
             Object::Service(_) | Object::PriorityClass(_) | Object::PodDisruptionBudget(_) => {}
+            Object::HorizontalPodAutoscaler(h) => hpa_targets.push(h.deployment.clone()),
         }
     }
     let all_nodes_eventually = {
@@ -854,6 +902,7 @@ fn check_names(r: Reader, s: &Scenario) -> R<()> {
                 }
             }
             Action::SetImage { deployment, .. }
+            | Action::SetMetric { deployment, .. }
             | Action::RolloutUndo { deployment, .. }
             | Action::RolloutPause(deployment)
             | Action::RolloutResume(deployment) => {
@@ -884,6 +933,17 @@ fn check_names(r: Reader, s: &Scenario) -> R<()> {
                         .with_hint("name a Deployment (one of its pods is deleted) or a pod"));
                 }
             }
+        }
+    }
+    for target in &hpa_targets {
+        if !deployments.contains(target) {
+            let hint = did_you_mean(target, deployments.iter().map(String::as_str), "deployments");
+            return Err(r
+                .error(
+                    Span { line: 1, col: 1 },
+                    format!("a HorizontalPodAutoscaler targets unknown Deployment {target:?}"),
+                )
+                .with_hint(hint));
         }
     }
     for (e, span) in &s.expect {

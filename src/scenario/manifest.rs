@@ -128,6 +128,8 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
         "Deployment" | "ReplicaSet" => Some("apps/v1"),
         "Pod" | "Service" | "Node" => Some("v1"),
         "PriorityClass" => Some("scheduling.k8s.io/v1"),
+        "HorizontalPodAutoscaler" if api_version == "autoscaling/v1" => Some("autoscaling/v1"),
+        "HorizontalPodAutoscaler" => Some("autoscaling/v2"),
         "PodDisruptionBudget" => Some("policy/v1"),
         _ => None,
     };
@@ -176,10 +178,13 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
             Some(Object::PriorityClass(PriorityClassObject { name, value, global_default }))
         }
         "PodDisruptionBudget" => Some(Object::PodDisruptionBudget(pdb(r, doc, &name, spec)?)),
+        "HorizontalPodAutoscaler" => {
+            Some(Object::HorizontalPodAutoscaler(super::hpa::decode_hpa(r, doc, &name, spec, &api_version)?))
+        }
         other => {
             warnings.push(
                 r.error(kind_node.span, format!("skipping {other} {name:?}: this kind is not modelled"))
-                    .with_hint("supported kinds: Deployment, ReplicaSet, Pod, Service, Node"),
+                    .with_hint("supported kinds: Deployment, ReplicaSet, Pod, Service, Node, HorizontalPodAutoscaler, PodDisruptionBudget, PriorityClass"),
             );
             // The rest of an unmodelled kind's schema is not ours to check.
             return Ok(None);
@@ -205,7 +210,7 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
     Ok(object)
 }
 
-fn missing(r: Reader, doc: &Node, kind: &str, name: &str, field: &str) -> Diagnostic {
+pub(super) fn missing(r: Reader, doc: &Node, kind: &str, name: &str, field: &str) -> Diagnostic {
     r.error(doc.span, format!("{kind} {name:?} has no `{field}`"))
         .with_hint(format!("add `{field}:`; `kubectl create ... --dry-run=client -o yaml` shows a complete {kind}"))
 }

@@ -7,6 +7,7 @@
 mod decode;
 mod diag;
 mod duration;
+mod hpa;
 mod load;
 mod manifest;
 mod ops;
@@ -14,6 +15,7 @@ mod overrides;
 mod quantity;
 mod schema;
 mod suggest;
+mod traffic;
 mod yaml;
 
 pub use diag::{Diagnostic, Span, Warnings};

@@ -19,8 +19,19 @@ pub struct Scenario {
     pub objects: Vec<Object>,
     pub timeline: Vec<TimedAction>,
     pub expect: Vec<(Expectation, super::diag::Span)>,
+    /// How each Deployment's pods serve requests (by Deployment name).
+    pub serving: std::collections::BTreeMap<String, crate::traffic::ServingProfile>,
+    pub traffic: Vec<TrafficEntry>,
     /// The `faults:` section (scenario/ops.rs).
     pub faults: Vec<super::ops::FaultSpec>,
+}
+
+/// Requests offered to one Service.
+#[derive(Clone, Debug)]
+pub struct TrafficEntry {
+    pub service: String,
+    pub balancing: crate::traffic::LoadBalancing,
+    pub rate: crate::traffic::RateCurve,
 }
 
 #[derive(Clone, Debug)]
@@ -212,6 +223,21 @@ pub enum Object {
     Node(NodeObject),
     PriorityClass(PriorityClassObject),
     PodDisruptionBudget(crate::model::PodDisruptionBudget),
+    HorizontalPodAutoscaler(HpaObject),
+}
+
+/// `autoscaling/v2` (or v1) HorizontalPodAutoscaler on CPU utilization.
+#[derive(Clone, Debug)]
+pub struct HpaObject {
+    pub name: String,
+    /// The target Deployment.
+    pub deployment: String,
+    pub min_replicas: i32,
+    pub max_replicas: i32,
+    /// averageUtilization of the cpu Resource metric (default 80).
+    pub target_utilization: i32,
+    /// `spec.behavior`, defaulted; None when absent (the legacy path).
+    pub behavior: Option<crate::control::hpa::Behavior>,
 }
 
 /// `scheduling.k8s.io/v1` PriorityClass.
@@ -306,6 +332,12 @@ pub enum Action {
     },
     RolloutPause(String),
     RolloutResume(String),
+    /// Drives the HPA's CPU reading for a Deployment's pods directly.
+    SetMetric {
+        deployment: String,
+        cpu_utilization: f64,
+        for_: Duration,
+    },
     /// kubectl apply -f FILE: objects decoded when the scenario was loaded.
     Apply {
         file: String,
@@ -345,6 +377,7 @@ impl Action {
             Action::RolloutPause(_) => "rolloutPause",
             Action::RolloutResume(_) => "rolloutResume",
             Action::Apply { .. } => "apply",
+            Action::SetMetric { .. } => "setMetric",
             Action::PartitionNode { .. } => "partitionNode",
             Action::CrashMaster(_) => "crashMaster",
             Action::RecoverMaster(_) => "recoverMaster",
@@ -361,6 +394,9 @@ impl Action {
             Action::RolloutUndo { deployment, to_revision: 0 } => format!("rolloutUndo {deployment}"),
             Action::RolloutUndo { deployment, to_revision } => format!("rolloutUndo {deployment} to {to_revision}"),
             Action::Apply { file, .. } => format!("apply {file}"),
+            Action::SetMetric { deployment, cpu_utilization, .. } => {
+                format!("setMetric {deployment} cpu {}%", cpu_utilization * 100.0)
+            }
             Action::PartitionNode { node, duration: Some(d) } => {
                 format!("partitionNode {node} for {}", super::format_duration_nanos(d.as_nanos() as i64))
             }
@@ -389,4 +425,8 @@ pub enum Expectation {
     NoPodOn { node: String, from: Duration, to: Duration },
     /// The rollout of `revision` completed by `by`.
     RolloutComplete { deployment: String, revision: u64, by: Duration },
+    /// served / offered over [from, to] (whole run by default) is at least `min`.
+    Availability { service: String, min: f64, from: Duration, to: Duration },
+    /// Latency percentiles of served requests over [from, to] stay within the bounds.
+    Latency { service: String, p50: Option<Duration>, p99: Option<Duration>, from: Duration, to: Duration },
 }

@@ -293,6 +293,11 @@ impl ServiceTraffic {
         self.release(slot);
     }
 
+    /// The latency histogram of the window in progress (call [`Self::advance_to`] first).
+    pub fn window_histogram(&self) -> &Histogram {
+        &self.window_hist
+    }
+
     /// Figures since the previous call (or the start), after simulating up to `now`;
     /// starts the next window. The lead calls this every 10 s of virtual time.
     pub fn take_window(&mut self, now: Time) -> Figures {

@@ -111,6 +111,18 @@ impl World<'_> {
                 let priority = self.store.pod(pod).template.spec.priority;
                 self.scheduler.queue.add(pod, priority);
             }
+            Decision::ScaleDeployment { deployment, replicas, by } => {
+                let d = self.store.deployment_mut(deployment);
+                let from = d.replicas;
+                d.replicas = replicas;
+                let name = d.name.clone();
+                self.events.emit(now, "deployment_scaled", |e| {
+                    e.str("deployment", &name)
+                        .int("from", i64::from(from))
+                        .int("to", i64::from(replicas))
+                        .str("by", by);
+                });
+            }
             Decision::SetNodeCondition { node, condition } => self.set_condition(node, condition),
             Decision::AddTaint { node, taint } => {
                 let n = self.store.node_mut(node);
@@ -191,6 +203,7 @@ impl World<'_> {
         }
         pod.ready = false;
         pod.ready_since = None;
+        pod.ready_changed = now;
         let (name, node) = (pod.name.clone(), pod.node);
         let node = node.map(|n| self.store.node(n).name.clone()).unwrap_or_default();
         self.events.emit(now, "pod_not_ready", |e| {
@@ -507,6 +520,7 @@ impl World<'_> {
             }
             // Resolved into pod priorities when the scenario was loaded.
             Object::PriorityClass(_) => {}
+            Object::HorizontalPodAutoscaler(h) => self.autoscaler.apply(h.clone()),
         }
     }
 }

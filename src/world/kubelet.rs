@@ -35,6 +35,7 @@ impl World<'_> {
         let now = self.now();
         let p = self.store.pod_mut(pod);
         p.containers_running = true;
+        p.started = Some(now);
         let probe = p.template.spec.readiness_probe;
         let node = p.node.expect("started pods are bound");
         if self.kubelet_can_post(node) {
@@ -53,6 +54,7 @@ impl World<'_> {
         let now = self.now();
         let p = self.store.pod_mut(pod);
         p.phase = PodPhase::Running;
+        p.started = Some(now);
         let (name, node) = (p.name.clone(), p.node.expect("running pods are bound"));
         let node_name = self.store.node(node).name.clone();
         self.events.emit(now, "pod_running", |e| {
@@ -80,6 +82,7 @@ impl World<'_> {
         let p = self.store.pod_mut(pod);
         p.ready = true;
         p.ready_since = Some(now);
+        p.ready_changed = now;
         let (name, node) = (p.name.clone(), p.node.expect("ready pods are bound"));
         let node_name = self.store.node(node).name.clone();
         self.events.emit(now, "pod_ready", |e| {

@@ -12,6 +12,7 @@ mod masters;
 mod observe;
 mod ops;
 mod timeline;
+mod traffic;
 
 use crate::check::Checker;
 use crate::control::deployment::DeploymentController;
@@ -62,6 +63,8 @@ enum WorldEvent {
     MonitorTick,
     /// The node-lifecycle controller's NoExecute tainting pass.
     TaintingPass,
+    /// The HPA controller's sync period elapsed.
+    HpaSync,
     /// A controller asked to look again (minReadySeconds elapsed, progress deadline).
     Resync,
     /// The scheduling queue's backoff or leftover flush is due.
@@ -106,6 +109,12 @@ pub struct World<'s> {
     pool_sizes: Vec<u32>,
     /// Per Deployment: the revision of a rollout in progress.
     rollouts: Vec<Option<u64>>,
+    traffic: traffic::TrafficRun,
+    autoscaler: crate::control::autoscaler::Autoscaler,
+    /// `setMetric`: (Deployment, CPU utilization as a fraction of request, until).
+    metric_overrides: Vec<(crate::model::DeploymentId, f64, Time)>,
+    /// When the HPA last synced (the CPU window starts there).
+    last_hpa_sync: Time,
     /// Masters, partitions, drains and faults.
     ops: ops::Ops,
 }
@@ -137,10 +146,16 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, RunErr
         resync_due: None,
         pool_sizes: vec![0; scenario.cluster.node_pools.len()],
         rollouts: Vec::new(),
+        traffic: Default::default(),
+        autoscaler: crate::control::autoscaler::Autoscaler::new(cp.hpa_sync_period),
+        metric_overrides: Vec::new(),
+        last_hpa_sync: Time::ZERO,
         ops: ops::Ops::new(scenario, &streams),
     };
     world.bootstrap();
     world.settle()?;
+    world.start_traffic();
+    world.sync_endpoints();
     world.observe();
     world.check()?;
     let horizon = Time::ZERO + scenario.duration;
@@ -155,11 +170,14 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, RunErr
         } else {
             (instant, at_instant) = (t, 0);
         }
+        world.advance_traffic(t);
         world.handle(event);
         world.settle()?;
+        world.sync_endpoints();
         world.observe();
         world.check()?;
     }
+    world.finish_traffic(horizon);
     world.queue.advance_to(horizon);
     Ok(RunOutput { events: world.events, observations: world.observations, store: world.store, end: horizon })
 }
@@ -184,6 +202,7 @@ impl World<'_> {
             self.queue.schedule(Time::ZERO + action.at, WorldEvent::Action(i));
         }
         self.queue.schedule(Time::ZERO + self.scenario.control_plane.node_monitor_period, WorldEvent::MonitorTick);
+        self.queue.schedule(Time::ZERO + self.scenario.control_plane.hpa_sync_period, WorldEvent::HpaSync);
         self.start_faults();
     }
 
@@ -202,6 +221,11 @@ impl World<'_> {
                 self.tainting_pass();
             }
             WorldEvent::Eviction { pod, node, taint_added, term } => self.eviction_due(pod, node, taint_added, term),
+            WorldEvent::HpaSync => {
+                self.hpa_sync();
+                let next = self.now() + self.scenario.control_plane.hpa_sync_period;
+                self.queue.schedule(next, WorldEvent::HpaSync);
+            }
             WorldEvent::Resync => {
                 if self.resync_due.is_some_and(|due| due <= self.now()) {
                     self.resync_due = None;
@@ -262,6 +286,32 @@ impl World<'_> {
             }
         }
         Err(RunError::NoConvergence { time: self.now(), rounds: MAX_SETTLE_ROUNDS })
+    }
+
+    /// One HPA sync: CPU samples from the traffic model (metrics-server's window is the
+    /// time since the last sync), or `setMetric` for Deployments it drives.
+    fn hpa_sync(&mut self) {
+        let now = self.now();
+        let window = now - self.last_hpa_sync;
+        self.last_hpa_sync = now;
+        let used = self.take_cpu(now);
+        // The HPA controller runs in kube-controller-manager (metrics-server keeps counting).
+        let leads = self.ops.masters.active(masters::Component::ControllerManager);
+        if self.autoscaler.is_empty() || window == crate::engine::Duration::ZERO || !leads {
+            return;
+        }
+        self.metric_overrides.retain(|(_, _, until)| *until > now);
+        let mut samples = crate::control::autoscaler::CpuSamples::new();
+        for (id, cpu) in used {
+            samples.insert(crate::model::PodId(id), (cpu.as_nanos() as u128 * 1000 / window.as_nanos() as u128) as i64);
+        }
+        for &(d, utilization, _) in &self.metric_overrides {
+            for p in self.store.pods_of_deployment(d).filter(|p| p.containers_running) {
+                samples.insert(p.id, (p.requests.cpu_millis as f64 * utilization).round() as i64);
+            }
+        }
+        let decisions = self.autoscaler.sync(&self.store, &samples, window, now);
+        self.apply_all(decisions);
     }
 
     /// Schedules a controller resync at `at` unless one is due sooner. A resync asked for

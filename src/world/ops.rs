@@ -105,7 +105,8 @@ impl Ops {
 }
 
 /// Whether a timeline action goes through the API server (and so fails without quorum).
-/// Crashing, recovering and partitioning hosts or masters is done to the machines.
+/// Crashing, recovering and partitioning hosts or masters is done to the machines;
+/// `setMetric` sets what the pods' CPU is, not an API object.
 pub(super) fn needs_api(action: &crate::scenario::Action) -> bool {
     use crate::scenario::Action;
     !matches!(
@@ -115,6 +116,7 @@ pub(super) fn needs_api(action: &crate::scenario::Action) -> bool {
             | Action::PartitionNode { .. }
             | Action::CrashMaster(_)
             | Action::RecoverMaster(_)
+            | Action::SetMetric { .. }
     )
 }
 

@@ -102,6 +102,11 @@ impl World<'_> {
                 }
                 d.paused = pause;
             }
+            Action::SetMetric { deployment, cpu_utilization, for_ } => {
+                let id = self.deployment_named(deployment)?;
+                self.metric_overrides.retain(|(d, _, _)| *d != id);
+                self.metric_overrides.push((id, *cpu_utilization, now + *for_));
+            }
             Action::Apply { objects, .. } => {
                 for o in objects {
                     self.apply_object(o);

@@ -86,17 +86,18 @@ impl TopologyIndex {
 /// Active bound pods matching `selector`, counted per domain of `key`, over the nodes for
 /// which `eligible` holds. Counting goes by pod group (one selector test per group) over
 /// the nodes each group runs on, never over the whole cluster.
+/// `eligible: None` counts every node (no node is looked at, only the domain index).
 pub fn count_per_domain(
     store: &Store,
     key: &KeyIndex,
     selector: &LabelSelector,
-    eligible: impl Fn(&Node) -> bool,
+    eligible: Option<&dyn Fn(&Node) -> bool>,
 ) -> Vec<i64> {
     let mut counts = vec![0i64; key.num_domains()];
     for g in matching_groups(store, selector) {
         for &id in &g.nodes {
             let d = key.domain(id);
-            if d != NO_DOMAIN && eligible(store.node(id)) {
+            if d != NO_DOMAIN && eligible.is_none_or(|f| f(store.node(id))) {
                 counts[d as usize] += i64::from(g.on_node(id));
             }
         }

@@ -43,9 +43,9 @@ struct Soft {
     weight: f64,
     /// Hostname: groups whose pods match, counted per scored node.
     per_node_groups: Option<Vec<u32>>,
-    /// Other keys: matching pods per domain, and which domains feasible nodes are in.
-    counts: Vec<i64>,
-    present: Vec<bool>,
+    /// Other keys: each domain's term `count * weight + (maxSkew - 1)` (count 0 for
+    /// domains no feasible node is in), computed once per cycle.
+    per_domain: Vec<f64>,
 }
 
 pub struct PodTopologySpread {
@@ -122,6 +122,12 @@ fn eligible(ctx: &Ctx, keys: &[&str], node: &Node) -> bool {
     required_node_affinity_matches(&ctx.pod.template.spec, node) && keys.iter().all(|k| node.labels.contains_key(*k))
 }
 
+/// Every node counts: no node selector, no required node affinity, no key to require.
+fn unconstrained(ctx: &Ctx, keys: &[&str]) -> bool {
+    let spec = &ctx.pod.template.spec;
+    spec.node_selector.is_empty() && spec.affinity.node.required.is_none() && keys.is_empty()
+}
+
 /// Domains of `key` that have an eligible node.
 fn eligible_domains(ctx: &Ctx, key: &KeyIndex, keys: &[&str]) -> Vec<bool> {
     let spec = &ctx.pod.template.spec;
@@ -160,7 +166,13 @@ impl Plugin for PodTopologySpread {
             let idx = key_position(ctx, &c.topology_key);
             let key = ctx.topology.key(idx);
             let selector = effective_selector(c, ctx.pod);
-            let counts = count_per_domain(ctx.store, key, &selector, |n| eligible(ctx, &keys, n));
+            let filter = |n: &Node| eligible(ctx, &keys, n);
+            let counts = count_per_domain(
+                ctx.store,
+                key,
+                &selector,
+                (!unconstrained(ctx, &keys)).then_some(&filter as &dyn Fn(&Node) -> bool),
+            );
             let present = eligible_domains(ctx, key, &keys);
             let domains = present.iter().filter(|p| **p).count() as i64;
             let min_match = counts.iter().zip(&present).filter(|(_, p)| **p).map(|(c, _)| *c).min().unwrap_or(0);
@@ -244,12 +256,17 @@ impl Plugin for PodTopologySpread {
                     max_skew: c.max_skew,
                     weight,
                     per_node_groups: Some(groups),
-                    counts: Vec::new(),
-                    present: Vec::new(),
+                    per_domain: Vec::new(),
                 });
                 continue;
             }
-            let counts = count_per_domain(ctx.store, key, &selector, |n| eligible(ctx, &keys, n));
+            let filter = |n: &Node| eligible(ctx, &keys, n);
+            let counts = count_per_domain(
+                ctx.store,
+                key,
+                &selector,
+                (!unconstrained(ctx, &keys)).then_some(&filter as &dyn Fn(&Node) -> bool),
+            );
             let mut present = vec![false; key.num_domains()];
             for id in &scored {
                 let d = key.domain(*id);
@@ -259,7 +276,12 @@ impl Plugin for PodTopologySpread {
             }
             let size = present.iter().filter(|x| **x).count();
             let weight = ((size + 2) as f64).ln();
-            self.soft.push(Soft { key: idx, max_skew: c.max_skew, weight, per_node_groups: None, counts, present });
+            let per_domain = counts
+                .iter()
+                .zip(&present)
+                .map(|(count, p)| (if *p { *count } else { 0 }) as f64 * weight + (c.max_skew - 1) as f64)
+                .collect();
+            self.soft.push(Soft { key: idx, max_skew: c.max_skew, weight, per_node_groups: None, per_domain });
         }
         true
     }
@@ -275,12 +297,14 @@ impl Plugin for PodTopologySpread {
             if d == NO_DOMAIN {
                 continue;
             }
-            let count = match &c.per_node_groups {
-                Some(groups) => groups.iter().map(|g| i64::from(ctx.store.groups[*g as usize].on_node(node.id))).sum(),
-                None if c.present[d as usize] => c.counts[d as usize],
-                None => 0,
+            score += match &c.per_node_groups {
+                Some(groups) => {
+                    let count: i64 =
+                        groups.iter().map(|g| i64::from(ctx.store.groups[*g as usize].on_node(node.id))).sum();
+                    count as f64 * c.weight + (c.max_skew - 1) as f64
+                }
+                None => c.per_domain[d as usize],
             };
-            score += count as f64 * c.weight + (c.max_skew - 1) as f64;
         }
         round_half_away(score)
     }
@@ -302,7 +326,12 @@ impl Plugin for PodTopologySpread {
 
 #[cfg(test)]
 mod tests {
+    use super::super::super::topology::TopologyIndex;
     use super::*;
+    use crate::engine::Time;
+    use crate::model::testing::node;
+    use crate::model::{PodTemplate, Requirement, Resources, SelectorOp};
+    use std::sync::Arc;
 
     #[test]
     fn normalize_matches_upstream() {
@@ -314,5 +343,89 @@ mod tests {
         let mut s = [0, 0];
         p.normalize(&mut s);
         assert_eq!(s, [100, 100]);
+    }
+
+    fn exists(key: &str) -> LabelSelector {
+        LabelSelector {
+            match_labels: Default::default(),
+            match_expressions: vec![Requirement { key: key.into(), op: SelectorOp::Exists, values: vec![] }],
+        }
+    }
+
+    fn labelled(labels: &[&str]) -> Arc<PodTemplate> {
+        Arc::new(PodTemplate {
+            labels: labels.iter().map(|l| (l.to_string(), String::new())).collect(),
+            ..PodTemplate::default()
+        })
+    }
+
+    /// Upstream's scoring table harness: `nodes` (name, zone), existing pods (labels, node
+    /// index), the incoming pod's soft constraints, and which nodes passed the filters.
+    fn score(
+        nodes: &[(&str, &str)],
+        existing: &[(&[&str], usize)],
+        constraints: Vec<TopologySpreadConstraint>,
+        feasible: &[usize],
+    ) -> Vec<i64> {
+        let mut store = Store::default();
+        for (name, zone) in nodes {
+            store.add_node(|id| {
+                let mut n = node(100_000, 1 << 40, Resources::default());
+                n.id = id;
+                n.name = name.to_string();
+                n.labels.insert(HOSTNAME.into(), name.to_string());
+                n.labels.insert("zone".into(), zone.to_string());
+                n
+            });
+        }
+        for (i, (labels, on)) in existing.iter().enumerate() {
+            let p = store.create_pod(format!("p{i}"), labelled(labels), vec![], None, Time::ZERO);
+            store.bind(p, NodeId(*on as u32));
+        }
+        let mut template = (*labelled(&["foo", "bar"])).clone();
+        template.spec.topology_spread = constraints;
+        let incoming = store.create_pod("p".into(), Arc::new(template), vec![], None, Time::ZERO);
+        let mut topology = TopologyIndex::default();
+        topology.ensure(HOSTNAME, &store);
+        topology.ensure("zone", &store);
+        let ctx = Ctx { store: &store, pod: store.pod(incoming), topology: &topology };
+        let feasible: Vec<NodeId> = feasible.iter().map(|i| NodeId(*i as u32)).collect();
+        let mut plugin = PodTopologySpread::new(Defaults::System);
+        assert!(plugin.pre_score(&ctx, &feasible));
+        let mut scores: Vec<i64> = feasible.iter().map(|id| plugin.score(&ctx, store.node(*id))).collect();
+        plugin.normalize(&mut scores);
+        scores
+    }
+
+    fn soft(key: &str, skew: i64, selector: LabelSelector) -> TopologySpreadConstraint {
+        TopologySpreadConstraint {
+            max_skew: skew,
+            topology_key: key.into(),
+            when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+            selector,
+            min_domains: None,
+            match_label_keys: vec![],
+        }
+    }
+
+    #[test]
+    fn scores_match_upstream_scoring_table() {
+        // Upstream: podtopologyspread/scoring_test.go (TestPodTopologySpreadScore).
+        let four = [("node-a", "zone1"), ("node-b", "zone1"), ("node-x", "zone2"), ("node-y", "zone2")];
+        let foo: &[&str] = &["foo"];
+        // "one constraint on node, all 4 nodes are candidates, maxSkew=3": spread 4/3/2/1.
+        let spread4321: Vec<(&[&str], usize)> = [0, 0, 0, 0, 1, 1, 1, 2, 2, 3].iter().map(|n| (foo, *n)).collect();
+        assert_eq!(score(&four, &spread4321, vec![soft(HOSTNAME, 3, exists("foo"))], &[0, 1, 2, 3]), [44, 66, 77, 100]);
+        // "one constraint on zone, 3 out of 4 nodes are candidates": 4/2/1/~3~.
+        let spread4213: Vec<(&[&str], usize)> = [0, 0, 0, 0, 1, 1, 2, 3, 3, 3].iter().map(|n| (foo, *n)).collect();
+        assert_eq!(score(&four, &spread4213, vec![soft("zone", 1, exists("foo"))], &[0, 1, 2]), [75, 75, 100]);
+        // "one constraint on node, 3 out of 4 nodes are candidates": 4/2/1/~3~.
+        assert_eq!(score(&four, &spread4213, vec![soft(HOSTNAME, 1, exists("foo"))], &[0, 1, 2]), [33, 83, 100]);
+        // "two Constraints on zone and node, with different labelSelectors".
+        let mixed: Vec<(&[&str], usize)> = vec![(foo, 0), (&["foo", "bar"], 1), (foo, 3), (&["bar"], 3)];
+        let two = vec![soft("zone", 1, exists("foo")), soft(HOSTNAME, 1, exists("bar"))];
+        assert_eq!(score(&four, &mixed, two.clone(), &[0, 1, 2, 3]), [60, 20, 100, 60]);
+        // "... 3 out of 4 nodes are candidates".
+        assert_eq!(score(&four, &mixed, two, &[0, 1, 2]), [50, 25, 100]);
     }
 }

@@ -1,0 +1,92 @@
+//! The HorizontalPodAutoscaler controller: every sync period it reads each target's pods
+//! and their CPU samples (metrics-server's view) and applies the upstream replica
+//! calculation and normalization from [`super::hpa`].
+//! Upstream: pkg/controller/podautoscaler/horizontal.go (reconcileAutoscaler).
+
+use super::hpa::{
+    get_resource_replicas, pod_cpu_request, reconcile, tolerances_for, CpuSample, HpaConfig, HpaPod, HpaSpec, HpaState,
+    Phase, ReadyCondition, ReadyStatus,
+};
+use super::Decision;
+use crate::engine::{Duration, Time};
+use crate::model::{PodId, PodPhase, Store};
+use crate::scenario::HpaObject;
+use std::collections::BTreeMap;
+
+/// A CPU sample per pod: millicores used, averaged over `window` ending at the sync.
+pub type CpuSamples = BTreeMap<PodId, i64>;
+
+#[derive(Default)]
+pub struct Autoscaler {
+    hpas: Vec<(HpaObject, HpaState)>,
+    pub config: HpaConfig,
+}
+
+impl Autoscaler {
+    pub fn new(sync_period: Duration) -> Self {
+        Autoscaler { hpas: Vec::new(), config: HpaConfig { sync_period, ..HpaConfig::default() } }
+    }
+
+    /// Creates or replaces an HPA (kubectl apply).
+    pub fn apply(&mut self, hpa: HpaObject) {
+        match self.hpas.iter_mut().find(|(h, _)| h.name == hpa.name) {
+            Some(entry) => entry.0 = hpa,
+            None => self.hpas.push((hpa, HpaState::default())),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hpas.is_empty()
+    }
+
+    /// One sync of every HPA. `samples` are the pods' CPU usage over the last window.
+    pub fn sync(&mut self, store: &Store, samples: &CpuSamples, window: Duration, now: Time) -> Vec<Decision> {
+        let mut out = Vec::new();
+        let cfg = self.config;
+        for (hpa, state) in &mut self.hpas {
+            let Some(id) = store.deployment_id(&hpa.deployment) else { continue };
+            let d = store.deployment(id);
+            let current = d.replicas as i32;
+            let pods: Vec<HpaPod> = store
+                .pods_of_deployment(id)
+                .map(|p| {
+                    let requests: Vec<Option<i64>> =
+                        p.template.spec.containers.iter().map(|c| c.cpu_request_millis).collect();
+                    HpaPod {
+                        phase: if p.phase == PodPhase::Running { Phase::Running } else { Phase::Pending },
+                        deleting: !p.is_active(),
+                        cpu_request_milli: pod_cpu_request(&requests, &[]),
+                        start_time: p.started,
+                        ready: Some(ReadyCondition {
+                            status: if p.ready { ReadyStatus::True } else { ReadyStatus::False },
+                            last_transition: p.ready_changed,
+                        }),
+                        sample: samples.get(&p.id).map(|&usage_milli| CpuSample {
+                            usage_milli,
+                            timestamp: now,
+                            window,
+                        }),
+                    }
+                })
+                .collect();
+            let tolerances = tolerances_for(cfg.tolerance, hpa.behavior.as_ref());
+            let metric = get_resource_replicas(current, hpa.target_utilization, &pods, tolerances, &cfg, now)
+                .map(|r| r.replicas);
+            let spec = HpaSpec {
+                min_replicas: hpa.min_replicas,
+                max_replicas: hpa.max_replicas,
+                behavior: hpa.behavior.clone(),
+            };
+            if let Ok(outcome) = reconcile(state, &spec, &cfg, current, metric, now) {
+                if outcome.rescale {
+                    out.push(Decision::ScaleDeployment {
+                        deployment: id,
+                        replicas: outcome.desired.max(0) as u32,
+                        by: "hpa",
+                    });
+                }
+            }
+        }
+        out
+    }
+}

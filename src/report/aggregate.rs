@@ -1,0 +1,174 @@
+//! Many runs of one scenario (seeds, variants): pass rates of each expectation and the
+//! distribution of each headline metric.
+
+use super::json::{number, Json};
+use super::ExpectationResult;
+use crate::world::RunOutput;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// What one run contributes to an aggregate.
+#[derive(Clone, Debug)]
+pub struct RunDigest {
+    pub seed: u64,
+    pub trace_hash: String,
+    pub expectations: Vec<ExpectationResult>,
+    /// Metric name -> value (availability per service, p99 per service, final ready...).
+    pub metrics: BTreeMap<String, f64>,
+}
+
+impl RunDigest {
+    pub fn new(seed: u64, trace_hash: String, run: &RunOutput, expectations: Vec<ExpectationResult>) -> Self {
+        let mut metrics = BTreeMap::new();
+        for (svc, f) in &run.observations.traffic_totals {
+            if let Some(a) = f.availability() {
+                metrics.insert(format!("{svc}/availability_pct"), a * 100.0);
+            }
+            if let Some(p99) = f.latency.p99 {
+                metrics.insert(format!("{svc}/p99_ms"), p99.as_secs_f64() * 1e3);
+            }
+            metrics.insert(format!("{svc}/dropped"), f.counts.dropped.total() as f64);
+        }
+        for (d, s) in &run.observations.ready {
+            metrics.insert(format!("{d}/final_ready"), s.last() as f64);
+            // The lowest ready count once the Deployment first had all its replicas.
+            let desired = run.observations.desired.get(d);
+            let full =
+                s.points.iter().find(|(t, v)| desired.is_some_and(|x| *v >= x.at(*t) && x.at(*t) > 0)).map(|p| p.0);
+            if let Some(from) = full {
+                metrics.insert(format!("{d}/min_ready"), s.min_over(from, run.end) as f64);
+            }
+        }
+        for (d, s) in &run.observations.pods {
+            metrics.insert(format!("{d}/max_pods"), s.max_over(crate::engine::Time::ZERO, run.end) as f64);
+        }
+        metrics.insert("events".into(), run.events.lines() as f64);
+        RunDigest { seed, trace_hash, expectations, metrics }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.expectations.iter().all(|e| e.passed)
+    }
+}
+
+/// min, median, p90, max of a sample (sorted copy; nearest-rank percentiles).
+fn distribution(values: &[f64]) -> [f64; 4] {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let rank = |q: f64| v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+    [v[0], rank(0.5), rank(0.9), v[v.len() - 1]]
+}
+
+/// Pass rate per expectation name, in first-seen order.
+fn pass_rates(runs: &[RunDigest]) -> Vec<(String, usize, usize)> {
+    let mut rates: Vec<(String, usize, usize)> = Vec::new();
+    for r in runs {
+        for e in &r.expectations {
+            match rates.iter_mut().find(|(n, _, _)| *n == e.name) {
+                Some(entry) => {
+                    entry.1 += usize::from(e.passed);
+                    entry.2 += 1;
+                }
+                None => rates.push((e.name.clone(), usize::from(e.passed), 1)),
+            }
+        }
+    }
+    rates
+}
+
+fn metric_values(runs: &[RunDigest]) -> BTreeMap<String, Vec<f64>> {
+    let mut m: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for r in runs {
+        for (k, v) in &r.metrics {
+            m.entry(k.clone()).or_default().push(*v);
+        }
+    }
+    m
+}
+
+/// `sweep.json`: per-seed verdicts, pass rates, metric distributions.
+pub fn aggregate_json(scenario: &str, runs: &[RunDigest]) -> String {
+    let seeds = runs
+        .iter()
+        .map(|r| {
+            Json::obj(vec![
+                ("seed", Json::Int(r.seed as i64)),
+                ("passed", Json::Bool(r.passed())),
+                ("trace_hash", Json::str(&r.trace_hash)),
+            ])
+        })
+        .collect();
+    let rates = pass_rates(runs)
+        .into_iter()
+        .map(|(n, p, t)| {
+            Json::obj(vec![("name", Json::str(n)), ("passed", Json::Int(p as i64)), ("runs", Json::Int(t as i64))])
+        })
+        .collect();
+    let metrics = metric_values(runs)
+        .into_iter()
+        .map(|(k, v)| {
+            let [min, p50, p90, max] = distribution(&v);
+            (
+                k,
+                Json::obj(vec![
+                    ("min", Json::Num(min)),
+                    ("p50", Json::Num(p50)),
+                    ("p90", Json::Num(p90)),
+                    ("max", Json::Num(max)),
+                ]),
+            )
+        })
+        .collect();
+    Json::obj(vec![
+        ("scenario", Json::str(scenario)),
+        ("runs", Json::Int(runs.len() as i64)),
+        ("passed", Json::Int(runs.iter().filter(|r| r.passed()).count() as i64)),
+        ("expectations", Json::Arr(rates)),
+        ("metrics", Json::Obj(metrics)),
+        ("seeds", Json::Arr(seeds)),
+    ])
+    .pretty()
+}
+
+/// `sweep.md`: the same for people, with the failing seeds to reproduce.
+pub fn aggregate_markdown(scenario: &str, file: &str, runs: &[RunDigest]) -> String {
+    let mut md = String::new();
+    let passed = runs.iter().filter(|r| r.passed()).count();
+    let _ = writeln!(md, "# {scenario}: {passed} of {} seeds passed\n", runs.len());
+    md.push_str("## Expectations\n\n| expectation | pass rate |\n|---|---:|\n");
+    for (name, p, t) in pass_rates(runs) {
+        let _ = writeln!(md, "| {name} | {p}/{t} ({}%) |", number(100.0 * p as f64 / t as f64));
+    }
+    md.push_str("\n## Metrics\n\n| metric | min | p50 | p90 | max |\n|---|---:|---:|---:|---:|\n");
+    for (k, v) in metric_values(runs) {
+        let [min, p50, p90, max] = distribution(&v);
+        let f = |x: f64| format!("{x:.3}").trim_end_matches('0').trim_end_matches('.').to_string();
+        let _ = writeln!(md, "| {k} | {} | {} | {} | {} |", f(min), f(p50), f(p90), f(max));
+    }
+    let failing: Vec<&RunDigest> = runs.iter().filter(|r| !r.passed()).collect();
+    if !failing.is_empty() {
+        md.push_str("\n## Failing seeds\n\n");
+        for r in failing.iter().take(50) {
+            let names: Vec<&str> = r.expectations.iter().filter(|e| !e.passed).map(|e| e.name.as_str()).collect();
+            let _ = writeln!(
+                md,
+                "- seed {}: {} — reproduce with `sim run {file} --seed {}`",
+                r.seed,
+                names.join("; "),
+                r.seed
+            );
+        }
+    }
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distribution_uses_nearest_rank() {
+        assert_eq!(distribution(&[3.0, 1.0, 2.0, 4.0]), [1.0, 2.0, 4.0, 4.0]);
+        assert_eq!(distribution(&[5.0]), [5.0; 4]);
+    }
+}

@@ -1,0 +1,207 @@
+//! The `serving` and `traffic` sections: how pods serve requests and what each Service is
+//! offered. Checked against the manifests: every Service with traffic exists, and every
+//! Deployment behind it has a serving profile.
+
+use super::decode::Reader;
+use super::diag::{Diagnostic, Span};
+use super::load::decode_distribution_like_duration;
+use super::schema::{Object, Scenario, TrafficEntry};
+use super::yaml::{Node, Value};
+use crate::engine::{Duration, Time};
+use crate::traffic::{LoadBalancing, RateCurve, RatePoint, ServiceTime, ServingProfile};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+type R<T> = Result<T, Diagnostic>;
+
+/// `serving: {DEPLOYMENT: {concurrency, serviceTime, cpuPerRequest, queueLimit, timeout}}`.
+pub fn decode_serving(r: Reader, node: &Node) -> R<(BTreeMap<String, ServingProfile>, BTreeMap<String, Span>)> {
+    let mut out = BTreeMap::new();
+    let mut spans = BTreeMap::new();
+    let Value::Map(entries) = &node.value else {
+        return Err(r
+            .error(node.span, "serving must be a mapping from Deployment name to its profile")
+            .with_hint("serving: {web: {concurrency: 4, serviceTime: {exponential: 20ms}}}"));
+    };
+    for (key, value) in entries {
+        let mut f = r.fields(value, &format!("serving.{}", key.name))?;
+        let concurrency = f.opt("concurrency").map(|n| r.count(n, "concurrency", 1_000_000)).transpose()?.unwrap_or(1);
+        if concurrency == 0 {
+            return Err(r
+                .error(value.span, "concurrency must be at least 1")
+                .with_hint("the number of requests one pod works on at once"));
+        }
+        let service_time = service_time(r, f.req("serviceTime")?)?;
+        let cpu_per_request = f.opt("cpuPerRequest").map(|n| r.duration(n, "cpuPerRequest")).transpose()?;
+        let queue_limit =
+            f.opt("queueLimit").map(|n| r.count(n, "queueLimit", u32::MAX as u64).map(|v| v as u32)).transpose()?;
+        let timeout = f.opt("timeout").map(|n| r.duration(n, "timeout")).transpose()?;
+        if timeout == Some(Duration::ZERO) {
+            return Err(r
+                .error(value.span, "timeout must be positive")
+                .with_hint("leave it out for clients that wait forever"));
+        }
+        f.deny_unknown(&["concurrency", "serviceTime", "cpuPerRequest", "queueLimit", "timeout"])?;
+        out.insert(
+            key.name.clone(),
+            ServingProfile { concurrency: concurrency as u32, queue_limit, timeout, service_time, cpu_per_request },
+        );
+        spans.insert(key.name.clone(), key.span);
+    }
+    Ok((out, spans))
+}
+
+/// `{exponential: 20ms}`, `{constant: 5ms}`, `{lognormal: {median, p99}}` or
+/// `{empirical: FILE}` (one sample in ms per line, or a `ms` column).
+fn service_time(r: Reader, node: &Node) -> R<ServiceTime> {
+    let hint = "write {exponential: 20ms}, {constant: 5ms}, {lognormal: {median: 20ms, p99: 200ms}} or {empirical: samples.csv}";
+    if let Some(file) = node.get("empirical") {
+        let rel = r.string(file, "empirical")?;
+        let path = r.file.parent().unwrap_or(Path::new(".")).join(&rel);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            r.error(file.span, format!("cannot read {}: {e}", path.display()))
+                .with_hint("paths are relative to the scenario file")
+        })?;
+        return ServiceTime::empirical_from_csv(&text).map_err(|e| {
+            Diagnostic::new(&path, Span { line: e.line as u32, col: e.column as u32 }, e.message.clone())
+                .with_hint("one duration in milliseconds per line")
+        });
+    }
+    let dist = decode_distribution_like_duration(r, node, "serviceTime")?;
+    let st = match dist {
+        super::schema::Distribution::Exponential { mean } if mean > Duration::ZERO => ServiceTime::exponential(mean),
+        super::schema::Distribution::Constant(d) if d > Duration::ZERO => ServiceTime::constant(d),
+        super::schema::Distribution::LogNormal { median, p99 } => {
+            ServiceTime::lognormal(median, p99).map_err(|e| r.error(node.span, e.to_string()).with_hint(hint))?
+        }
+        _ => {
+            return Err(r
+                .error(
+                    node.span,
+                    "serviceTime must be a positive exponential, constant, lognormal or empirical distribution",
+                )
+                .with_hint(hint))
+        }
+    };
+    Ok(st)
+}
+
+/// `traffic: [{service, loadBalancing, rate: [{at, rps}]} | {service, trace: FILE}]`.
+pub fn decode_traffic(r: Reader, node: &Node, duration: Duration) -> R<Vec<(TrafficEntry, Span)>> {
+    let mut out = Vec::new();
+    for item in r.list(node, "traffic")? {
+        let mut f = r.fields(item, "a traffic entry")?;
+        let service = r.string(f.req("service")?, "service")?;
+        let balancing = match f.opt("loadBalancing") {
+            Some(n) => {
+                let name = r.string(n, "loadBalancing")?;
+                LoadBalancing::from_name(&name).ok_or_else(|| {
+                    r.error(n.span, format!("unknown loadBalancing {name:?}"))
+                        .with_hint("use roundRobin (IPVS default), random (iptables), leastRequest or powerOfTwo")
+                })?
+            }
+            None => LoadBalancing::Random,
+        };
+        let rate = match (f.opt("rate"), f.opt("trace")) {
+            (Some(rate), None) => {
+                let mut points = Vec::new();
+                for p in r.list(rate, "rate")? {
+                    let mut pf = r.fields(p, "a rate point")?;
+                    let at_node = pf.req("at")?;
+                    let at = r.duration(at_node, "at")?;
+                    if at > duration {
+                        return Err(r
+                            .error(at_node.span, "this rate point is after the end of the run")
+                            .with_hint("raise `duration` or drop the point"));
+                    }
+                    let rps_node = pf.req("rps")?;
+                    let rps = r.float(rps_node, "rps")?;
+                    if !(0.0..=1e9).contains(&rps) {
+                        return Err(r
+                            .error(rps_node.span, format!("rps {rps} is out of range"))
+                            .with_hint("requests per second, 0 to 1e9"));
+                    }
+                    pf.deny_unknown(&["at", "rps"])?;
+                    if points.last().is_some_and(|last: &RatePoint| last.at > Time::ZERO + at) {
+                        return Err(r
+                            .error(at_node.span, "rate points must be in time order")
+                            .with_hint("sort the points by `at`"));
+                    }
+                    points.push(RatePoint { at: Time::ZERO + at, rps });
+                }
+                RateCurve::new(points)
+                    .map_err(|e| r.error(rate.span, e.to_string()).with_hint("give at least one {at, rps} point"))?
+            }
+            (None, Some(trace)) => {
+                let rel = r.string(trace, "trace")?;
+                let path = r.file.parent().unwrap_or(Path::new(".")).join(&rel);
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    r.error(trace.span, format!("cannot read {}: {e}", path.display()))
+                        .with_hint("paths are relative to the scenario file")
+                })?;
+                RateCurve::from_trace_csv(&text).map_err(|e| {
+                    Diagnostic::new(&path, Span { line: e.line as u32, col: e.column as u32 }, e.message.clone())
+                        .with_hint("columns t_seconds,rps with a header line")
+                })?
+            }
+            _ => {
+                return Err(r
+                    .error(item.span, "a traffic entry needs exactly one of `rate` or `trace`")
+                    .with_hint("rate: [{at: 0s, rps: 100}] or trace: traces/web.csv"))
+            }
+        };
+        f.deny_unknown(&["service", "loadBalancing", "rate", "trace"])?;
+        out.push((TrafficEntry { service, balancing, rate }, item.span));
+    }
+    Ok(out)
+}
+
+/// Deployments whose pods a Service selects.
+pub fn deployments_behind<'a>(
+    s: &'a Scenario,
+    selector: &'a crate::model::LabelSelector,
+) -> impl Iterator<Item = &'a str> + 'a {
+    s.objects.iter().filter_map(move |o| match o {
+        Object::Deployment(d) if !selector.is_empty() && selector.matches(&d.template.labels) => Some(d.name.as_str()),
+        _ => None,
+    })
+}
+
+/// Every Service with traffic exists and every Deployment behind it has a profile.
+pub fn check_traffic(r: Reader, s: &Scenario, traffic_spans: &[Span], serving_spans: &BTreeMap<String, Span>) -> R<()> {
+    for (name, span) in serving_spans {
+        let known = s.objects.iter().any(|o| matches!(o, Object::Deployment(d) if &d.name == name));
+        if !known {
+            return Err(r
+                .error(*span, format!("serving names unknown deployment {name:?}"))
+                .with_hint("serving is keyed by Deployment name"));
+        }
+    }
+    for (t, span) in s.traffic.iter().zip(traffic_spans) {
+        let service = s.objects.iter().find_map(|o| match o {
+            Object::Service(svc) if svc.name == t.service => Some(svc),
+            _ => None,
+        });
+        let Some(service) = service else {
+            return Err(r
+                .error(*span, format!("traffic names unknown Service {:?}", t.service))
+                .with_hint("add the Service to the manifests (kubectl create service clusterip ...)"));
+        };
+        for d in deployments_behind(s, &service.selector) {
+            if !s.serving.contains_key(d) {
+                return Err(r
+                    .error(
+                        *span,
+                        format!(
+                            "Service {:?} sends traffic to Deployment {d:?}, which has no serving profile",
+                            t.service
+                        ),
+                    )
+                    .with_hint(format!(
+                        "add serving: {{{d}: {{concurrency: 4, serviceTime: {{exponential: 20ms}}}}}}"
+                    )));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! Requests in the world: each Service with traffic runs a [`ServiceTraffic`] that the
+//! world advances between control-plane events, feeds with the Service's endpoints (the
+//! endpoints controller's view: ready pods matching the selector, not terminating), and
+//! reads every 10 s for `traffic` events.
+//! Upstream: pkg/controller/endpointslice (a pod is an endpoint while Ready and not terminating).
+
+use super::World;
+use crate::engine::{Duration, Time};
+use crate::model::{DeploymentId, LabelSelector};
+use crate::traffic::{Endpoint, ServiceTraffic, TrafficSpec};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The `traffic` event period.
+pub const WINDOW: Duration = Duration::from_secs(10);
+
+pub(super) struct ServiceRun {
+    name: String,
+    selector: LabelSelector,
+    traffic: ServiceTraffic,
+    /// Serving profile index per Deployment behind the Service.
+    profiles: BTreeMap<DeploymentId, usize>,
+    last: Vec<Endpoint>,
+    /// Pods ever handed to the traffic model and not yet forgotten.
+    known: BTreeSet<u64>,
+}
+
+#[derive(Default)]
+pub(super) struct TrafficRun {
+    services: Vec<ServiceRun>,
+    next_window: Time,
+}
+
+impl World<'_> {
+    /// One traffic model per Service with traffic, created once the manifests exist.
+    pub(super) fn start_traffic(&mut self) {
+        let streams = crate::engine::RngStreams::new(self.scenario.seed);
+        for t in &self.scenario.traffic {
+            let Some(svc) = self.store.services.iter().find(|s| s.name == t.service) else { continue };
+            let mut profiles = BTreeMap::new();
+            let mut list = Vec::new();
+            for d in &self.store.deployments {
+                if !svc.selector.is_empty() && svc.selector.matches(&d.template.labels) {
+                    if let Some(p) = self.scenario.serving.get(&d.name) {
+                        profiles.insert(d.id, list.len());
+                        list.push(p.clone());
+                    }
+                }
+            }
+            let spec = TrafficSpec { rate: t.rate.clone(), balancing: t.balancing, profiles: list };
+            self.traffic.services.push(ServiceRun {
+                name: t.service.clone(),
+                selector: svc.selector.clone(),
+                traffic: ServiceTraffic::new(&t.service, spec, &streams),
+                profiles,
+                last: Vec::new(),
+                known: BTreeSet::new(),
+            });
+        }
+        self.traffic.next_window = Time::ZERO + WINDOW;
+        for (e, _) in &self.scenario.expect {
+            if let crate::scenario::Expectation::Latency { service, from, to, .. } = e {
+                self.observations.latency_windows.push((
+                    service.clone(),
+                    Time::ZERO + *from,
+                    Time::ZERO + *to,
+                    Default::default(),
+                ));
+            }
+        }
+    }
+
+    /// Simulates requests up to `t`, closing every 10 s window on the way.
+    pub(super) fn advance_traffic(&mut self, t: Time) {
+        while self.traffic.next_window <= t {
+            let w = self.traffic.next_window;
+            self.close_windows(w);
+            self.traffic.next_window = w + WINDOW;
+        }
+        for s in &mut self.traffic.services {
+            s.traffic.advance_to(t);
+        }
+    }
+
+    fn close_windows(&mut self, at: Time) {
+        for s in &mut self.traffic.services {
+            s.traffic.advance_to(at);
+            let hist = s.traffic.window_histogram();
+            // The window that ends at `at` began at the previous 10 s boundary.
+            let from = Time((at.0 - 1) / WINDOW.as_nanos() * WINDOW.as_nanos());
+            for (svc, lo, hi, acc) in &mut self.observations.latency_windows {
+                if *svc == s.name && from >= *lo && at <= *hi {
+                    acc.merge(hist);
+                }
+            }
+            let f = s.traffic.take_window(at);
+            let ms = |d: Option<Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1e3);
+            let (name, p50, p99) = (s.name.clone(), ms(f.latency.p50), ms(f.latency.p99));
+            self.events.emit(at, "traffic", |e| {
+                e.str("service", &name)
+                    .int("offered", f.counts.offered as i64)
+                    .int("served", f.counts.served as i64)
+                    .int("dropped", f.counts.dropped.total() as i64)
+                    .raw("p50_ms", &crate::report::json_number(p50))
+                    .raw("p99_ms", &crate::report::json_number(p99))
+                    .int("in_flight", f.in_flight as i64);
+            });
+            self.observations.traffic.entry(name).or_default().push(crate::record::TrafficWindow { figures: f });
+        }
+    }
+
+    /// Hands each Service its current endpoints (after the controllers settled).
+    pub(super) fn sync_endpoints(&mut self) {
+        let now = self.now();
+        // The EndpointSlice controller runs in kube-controller-manager: without a leader
+        // (or without quorum) kube-proxy keeps the last list; only whether those pods
+        // still run changes.
+        // Upstream: pkg/controller/endpointslice (runs under the controller-manager's leader election).
+        let frozen = !self.ops.masters.active(super::masters::Component::ControllerManager);
+        for s in &mut self.traffic.services {
+            let mut list = Vec::new();
+            if frozen {
+                for e in &s.last {
+                    let alive = self.store.pods.get(&crate::model::PodId(e.id)).is_some_and(|p| p.containers_running);
+                    list.push(Endpoint { alive, ..*e });
+                }
+            }
+            for p in self.store.pods.values().filter(|_| !frozen) {
+                if !(p.ready && p.is_active() && s.selector.matches(&p.template.labels)) {
+                    continue;
+                }
+                let Some(profile) = self.store.deployment_of(p).and_then(|d| s.profiles.get(&d)) else { continue };
+                list.push(Endpoint { id: p.id.0, profile: *profile, alive: p.containers_running });
+            }
+            if list != s.last {
+                s.traffic.set_endpoints(now, &list);
+                s.known.extend(list.iter().map(|e| e.id));
+                s.last = list;
+            }
+            // Pods off the list whose containers stopped (deleted on a healthy node, or
+            // their node died) lose what they still held.
+            let listed: BTreeSet<u64> = s.last.iter().map(|e| e.id).collect();
+            let stopped: Vec<u64> = s
+                .known
+                .iter()
+                .copied()
+                .filter(|id| !listed.contains(id))
+                .filter(|id| self.store.pods.get(&crate::model::PodId(*id)).is_none_or(|p| !p.containers_running))
+                .collect();
+            for id in stopped {
+                s.traffic.pod_stopped(now, id);
+                s.known.remove(&id);
+            }
+        }
+    }
+
+    /// The last (partial) window and the run's totals.
+    pub(super) fn finish_traffic(&mut self, horizon: Time) {
+        self.advance_traffic(horizon);
+        if self.traffic.services.iter().any(|s| s.traffic.totals().to > Time::ZERO)
+            && horizon.0 % WINDOW.as_nanos() != 0
+        {
+            self.close_windows(horizon);
+        }
+        for s in &self.traffic.services {
+            self.observations.traffic_totals.insert(s.name.clone(), s.traffic.totals());
+        }
+    }
+
+    /// CPU time each pod used since the last call (by pod id), for the HPA.
+    pub(super) fn take_cpu(&mut self, now: Time) -> BTreeMap<u64, Duration> {
+        let mut out = BTreeMap::new();
+        for s in &mut self.traffic.services {
+            for c in s.traffic.take_cpu(now) {
+                let used = out.entry(c.id).or_insert(Duration::ZERO);
+                *used = *used + c.since_last;
+            }
+        }
+        out
+    }
+}
