@@ -33,6 +33,16 @@ pub enum Fault {
 impl Fault {
     pub const KINDS: [&'static str; 5] = ["nodeCrash", "nodePartition", "masterCrash", "zoneOutage", "slowStart"];
 
+    /// (mtbf, mttr) of the alternating kinds.
+    pub fn mean_times(&self) -> Option<(Duration, Duration)> {
+        match self {
+            Fault::NodeCrash { mtbf, mttr, .. }
+            | Fault::NodePartition { mtbf, mttr, .. }
+            | Fault::MasterCrash { mtbf, mttr } => Some((*mtbf, *mttr)),
+            Fault::ZoneOutage { .. } | Fault::SlowStart { .. } => None,
+        }
+    }
+
     /// The `kind:` as written in the scenario.
     pub fn kind(&self) -> &'static str {
         match self {

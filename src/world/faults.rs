@@ -97,12 +97,7 @@ impl World<'_> {
     fn start_process(&mut self, source: usize, target: Target, member: &str) {
         let fault = &self.scenario.faults[source].fault;
         let mut rng = self.ops.faults.streams.stream(&format!("faults/{source}/{}/{member}", fault.kind()));
-        let mtbf = match fault {
-            Fault::NodeCrash { mtbf, .. } | Fault::NodePartition { mtbf, .. } | Fault::MasterCrash { mtbf, .. } => {
-                *mtbf
-            }
-            _ => unreachable!("only alternating faults have processes"),
-        };
+        let (mtbf, _) = fault.mean_times().expect("only alternating faults have processes");
         let first = self.now() + exponential(mtbf, &mut rng);
         self.ops.faults.processes.push(Process { source, target, rng, down: false });
         let index = self.ops.faults.processes.len() - 1;
@@ -115,12 +110,7 @@ impl World<'_> {
         p.down = !p.down;
         let (source, target, down) = (p.source, p.target, p.down);
         let fault = &self.scenario.faults[source].fault;
-        let (mtbf, mttr) = match fault {
-            Fault::NodeCrash { mtbf, mttr, .. }
-            | Fault::NodePartition { mtbf, mttr, .. }
-            | Fault::MasterCrash { mtbf, mttr } => (*mtbf, *mttr),
-            _ => unreachable!("only alternating faults have processes"),
-        };
+        let (mtbf, mttr) = fault.mean_times().expect("only alternating faults have processes");
         let partition = matches!(fault, Fault::NodePartition { .. });
         let lasts = exponential(if down { mttr } else { mtbf }, &mut self.ops.faults.processes[index].rng);
         let cause = Cause::Fault(source);
