@@ -78,6 +78,9 @@ pub struct Store {
     pub services: Vec<Service>,
     pub groups: Vec<PodGroup>,
     pub pdbs: Vec<super::PodDisruptionBudget>,
+    /// Bumped on every mutable access to a node and every join: caches of node-wide facts
+    /// (any cordoned node? any tainted node?) compare it to know when to recompute.
+    node_epoch: u64,
     /// PriorityClass name -> value; the global default, if any.
     pub priority_classes: BTreeMap<String, i32>,
     pub default_priority: Option<i32>,
@@ -92,7 +95,12 @@ impl Store {
         &self.nodes[id.0 as usize]
     }
 
+    pub fn node_epoch(&self) -> u64 {
+        self.node_epoch
+    }
+
     pub fn node_mut(&mut self, id: NodeId) -> &mut Node {
+        self.node_epoch += 1;
         &mut self.nodes[id.0 as usize]
     }
 
@@ -100,6 +108,7 @@ impl Store {
     pub fn add_node(&mut self, build: impl FnOnce(NodeId) -> Node) -> NodeId {
         let id = NodeId(u32::try_from(self.nodes.len()).expect("more than 2^32 nodes"));
         let node = build(id);
+        self.node_epoch += 1;
         self.node_by_name.insert(node.name.clone(), id);
         self.nodes.push(node);
         id

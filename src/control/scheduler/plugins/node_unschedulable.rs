@@ -5,11 +5,24 @@
 use super::super::framework::{Ctx, Failure, Plugin, Reason};
 use crate::model::{Node, Taint, TaintEffect, TAINT_NODE_UNSCHEDULABLE};
 
-pub struct NodeUnschedulable;
+/// Remembers, per store node epoch, whether any node is cordoned.
+#[derive(Default)]
+pub struct NodeUnschedulable {
+    cache: Option<(u64, bool)>,
+}
 
 impl Plugin for NodeUnschedulable {
     fn name(&self) -> &'static str {
         "NodeUnschedulable"
+    }
+
+    /// With no cordoned node anywhere the filter cannot fail: skip it for this pod.
+    fn pre_filter(&mut self, ctx: &Ctx) -> Result<bool, Failure> {
+        let epoch = ctx.store.node_epoch();
+        if self.cache.is_none_or(|(e, _)| e != epoch) {
+            self.cache = Some((epoch, ctx.store.nodes.iter().any(|n| n.unschedulable)));
+        }
+        Ok(self.cache.is_some_and(|(_, any)| any))
     }
 
     fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {

@@ -9,11 +9,25 @@ use crate::model::{Node, NodeId, TaintEffect};
 #[derive(Default)]
 pub struct TaintToleration {
     no_preferences: bool,
+    /// Per store node epoch: does any node carry a NoSchedule or NoExecute taint?
+    hard_taints: Option<(u64, bool)>,
 }
 
 impl Plugin for TaintToleration {
     fn name(&self) -> &'static str {
         "TaintToleration"
+    }
+
+    /// With no NoSchedule/NoExecute taint anywhere the filter cannot fail: skip it.
+    fn pre_filter(&mut self, ctx: &Ctx) -> Result<bool, Failure> {
+        let epoch = ctx.store.node_epoch();
+        if self.hard_taints.is_none_or(|(e, _)| e != epoch) {
+            let any = ctx.store.nodes.iter().any(|n| {
+                n.taints.iter().any(|(t, _)| matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute))
+            });
+            self.hard_taints = Some((epoch, any));
+        }
+        Ok(self.hard_taints.is_some_and(|(_, any)| any))
     }
 
     fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {

@@ -8,7 +8,7 @@ use crate::control::scheduler::plugins::Defaults;
 
 /// The filters every policy shares, in upstream order.
 pub fn with_default_filters(p: Profile) -> Profile {
-    p.with(Box::new(NodeUnschedulable), true, None)
+    p.with(Box::new(NodeUnschedulable::default()), true, None)
         .with(Box::new(NodeName), true, None)
         .with(Box::new(TaintToleration::default()), true, None)
         .with(Box::new(NodeAffinity), true, None)
