@@ -42,6 +42,24 @@ pub struct Scheduler {
     explain: bool,
 }
 
+/// The highest total wins; ties are broken by reservoir sampling (each of m tied nodes
+/// wins with probability 1/m) from the scheduler's seeded stream.
+/// Upstream: pkg/scheduler/schedule_one.go (selectHost).
+fn select_host(rng: &mut RandomStream, nodes: &[NodeId], totals: &[i64]) -> NodeId {
+    let (mut best, mut best_score, mut ties) = (nodes[0], totals[0], 1u64);
+    for (node, total) in nodes.iter().zip(totals).skip(1) {
+        if *total > best_score {
+            (best, best_score, ties) = (*node, *total, 1);
+        } else if *total == best_score {
+            ties += 1;
+            if rng.below(ties) == 0 {
+                best = *node;
+            }
+        }
+    }
+    best
+}
+
 /// Filter failures counted by message, for the upstream-style FitError text.
 #[derive(Default)]
 struct ReasonCounts {
@@ -201,12 +219,11 @@ impl Scheduler {
                 };
             }
             HostSelection::TopScore => {
-                let table = self.profile.score(&ctx, &feasible, self.explain);
-                let chosen = self.select_host(&table);
-                (chosen, table)
+                let (totals, table) = self.profile.score(&ctx, &feasible, self.explain);
+                (select_host(&mut self.rng, &feasible, totals), table)
             }
         };
-        Decision::Bind { pod: pod_id, node: chosen.0, scores: self.explain.then_some(chosen.1) }
+        Decision::Bind { pod: pod_id, node: chosen.0, scores: chosen.1 }
     }
 
     /// PostFilter: preemption, else the FitError.
@@ -224,28 +241,6 @@ impl Scheduler {
             counts.add(f, store.node(*id));
         }
         Decision::Unschedulable { pod: pod_id, reason: counts.message(store.nodes.len()) }
-    }
-
-    /// The highest total wins; ties are broken by reservoir sampling (each of m tied nodes
-    /// wins with probability 1/m) from the scheduler's seeded stream.
-    /// Upstream: pkg/scheduler/schedule_one.go (selectHost).
-    fn select_host(&mut self, table: &ScoreTable) -> NodeId {
-        let mut best = table.nodes[0].node;
-        let mut best_score = table.nodes[0].total;
-        let mut ties = 1u64;
-        for row in &table.nodes[1..] {
-            if row.total > best_score {
-                best = row.node;
-                best_score = row.total;
-                ties = 1;
-            } else if row.total == best_score {
-                ties += 1;
-                if self.rng.below(ties) == 0 {
-                    best = row.node;
-                }
-            }
-        }
-        best
     }
 
     /// Whether a pod is one the scheduler should place.

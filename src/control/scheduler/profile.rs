@@ -23,6 +23,10 @@ pub struct Profile {
     scorers: Vec<(usize, i64)>,
     /// Filters whose PreFilter did not skip, for the pod in the current cycle.
     active_filters: Vec<usize>,
+    /// Scratch buffers reused across cycles: scorers that run, raw scores, totals.
+    active_scorers: Vec<(usize, i64)>,
+    raw: Vec<i64>,
+    totals: Vec<i64>,
     pub selection: HostSelection,
     /// DefaultPreemption runs as PostFilter.
     pub preemption: bool,
@@ -37,6 +41,9 @@ impl Profile {
             filters: Vec::new(),
             scorers: Vec::new(),
             active_filters: Vec::new(),
+            active_scorers: Vec::new(),
+            raw: Vec::new(),
+            totals: Vec::new(),
             selection,
             preemption: true,
             score_all_nodes: false,
@@ -102,11 +109,15 @@ impl Profile {
 
     /// Every score plugin scores every feasible node, normalizes, and totals with weights.
     /// With no score plugin every node gets 1 (upstream prioritizeNodes).
-    pub fn score(&mut self, ctx: &Ctx, feasible: &[NodeId], explain: bool) -> ScoreTable {
+    /// Every score plugin scores every feasible node, normalizes, and totals with weights
+    /// (with no score plugin every node gets 1, as upstream's prioritizeNodes). Returns the
+    /// totals, in `feasible` order, and with `explain` the per-plugin table.
+    pub fn score(&mut self, ctx: &Ctx, feasible: &[NodeId], explain: bool) -> (&[i64], Option<ScoreTable>) {
         let n = feasible.len();
-        let mut totals = vec![if self.scorers.is_empty() { 1 } else { 0 }; n];
+        self.totals.clear();
+        self.totals.resize(n, if self.scorers.is_empty() { 1 } else { 0 });
         let mut rows: Vec<Vec<(&'static str, i64)>> = if explain { vec![Vec::new(); n] } else { Vec::new() };
-        let mut active: Vec<(usize, i64)> = Vec::with_capacity(self.scorers.len());
+        self.active_scorers.clear();
         for &(i, weight) in &self.scorers {
             let plugin = &mut self.plugins[i];
             if !plugin.pre_score(ctx, feasible) {
@@ -114,43 +125,52 @@ impl Profile {
             }
             match plugin.uniform_score() {
                 Some(s) => {
-                    for (k, total) in totals.iter_mut().enumerate() {
+                    for (k, total) in self.totals.iter_mut().enumerate() {
                         *total += s * weight;
                         if explain {
                             rows[k].push((plugin.name(), s * weight));
                         }
                     }
                 }
-                None => active.push((i, weight)),
+                None => self.active_scorers.push((i, weight)),
             }
         }
         // Nodes outer, plugins inner: each node's data is fetched once for all plugins.
-        let mut raw = vec![0i64; n * active.len()];
+        let k_plugins = self.active_scorers.len();
+        self.raw.clear();
+        self.raw.resize(n * k_plugins, 0);
         for (k, id) in feasible.iter().enumerate() {
             let node = ctx.store.node(*id);
-            for (p, &(i, _)) in active.iter().enumerate() {
-                raw[p * n + k] = self.plugins[i].score(ctx, node);
+            for (p, &(i, _)) in self.active_scorers.iter().enumerate() {
+                self.raw[p * n + k] = self.plugins[i].score(ctx, node);
             }
         }
-        for (p, &(i, weight)) in active.iter().enumerate() {
+        for (p, &(i, weight)) in self.active_scorers.iter().enumerate() {
             let plugin = &self.plugins[i];
-            let scores = &mut raw[p * n..(p + 1) * n];
+            let scores = &mut self.raw[p * n..(p + 1) * n];
             plugin.normalize(scores);
             for (k, s) in scores.iter().enumerate() {
                 debug_assert!((0..=MAX_NODE_SCORE).contains(s), "{} scored {s}", plugin.name());
-                totals[k] += s * weight;
+                self.totals[k] += s * weight;
                 if explain {
                     rows[k].push((plugin.name(), s * weight));
                 }
             }
         }
-        let mut rows = rows.into_iter();
-        ScoreTable {
-            nodes: feasible
-                .iter()
-                .zip(totals)
-                .map(|(id, total)| NodeScores { node: *id, plugins: rows.next().unwrap_or_default(), total })
-                .collect(),
-        }
+        let table = explain.then(|| {
+            let mut rows = rows.into_iter();
+            ScoreTable {
+                nodes: feasible
+                    .iter()
+                    .zip(&self.totals)
+                    .map(|(id, total)| NodeScores {
+                        node: *id,
+                        plugins: rows.next().unwrap_or_default(),
+                        total: *total,
+                    })
+                    .collect(),
+            }
+        });
+        (&self.totals, table)
     }
 }
