@@ -868,27 +868,39 @@ fn node(
 
 /// `{cpu, memory, pods}`; pods defaults to the kubelet's 110 (`--max-pods`).
 pub fn capacity(r: Reader, node: &Node, what: &str) -> R<Resources> {
-    let mut f = r.fields(node, what)?;
-    let cpu = r.milli_quantity(f.req("cpu")?, "cpu")?;
-    let memory = r.unit_quantity(f.req("memory")?, "memory")?;
-    let pods = f.opt("pods").map(|n| r.unit_quantity(n, "pods")).transpose()?.unwrap_or(110);
     if !matches!(node.value, Value::Map(_)) {
         return Err(r
             .error(node.span, format!("{what} must be a mapping"))
             .with_hint("write {cpu: \"4\", memory: 8Gi, pods: 110}"));
     }
-    if cpu == 0 || memory == 0 || pods == 0 {
-        return Err(r
-            .error(node.span, format!("{what} must have cpu, memory and pods above zero"))
-            .with_hint("e.g. {cpu: \"4\", memory: 8Gi, pods: 110}"));
-    }
+    let mut f = r.fields(node, what)?;
     const MAX_CPU_MILLIS: i64 = 1_000_000 * 1000;
-    const MAX_MEMORY: i64 = 1 << 60;
-    if cpu > MAX_CPU_MILLIS || memory > MAX_MEMORY || pods > 1_000_000 {
-        return Err(r
-            .error(node.span, format!("{what} is absurdly large"))
-            .with_hint("check the units: cpu is in cores (\"4\" or \"4000m\"), memory in bytes with a suffix (8Gi)"));
-    }
+    // 1 PiB: far past any node, and small enough for scores' `x * 100` to stay exact.
+    const MAX_MEMORY: i64 = 1 << 50;
+    // Each amount is checked at its own value, so the message points at it.
+    let amount = |f: &mut Fields, key: &str, milli: bool, default: Option<i64>, max: i64| -> R<i64> {
+        let Some(n) = f.opt(key) else {
+            return default.ok_or_else(|| {
+                r.error(node.span, format!("{what} is missing the required field `{key}`"))
+                    .with_hint(format!("add `{key}:` to {what}"))
+            });
+        };
+        let v = if milli { r.milli_quantity(n, key)? } else { r.unit_quantity(n, key)? };
+        if v == 0 {
+            return Err(r
+                .error(n.span, format!("{what} must have {key} above zero"))
+                .with_hint("e.g. {cpu: \"4\", memory: 8Gi, pods: 110}"));
+        }
+        if v > max {
+            return Err(r.error(n.span, format!("{key} {} in {what} is absurdly large", n.describe())).with_hint(
+                "check the units: cpu is in cores (\"4\" or \"4000m\"), memory in bytes with a suffix (8Gi)",
+            ));
+        }
+        Ok(v)
+    };
+    let cpu = amount(&mut f, "cpu", true, None, MAX_CPU_MILLIS)?;
+    let memory = amount(&mut f, "memory", false, None, MAX_MEMORY)?;
+    let pods = amount(&mut f, "pods", false, Some(110), 1_000_000)?;
     f.ignore(&["ephemeral-storage", "hugepages-1Gi", "hugepages-2Mi"]);
     f.deny_unknown(&["cpu", "memory", "pods", "ephemeral-storage"])?;
     Ok(Resources::new(cpu, memory, pods))
