@@ -21,22 +21,14 @@ cluster:
 controlPlane:
   podStartup: 2s
 manifests:
-  - inline:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {{name: web}}
-      spec:
-        replicas: {replicas}
-        selector: {{matchLabels: {{app: web}}}}
-        template:
-          metadata: {{labels: {{app: web}}}}
-          spec:
-            containers:
-              - name: web
-                image: web:1
-                resources: {{requests: {{cpu: 500m, memory: 128Mi}}}}
-                readinessProbe: {{initialDelaySeconds: 5, periodSeconds: 5}}
-{manifests}{extra}"#
+{web}{manifests}{extra}"#,
+        web = deployment_manifest(
+            "web",
+            replicas,
+            "",
+            "{name: web, image: web:1, resources: {requests: {cpu: 500m, memory: 128Mi}}, readinessProbe: {initialDelaySeconds: 5, periodSeconds: 5}}",
+            ""
+        ),
     )
 }
 
@@ -369,19 +361,15 @@ cluster:
 controlPlane:
   podStartup: 2s
 manifests:
-  - inline:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {{name: web}}
-      spec:
-        replicas: 6
-        selector: {{matchLabels: {{app: web}}}}
-        template:
-          metadata: {{labels: {{app: web}}}}
-          spec:
-            containers: [{{name: web, image: web:1, resources: {{requests: {{cpu: 500m, memory: 128Mi}}}}}}]
-faults:
-{faults}"#
+{web}faults:
+{faults}"#,
+        web = deployment_manifest(
+            "web",
+            6,
+            "",
+            "{name: web, image: web:1, resources: {requests: {cpu: 500m, memory: 128Mi}}}",
+            ""
+        ),
     )
 }
 
@@ -558,25 +546,15 @@ cluster:
   nodePools: [{{name: w, count: 3, capacity: {{cpu: "8", memory: 32Gi}}}}]
 controlPlane: {{podStartup: 1s}}
 manifests:
-  - inline:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {{name: web}}
-      spec:
-        replicas: 3
-        selector: {{matchLabels: {{app: web}}}}
-        template:
-          metadata: {{labels: {{app: web}}}}
-          spec:
-            containers: [{{name: web, image: w, resources: {{requests: {{cpu: 500m}}}}}}]
-  - inline: {{apiVersion: v1, kind: Service, metadata: {{name: web}}, spec: {{selector: {{app: web}}}}}}
+{web}  - inline: {{apiVersion: v1, kind: Service, metadata: {{name: web}}, spec: {{selector: {{app: web}}}}}}
 serving:
   web: {{concurrency: 4, serviceTime: {{exponential: 10ms}}, cpuPerRequest: 10ms, timeout: 1s}}
 traffic:
   - {{service: web, loadBalancing: roundRobin, rate: [{{at: 0s, rps: 300}}]}}
 timeline:
 {timeline}  - {{at: 62s, deletePod: web}}
-"#
+"#,
+            web = deployment_manifest("web", 3, "", "{name: web, image: w, resources: {requests: {cpu: 500m}}}", ""),
         );
         let out = simulate(&load_str(&yaml).unwrap());
         out.observations.traffic["web"]

@@ -139,28 +139,18 @@ cluster:
 controlPlane:
   podStartup: {{lognormal: {{median: 2s, p99: 30s}}}}
 manifests:
-  - inline:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {{name: web}}
-      spec:
-        replicas: {replicas}
-        selector: {{matchLabels: {{app: web}}}}
-        template:
-          metadata: {{labels: {{app: web}}}}
-          spec:
-            containers:
-              - name: web
-                image: web:1
-                resources: {{requests: {{cpu: {pod_cpu}m, memory: 100Mi}}}}
-                readinessProbe: {{initialDelaySeconds: 3, periodSeconds: 5}}
-timeline:
+{web}timeline:
 {timeline}"#,
         seed = c.seed,
         n = c.nodes,
         cpu = c.node_cpu_millis,
-        replicas = c.replicas,
-        pod_cpu = c.pod_cpu_millis,
+        web = deployment_manifest(
+            "web",
+            c.replicas,
+            "",
+            &format!("{{name: web, image: web:1, resources: {{requests: {{cpu: {}m, memory: 100Mi}}}}, readinessProbe: {{initialDelaySeconds: 3, periodSeconds: 5}}}}", c.pod_cpu_millis),
+            ""
+        ),
     );
     (yaml, nodes)
 }

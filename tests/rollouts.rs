@@ -13,20 +13,14 @@ cluster:
   nodePools: [{{name: w, count: 4, capacity: {{cpu: "16", memory: 64Gi}}}}]
 controlPlane: {{podStartup: {{lognormal: {{median: 3s, p99: 20s}}}}}}
 manifests:
-  - inline:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {{name: web}}
-      spec:
-        replicas: {replicas}
-        strategy: {strategy}
-{extra_spec}        selector: {{matchLabels: {{app: web}}}}
-        template:
-          metadata: {{labels: {{app: web}}}}
-          spec:
-            containers:
-              - {{name: web, image: "web:1", resources: {{requests: {{cpu: 100m}}}}, readinessProbe: {{initialDelaySeconds: 5, periodSeconds: 5}}}}
-"#
+{web}"#,
+        web = deployment_manifest(
+            "web",
+            replicas,
+            &format!("        strategy: {strategy}\n{extra_spec}"),
+            r#"{name: web, image: "web:1", resources: {requests: {cpu: 100m}}, readinessProbe: {initialDelaySeconds: 5, periodSeconds: 5}}"#,
+            ""
+        ),
     )
 }
 

@@ -25,20 +25,8 @@ manifests:
 }
 
 fn deployment(name: &str, replicas: u32, cpu: &str, spec_extra: &str) -> String {
-    format!(
-        r#"  - inline:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {{name: {name}}}
-      spec:
-        replicas: {replicas}
-        selector: {{matchLabels: {{app: {name}}}}}
-        template:
-          metadata: {{labels: {{app: {name}}}}}
-          spec:
-            containers: [{{name: c, image: x, resources: {{requests: {{cpu: "{cpu}", memory: 100Mi}}}}}}]
-{spec_extra}"#
-    )
+    let container = format!("{{name: c, image: x, resources: {{requests: {{cpu: \"{cpu}\", memory: 100Mi}}}}}}");
+    deployment_manifest(name, replicas, "", &container, spec_extra)
 }
 
 /// Pods per node after the run, by pod name prefix.

@@ -14,23 +14,13 @@ cluster:
   nodePools: [{{name: w, count: 3, capacity: {{cpu: "8", memory: 32Gi}}}}]
 controlPlane: {{podStartup: 1s}}
 manifests:
-  - inline:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {{name: web}}
-      spec:
-        replicas: 3
-        selector: {{matchLabels: {{app: web}}}}
-        template:
-          metadata: {{labels: {{app: web}}}}
-          spec:
-            containers: [{{name: web, image: w, resources: {{requests: {{cpu: 500m}}}}}}]
-  - inline: {{apiVersion: v1, kind: Service, metadata: {{name: web}}, spec: {{selector: {{app: web}}}}}}
+{web}  - inline: {{apiVersion: v1, kind: Service, metadata: {{name: web}}, spec: {{selector: {{app: web}}}}}}
 {extra}serving:
   web: {{concurrency: 4, serviceTime: {{exponential: 10ms}}, cpuPerRequest: 10ms, timeout: 1s{serving_extra}}}
 traffic:
   - {{service: web, loadBalancing: roundRobin, rate: [{traffic}]}}
-"#
+"#,
+        web = deployment_manifest("web", 3, "", "{name: web, image: w, resources: {requests: {cpu: 500m}}}", ""),
     )
 }
 

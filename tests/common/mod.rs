@@ -56,6 +56,22 @@ pub fn sim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sim")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap()
 }
 
+/// An entry of `manifests:`: an inline Deployment `name` whose pods are labelled
+/// `app: NAME`. `deployment_spec` adds lines to the Deployment's spec (indented 8 spaces),
+/// `container` is its one container as a YAML flow map, and `pod_spec` adds lines to the
+/// pod spec (indented 12 spaces).
+pub fn deployment_manifest(
+    name: &str,
+    replicas: u32,
+    deployment_spec: &str,
+    container: &str,
+    pod_spec: &str,
+) -> String {
+    format!(
+        "  - inline:\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {{name: {name}}}\n      spec:\n        replicas: {replicas}\n{deployment_spec}        selector: {{matchLabels: {{app: {name}}}}}\n        template:\n          metadata: {{labels: {{app: {name}}}}}\n          spec:\n            containers: [{container}]\n{pod_spec}"
+    )
+}
+
 /// A small cluster and a Deployment; `extra` is appended (timeline, expect...).
 pub fn basic_scenario(nodes: u32, replicas: u32, cpu: &str, extra: &str) -> String {
     format!(
@@ -68,20 +84,13 @@ cluster:
       count: {nodes}
       capacity: {{cpu: "2", memory: 4Gi, pods: 110}}
 manifests:
-  - inline:
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {{name: web}}
-      spec:
-        replicas: {replicas}
-        selector: {{matchLabels: {{app: web}}}}
-        template:
-          metadata: {{labels: {{app: web}}}}
-          spec:
-            containers:
-              - name: web
-                image: web:1
-                resources: {{requests: {{cpu: "{cpu}", memory: 128Mi}}}}
-{extra}"#
+{deployment}{extra}"#,
+        deployment = deployment_manifest(
+            "web",
+            replicas,
+            "",
+            &format!("{{name: web, image: web:1, resources: {{requests: {{cpu: \"{cpu}\", memory: 128Mi}}}}}}"),
+            ""
+        ),
     )
 }
