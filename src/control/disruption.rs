@@ -167,15 +167,8 @@ pub fn pdb_status(budget: PdbBudget, pods: &[PdbPod], now: Time) -> PdbStatus {
 // The eviction subresource
 // ---------------------------------------------------------------------------------------
 
-/// A pod's phase as the eviction handler reads it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EvictPhase {
-    Pending,
-    Running,
-    Succeeded,
-    Failed,
-    Unknown,
-}
+/// A pod's phase as the eviction handler reads it: the same five phases the HPA reads.
+pub use super::hpa::Phase as EvictPhase;
 
 /// The pod being evicted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -277,14 +277,8 @@ mod tests {
     fn no_execute_taints_are_rate_limited_per_zone() {
         let mut s = store_with(4);
         let mut c = NodeLifecycle::new(settings());
-        for id in [0, 1] {
-            s.node_mut(NodeId(id)).heartbeat_frozen_at = Some(Time::ZERO);
-        }
         let t = Time::from_secs(60);
-        c.monitor(&s, t);
-        for id in [0, 1] {
-            s.node_mut(NodeId(id)).condition = NodeCondition::Unknown;
-        }
+        nodes_0_and_1_go_silent(&mut s, &mut c, t);
         let (first, next) = c.tainting_pass(&s, t);
         assert_eq!(first.len(), 1, "burst 1: one taint now");
         assert_eq!(next, Some(t + Duration::from_secs(10)), "0.1 nodes/s: the next 10 s later");
@@ -297,15 +291,21 @@ mod tests {
     fn when_every_zone_is_down_nothing_is_tainted() {
         let mut s = store_with(2);
         let mut c = NodeLifecycle::new(settings());
+        nodes_0_and_1_go_silent(&mut s, &mut c, Time::from_secs(60));
+        assert!(c.all_zones_disrupted());
+        assert!(c.tainting_pass(&s, Time::from_secs(60)).0.is_empty());
+    }
+
+    /// Nodes 0 and 1 stop heartbeating at t=0; the monitor pass at `at` marks them Unknown
+    /// (the actuator's part is done by hand).
+    fn nodes_0_and_1_go_silent(s: &mut Store, c: &mut NodeLifecycle, at: Time) {
         for id in [0, 1] {
             s.node_mut(NodeId(id)).heartbeat_frozen_at = Some(Time::ZERO);
         }
-        c.monitor(&s, Time::from_secs(60));
+        c.monitor(s, at);
         for id in [0, 1] {
             s.node_mut(NodeId(id)).condition = NodeCondition::Unknown;
         }
-        assert!(c.all_zones_disrupted());
-        assert!(c.tainting_pass(&s, Time::from_secs(60)).0.is_empty());
     }
 
     fn goes_unknown(c: &mut NodeLifecycle, s: &Store, node: u32, at: u64) -> bool {
@@ -329,13 +329,7 @@ mod tests {
     fn leaving_the_all_zones_disrupted_mode_resets_probe_timestamps() {
         let mut s = store_with(2);
         let mut c = NodeLifecycle::new(settings());
-        for id in [0, 1] {
-            s.node_mut(NodeId(id)).heartbeat_frozen_at = Some(Time::ZERO);
-        }
-        c.monitor(&s, Time::from_secs(60));
-        for id in [0, 1] {
-            s.node_mut(NodeId(id)).condition = NodeCondition::Unknown;
-        }
+        nodes_0_and_1_go_silent(&mut s, &mut c, Time::from_secs(60));
         c.monitor(&s, Time::from_secs(65));
         assert!(c.all_zones_disrupted());
         // Node 0's kubelet posts Ready at 200 s, and the host dies again right after.
