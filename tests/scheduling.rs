@@ -164,8 +164,15 @@ fn preemption_spares_pods_a_disruption_budget_protects() {
     let pdb = "  - inline: {apiVersion: policy/v1, kind: PodDisruptionBudget, metadata: {name: guarded}, spec: {minAvailable: 2, selector: {matchLabels: {app: guarded}}}}\n";
     let guarded = deployment("guarded", 2, "1", "            nodeSelector: {topology.kubernetes.io/zone: a}\n");
     let free = deployment("free", 2, "1", "            nodeSelector: {topology.kubernetes.io/zone: b}\n");
-    let high = deployment("api", 1, "1500m", "            priorityClassName: high\n");
-    let yaml = cluster(2, "default", &format!("{classes}{pdb}{guarded}{free}{high}"), "");
+    let high = deployment("api", 0, "1500m", "            priorityClassName: high\n");
+    // The api pod arrives once both nodes are full (at t=0 it would outrank the others in
+    // the queue and take an empty node at random).
+    let yaml = cluster(
+        2,
+        "default",
+        &format!("{classes}{pdb}{guarded}{free}{high}"),
+        "timeline:\n  - {at: 30s, scale: {deployment: api, replicas: 1}}\n",
+    );
     let (per_node, ev) = placement(&yaml, "api");
     assert_eq!(
         per_node.keys().collect::<Vec<_>>(),

@@ -22,12 +22,17 @@ pub enum NodeCondition {
 
 /// A node and its kubelet.
 #[derive(Clone, Debug)]
+#[repr(C)]
 pub struct Node {
     pub id: NodeId,
+    pub allocatable: Resources,
+    /// Sum of the requests of bound pods (assumed pods count).
+    pub requested: Resources,
+    /// Same with scoring defaults for omitted requests.
+    pub nonzero_requested: Resources,
     pub name: String,
     pub pool: Option<String>,
     pub labels: Labels,
-    pub allocatable: Resources,
     /// Taints with the time each was added (the taint-eviction clock starts there).
     pub taints: Vec<(Taint, Time)>,
     /// `spec.unschedulable` (cordon).
@@ -42,10 +47,6 @@ pub struct Node {
     pub kubelet_started: Time,
     /// The last heartbeat, frozen when the host died or was cut off.
     pub heartbeat_frozen_at: Option<Time>,
-    /// Sum of the requests of bound pods (assumed pods count).
-    pub requested: Resources,
-    /// Same with scoring defaults for omitted requests.
-    pub nonzero_requested: Resources,
     pub pods: BTreeSet<PodId>,
 }
 

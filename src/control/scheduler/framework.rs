@@ -80,8 +80,26 @@ pub trait Plugin {
         0
     }
 
+    /// Scores each of `nodes` into `out` (same order). The default body is compiled per
+    /// plugin, so the per-node `score` calls in it are static and inlined: one dynamic
+    /// call per plugin per cycle instead of one per node.
+    fn score_all(&self, ctx: &Ctx, nodes: &[NodeId], out: &mut [i64]) {
+        for (id, out) in nodes.iter().zip(out) {
+            *out = self.score(ctx, ctx.store.node(*id));
+        }
+    }
+
     /// NormalizeScore: scale raw scores into 0..=100 (default: already in range).
     fn normalize(&self, _scores: &mut [i64]) {}
+}
+
+/// `any` over the store's nodes, remembered until the node epoch changes.
+pub fn any_node_cached(cache: &mut Option<(u64, bool)>, ctx: &Ctx, any: impl Fn(&Node) -> bool) -> bool {
+    let epoch = ctx.store.node_epoch();
+    if cache.is_none_or(|(e, _)| e != epoch) {
+        *cache = Some((epoch, ctx.store.nodes.iter().any(any)));
+    }
+    cache.is_some_and(|(_, any)| any)
 }
 
 /// Upstream: pkg/scheduler/framework/plugins/helper/normalize_score.go (DefaultNormalizeScore).

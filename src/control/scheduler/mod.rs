@@ -42,22 +42,16 @@ pub struct Scheduler {
     explain: bool,
 }
 
-/// The highest total wins; ties are broken by reservoir sampling (each of m tied nodes
-/// wins with probability 1/m) from the scheduler's seeded stream.
-/// Upstream: pkg/scheduler/schedule_one.go (selectHost).
+/// The highest total wins; ties are broken uniformly at random (each of m tied nodes
+/// wins with probability 1/m) with one draw from the scheduler's seeded stream.
+/// Upstream: pkg/scheduler/schedule_one.go (selectHost) draws the same distribution by
+/// reservoir sampling, one draw per tie; one draw per cycle is cheaper and as fair.
 fn select_host(rng: &mut RandomStream, nodes: &[NodeId], totals: &[i64]) -> NodeId {
-    let (mut best, mut best_score, mut ties) = (nodes[0], totals[0], 1u64);
-    for (node, total) in nodes.iter().zip(totals).skip(1) {
-        if *total > best_score {
-            (best, best_score, ties) = (*node, *total, 1);
-        } else if *total == best_score {
-            ties += 1;
-            if rng.below(ties) == 0 {
-                best = *node;
-            }
-        }
-    }
-    best
+    let best = totals.iter().copied().max().expect("select_host: no nodes");
+    let ties = totals.iter().filter(|t| **t == best).count();
+    let pick = if ties > 1 { rng.below(ties as u64) as usize } else { 0 };
+    let (node, _) = nodes.iter().zip(totals).filter(|(_, t)| **t == best).nth(pick).expect("pick < ties");
+    *node
 }
 
 /// Filter failures counted by message, for the upstream-style FitError text.
@@ -183,24 +177,24 @@ impl Scheduler {
         } else {
             Self::num_feasible_nodes_to_find(self.percentage_of_nodes_to_score, n)
         };
+        // Failure reasons are not kept during the scan: they matter only when no node is
+        // feasible, and then every node was scanned, so post_filter recomputes them all.
         let mut feasible: Vec<NodeId> = Vec::with_capacity(want.min(n));
-        let mut failures: Vec<(NodeId, Failure)> = Vec::new();
         let mut processed = 0;
-        for i in 0..n {
-            let node = &store.nodes[(self.next_start_node_index + i) % n];
+        let (tail, head) = store.nodes.split_at(self.next_start_node_index.min(n));
+        for node in head.iter().chain(tail) {
             processed += 1;
-            match self.profile.filter(&ctx, node) {
-                None => {
-                    feasible.push(node.id);
-                    if feasible.len() >= want {
-                        break;
-                    }
+            if self.profile.passes(&ctx, node) {
+                feasible.push(node.id);
+                if feasible.len() >= want {
+                    break;
                 }
-                Some(f) => failures.push((node.id, f)),
             }
         }
         self.next_start_node_index = (self.next_start_node_index + processed) % n;
         if feasible.is_empty() {
+            let failures: Vec<(NodeId, Failure)> =
+                store.nodes.iter().filter_map(|node| Some((node.id, self.profile.filter(&ctx, node)?))).collect();
             return self.post_filter(store, pod_id, &failures);
         }
         let chosen = match self.profile.selection {
@@ -270,6 +264,21 @@ mod tests {
         assert_eq!(f(40, 6000), 2400);
         assert_eq!(f(0, 5000), 500);
         assert_eq!(f(100, 5000), 5000);
+    }
+
+    #[test]
+    fn select_host_takes_the_top_score_and_splits_ties_evenly() {
+        let mut rng = crate::engine::RngStreams::new(7).stream("scheduler");
+        let nodes: Vec<NodeId> = (0..5).map(NodeId).collect();
+        assert_eq!(select_host(&mut rng, &nodes, &[3, 9, 1, 8, 2]), NodeId(1));
+        let mut wins = [0u32; 5];
+        for _ in 0..4000 {
+            wins[select_host(&mut rng, &nodes, &[5, 7, 7, 1, 7]).0 as usize] += 1;
+        }
+        assert_eq!((wins[0], wins[3]), (0, 0), "only tied top nodes win: {wins:?}");
+        for w in [wins[1], wins[2], wins[4]] {
+            assert!((1200..1470).contains(&w), "each of 3 ties wins about 1/3 of 4000: {wins:?}");
+        }
     }
 
     #[test]

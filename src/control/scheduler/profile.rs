@@ -102,13 +102,16 @@ impl Profile {
         Ok(())
     }
 
+    /// Whether every active filter passes the node (its verdict, without the reason).
+    pub fn passes(&self, ctx: &Ctx, node: &Node) -> bool {
+        self.active_filters.iter().all(|&i| self.plugins[i].filter(ctx, node).is_none())
+    }
+
     /// The first failing filter's verdict (upstream stops at the first failure).
     pub fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {
         self.active_filters.iter().find_map(|&i| self.plugins[i].filter(ctx, node))
     }
 
-    /// Every score plugin scores every feasible node, normalizes, and totals with weights.
-    /// With no score plugin every node gets 1 (upstream prioritizeNodes).
     /// Every score plugin scores every feasible node, normalizes, and totals with weights
     /// (with no score plugin every node gets 1, as upstream's prioritizeNodes). Returns the
     /// totals, in `feasible` order, and with `explain` the per-plugin table.
@@ -135,15 +138,11 @@ impl Profile {
                 None => self.active_scorers.push((i, weight)),
             }
         }
-        // Nodes outer, plugins inner: each node's data is fetched once for all plugins.
         let k_plugins = self.active_scorers.len();
         self.raw.clear();
         self.raw.resize(n * k_plugins, 0);
-        for (k, id) in feasible.iter().enumerate() {
-            let node = ctx.store.node(*id);
-            for (p, &(i, _)) in self.active_scorers.iter().enumerate() {
-                self.raw[p * n + k] = self.plugins[i].score(ctx, node);
-            }
+        for (p, &(i, _)) in self.active_scorers.iter().enumerate() {
+            self.plugins[i].score_all(ctx, feasible, &mut self.raw[p * n..(p + 1) * n]);
         }
         for (p, &(i, weight)) in self.active_scorers.iter().enumerate() {
             let plugin = &self.plugins[i];

@@ -103,7 +103,7 @@ impl Plugin for NodeResourcesFit {
     }
 
     fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {
-        Self::fits(ctx.pod, node, node.requested, node.pods.len())
+        Self::fits(ctx.pod, node, node.requested, node.requested.pods as usize)
     }
 
     fn score(&self, ctx: &Ctx, node: &Node) -> i64 {

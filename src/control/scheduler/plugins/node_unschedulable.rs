@@ -2,7 +2,7 @@
 //! `node.kubernetes.io/unschedulable:NoSchedule`.
 //! Upstream: pkg/scheduler/framework/plugins/nodeunschedulable/node_unschedulable.go.
 
-use super::super::framework::{Ctx, Failure, Plugin, Reason};
+use super::super::framework::{any_node_cached, Ctx, Failure, Plugin, Reason};
 use crate::model::{Node, Taint, TaintEffect, TAINT_NODE_UNSCHEDULABLE};
 
 /// Remembers, per store node epoch, whether any node is cordoned.
@@ -18,11 +18,7 @@ impl Plugin for NodeUnschedulable {
 
     /// With no cordoned node anywhere the filter cannot fail: skip it for this pod.
     fn pre_filter(&mut self, ctx: &Ctx) -> Result<bool, Failure> {
-        let epoch = ctx.store.node_epoch();
-        if self.cache.is_none_or(|(e, _)| e != epoch) {
-            self.cache = Some((epoch, ctx.store.nodes.iter().any(|n| n.unschedulable)));
-        }
-        Ok(self.cache.is_some_and(|(_, any)| any))
+        Ok(any_node_cached(&mut self.cache, ctx, |n| n.unschedulable))
     }
 
     fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {

@@ -2,7 +2,7 @@
 //! PreferNoSchedule taints lower the score.
 //! Upstream: pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go.
 
-use super::super::framework::{default_normalize_score, Ctx, Failure, Plugin, Reason, MAX_NODE_SCORE};
+use super::super::framework::{any_node_cached, default_normalize_score, Ctx, Failure, Plugin, Reason, MAX_NODE_SCORE};
 use crate::model::{Node, NodeId, TaintEffect};
 
 /// Holds whether any feasible node has a PreferNoSchedule taint in this cycle.
@@ -11,6 +11,8 @@ pub struct TaintToleration {
     no_preferences: bool,
     /// Per store node epoch: does any node carry a NoSchedule or NoExecute taint?
     hard_taints: Option<(u64, bool)>,
+    /// Per store node epoch: does any node carry a PreferNoSchedule taint?
+    soft_taints: Option<(u64, bool)>,
 }
 
 impl Plugin for TaintToleration {
@@ -20,14 +22,9 @@ impl Plugin for TaintToleration {
 
     /// With no NoSchedule/NoExecute taint anywhere the filter cannot fail: skip it.
     fn pre_filter(&mut self, ctx: &Ctx) -> Result<bool, Failure> {
-        let epoch = ctx.store.node_epoch();
-        if self.hard_taints.is_none_or(|(e, _)| e != epoch) {
-            let any = ctx.store.nodes.iter().any(|n| {
-                n.taints.iter().any(|(t, _)| matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute))
-            });
-            self.hard_taints = Some((epoch, any));
-        }
-        Ok(self.hard_taints.is_some_and(|(_, any)| any))
+        Ok(any_node_cached(&mut self.hard_taints, ctx, |n| {
+            n.taints.iter().any(|(t, _)| matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute))
+        }))
     }
 
     fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {
@@ -39,9 +36,9 @@ impl Plugin for TaintToleration {
     }
 
     fn pre_score(&mut self, ctx: &Ctx, feasible: &[NodeId]) -> bool {
-        self.no_preferences = !feasible
-            .iter()
-            .any(|id| ctx.store.node(*id).taints.iter().any(|(t, _)| t.effect == TaintEffect::PreferNoSchedule));
+        let prefer = |n: &Node| n.taints.iter().any(|(t, _)| t.effect == TaintEffect::PreferNoSchedule);
+        self.no_preferences = !any_node_cached(&mut self.soft_taints, ctx, prefer)
+            || !feasible.iter().any(|id| prefer(ctx.store.node(*id)));
         true
     }
 
