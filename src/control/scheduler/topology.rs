@@ -2,8 +2,6 @@
 //! gets a small integer domain id per key, so counting pods per domain is array work.
 //! Node labels do not change after a node joins, so the index only grows.
 
-use crate::model::{LabelSelector, PodGroup};
-
 use crate::model::{Node, NodeId, Store};
 
 /// No label for this key on the node.
@@ -83,29 +81,23 @@ impl TopologyIndex {
     }
 }
 
-/// Active bound pods matching `selector`, counted per domain of `key`, over the nodes for
-/// which `eligible` holds. Counting goes by pod group (one selector test per group) over
-/// the nodes each group runs on, never over the whole cluster.
-/// `eligible: None` counts every node (no node is looked at, only the domain index).
+/// Active bound pods of `groups`, counted per domain of `key`, over the nodes for which
+/// `eligible` holds (`None`: every node). Counting walks only the nodes each group runs
+/// on, never the whole cluster.
 pub fn count_per_domain(
     store: &Store,
     key: &KeyIndex,
-    selector: &LabelSelector,
-    eligible: Option<&dyn Fn(&Node) -> bool>,
+    groups: &[u32],
+    eligible: Option<&dyn Fn(NodeId) -> bool>,
 ) -> Vec<i64> {
     let mut counts = vec![0i64; key.num_domains()];
-    for g in matching_groups(store, selector) {
+    for g in groups.iter().map(|g| &store.groups[*g as usize]) {
         for &id in &g.nodes {
             let d = key.domain(id);
-            if d != NO_DOMAIN && eligible.is_none_or(|f| f(store.node(id))) {
+            if d != NO_DOMAIN && eligible.is_none_or(|f| f(id)) {
                 counts[d as usize] += i64::from(g.on_node(id));
             }
         }
     }
     counts
-}
-
-/// Groups whose pods carry labels matched by `selector` and that have bound pods.
-pub fn matching_groups<'a>(store: &'a Store, selector: &'a LabelSelector) -> impl Iterator<Item = &'a PodGroup> + 'a {
-    store.groups.iter().filter(move |g| g.bound > 0 && selector.matches(&g.template.labels))
 }

@@ -8,7 +8,10 @@
 use super::super::framework::{Ctx, Failure, Plugin, Reason, MAX_NODE_SCORE};
 use super::super::topology::{count_per_domain, KeyIndex, NO_DOMAIN};
 use super::node_affinity::required_node_affinity_matches;
-use crate::model::{LabelSelector, Node, NodeId, Pod, Store, TopologySpreadConstraint, WhenUnsatisfiable};
+use crate::model::{LabelSelector, Node, NodeId, TopologySpreadConstraint, WhenUnsatisfiable};
+use resolve::ConstraintCache;
+
+mod resolve;
 
 const HOSTNAME: &str = "kubernetes.io/hostname";
 const ZONE: &str = "topology.kubernetes.io/zone";
@@ -50,6 +53,7 @@ struct Soft {
 
 pub struct PodTopologySpread {
     defaults: Defaults,
+    cache: ConstraintCache,
     hard: Vec<Hard>,
     soft: Vec<Soft>,
     /// Soft scoring needs every key on a node (pod-specified or List defaults).
@@ -58,24 +62,14 @@ pub struct PodTopologySpread {
 
 impl PodTopologySpread {
     pub fn new(defaults: Defaults) -> Self {
-        PodTopologySpread { defaults, hard: Vec::new(), soft: Vec::new(), require_all_keys: false }
+        PodTopologySpread {
+            defaults,
+            cache: ConstraintCache::default(),
+            hard: Vec::new(),
+            soft: Vec::new(),
+            require_all_keys: false,
+        }
     }
-}
-
-/// The selector system defaults use: the pod's Services and owning ReplicaSet, ANDed.
-/// Upstream: pkg/scheduler/framework/plugins/helper/spread.go (DefaultSelector).
-fn default_selector(store: &Store, pod: &Pod) -> LabelSelector {
-    let labels = &pod.template.labels;
-    let mut sel = LabelSelector::default();
-    for s in store.services.iter().filter(|s| !s.selector.is_empty() && s.selector.matches(labels)) {
-        sel.match_labels.extend(s.selector.match_labels.clone());
-    }
-    if let Some(rs) = pod.owner {
-        let rs = store.replica_set(rs);
-        sel.match_labels.extend(rs.selector.match_labels.clone());
-        sel.match_expressions.extend(rs.selector.match_expressions.clone());
-    }
-    sel
 }
 
 /// Upstream: pkg/scheduler/apis/config/v1/defaults.go (systemDefaultConstraints).
@@ -91,17 +85,6 @@ fn system_defaults() -> Vec<TopologySpreadConstraint> {
     vec![c(HOSTNAME, 3), c(ZONE, 5)]
 }
 
-/// The constraint's selector plus the pod's values for `matchLabelKeys`.
-fn effective_selector(c: &TopologySpreadConstraint, pod: &Pod) -> LabelSelector {
-    let mut sel = c.selector.clone();
-    for key in &c.match_label_keys {
-        if let Some(v) = pod.template.labels.get(key) {
-            sel.match_labels.insert(key.clone(), v.clone());
-        }
-    }
-    sel
-}
-
 /// Go's `math.Round` for the non-negative sums scored here, without a libm call.
 fn round_half_away(x: f64) -> i64 {
     let t = x as i64;
@@ -112,28 +95,26 @@ fn round_half_away(x: f64) -> i64 {
     }
 }
 
-fn key_position(ctx: &Ctx, key: &str) -> usize {
-    ctx.topology.position(key).expect("topology keys are indexed before the cycle")
+/// The node carries every key (by topology index position).
+fn has_keys(ctx: &Ctx, keys: &[usize], node: NodeId) -> bool {
+    keys.iter().all(|k| ctx.topology.key(*k).domain(node) != NO_DOMAIN)
+}
+
+/// The pod restricts its nodes (nodeSelector or required node affinity).
+fn node_constrained(ctx: &Ctx) -> bool {
+    let spec = &ctx.pod.template.spec;
+    !spec.node_selector.is_empty() || spec.affinity.node.required.is_some()
 }
 
 /// Nodes that count for spreading: they pass the pod's required node affinity and carry
 /// every key. Upstream: nodeInclusionPolicy (nodeAffinityPolicy Honor, nodeTaintsPolicy Ignore).
-fn eligible(ctx: &Ctx, keys: &[&str], node: &Node) -> bool {
-    required_node_affinity_matches(&ctx.pod.template.spec, node) && keys.iter().all(|k| node.labels.contains_key(*k))
+fn eligible(ctx: &Ctx, keys: &[usize], node: &Node) -> bool {
+    required_node_affinity_matches(&ctx.pod.template.spec, node) && has_keys(ctx, keys, node.id)
 }
 
-/// Every node counts: no node selector, no required node affinity, no key to require.
-fn unconstrained(ctx: &Ctx, keys: &[&str]) -> bool {
-    let spec = &ctx.pod.template.spec;
-    spec.node_selector.is_empty() && spec.affinity.node.required.is_none() && keys.is_empty()
-}
-
-/// Domains of `key` that have an eligible node.
-fn eligible_domains(ctx: &Ctx, key: &KeyIndex, keys: &[&str]) -> Vec<bool> {
-    let spec = &ctx.pod.template.spec;
-    let unconstrained =
-        spec.node_selector.is_empty() && spec.affinity.node.required.is_none() && keys.iter().all(|k| *k == key.key);
-    if unconstrained {
+/// Domains of `key` that have an eligible node; `every_node` when all nodes with the key are.
+fn eligible_domains(ctx: &Ctx, key: &KeyIndex, keys: &[usize], every_node: bool) -> Vec<bool> {
+    if every_node {
         return key.has_node.clone();
     }
     let mut present = vec![false; key.num_domains()];
@@ -153,32 +134,27 @@ impl Plugin for PodTopologySpread {
 
     fn pre_filter(&mut self, ctx: &Ctx) -> Result<bool, Failure> {
         self.hard.clear();
-        let hard: Vec<&TopologySpreadConstraint> = ctx
-            .pod
-            .template
-            .spec
-            .topology_spread
-            .iter()
-            .filter(|c| c.when_unsatisfiable == WhenUnsatisfiable::DoNotSchedule)
-            .collect();
-        let keys: Vec<&str> = hard.iter().map(|c| c.topology_key.as_str()).collect();
-        for c in hard {
-            let idx = key_position(ctx, &c.topology_key);
-            let key = ctx.topology.key(idx);
-            let selector = effective_selector(c, ctx.pod);
-            let filter = |n: &Node| eligible(ctx, &keys, n);
-            let counts = count_per_domain(
-                ctx.store,
-                key,
-                &selector,
-                (!unconstrained(ctx, &keys)).then_some(&filter as &dyn Fn(&Node) -> bool),
-            );
-            let present = eligible_domains(ctx, key, &keys);
+        let group = self.cache.get(ctx, &self.defaults);
+        let keys: Vec<usize> = group.hard.iter().map(|c| c.key).collect();
+        let constrained = node_constrained(ctx);
+        for c in &group.hard {
+            let key = ctx.topology.key(c.key);
+            // With no node restriction and this as the only key, every node with the key counts.
+            let every_node = !constrained && keys.iter().all(|k| *k == c.key);
+            let filter = |id: NodeId| eligible(ctx, &keys, ctx.store.node(id));
+            let counts = count_per_domain(ctx.store, key, &c.matching, (!every_node).then_some(&filter));
+            let present = eligible_domains(ctx, key, &keys, every_node);
             let domains = present.iter().filter(|p| **p).count() as i64;
             let min_match = counts.iter().zip(&present).filter(|(_, p)| **p).map(|(c, _)| *c).min().unwrap_or(0);
             let min_match = if c.min_domains.is_some_and(|m| domains < m) { 0 } else { min_match };
-            let self_match = selector.matches(&ctx.pod.template.labels);
-            self.hard.push(Hard { key: idx, max_skew: c.max_skew, self_match, counts, present, min_match });
+            self.hard.push(Hard {
+                key: c.key,
+                max_skew: c.max_skew,
+                self_match: c.self_match,
+                counts,
+                present,
+                min_match,
+            });
         }
         Ok(!self.hard.is_empty())
     }
@@ -200,59 +176,24 @@ impl Plugin for PodTopologySpread {
 
     fn pre_score(&mut self, ctx: &Ctx, feasible: &[NodeId]) -> bool {
         self.soft.clear();
-        let declared = &ctx.pod.template.spec.topology_spread;
-        let (constraints, system) = if !declared.is_empty() {
-            (
-                declared
-                    .iter()
-                    .filter(|c| c.when_unsatisfiable == WhenUnsatisfiable::ScheduleAnyway)
-                    .cloned()
-                    .collect(),
-                false,
-            )
-        } else {
-            let selector = default_selector(ctx.store, ctx.pod);
-            if selector.is_empty() {
-                return false;
-            }
-            let list = match &self.defaults {
-                Defaults::System => system_defaults(),
-                Defaults::List(l) => {
-                    l.iter().filter(|c| c.when_unsatisfiable == WhenUnsatisfiable::ScheduleAnyway).cloned().collect()
-                }
-            };
-            let list = list.into_iter().map(|c| TopologySpreadConstraint { selector: selector.clone(), ..c }).collect();
-            (list, self.defaults == Defaults::System)
-        };
-        let constraints: Vec<TopologySpreadConstraint> = constraints;
-        if constraints.is_empty() {
+        let group = self.cache.get(ctx, &self.defaults);
+        if group.soft.is_empty() {
             return false;
         }
         // System defaults do not require every key, so nodes without a zone still spread by hostname.
+        let system = group.soft_is_system;
         self.require_all_keys = !system;
-        let keys: Vec<&str> =
-            if system { Vec::new() } else { constraints.iter().map(|c| c.topology_key.as_str()).collect() };
-        let scored: Vec<NodeId> = feasible
-            .iter()
-            .copied()
-            .filter(|id| keys.iter().all(|k| ctx.store.node(*id).labels.contains_key(*k)))
-            .collect();
-        for c in &constraints {
-            let idx = key_position(ctx, &c.topology_key);
-            let key = ctx.topology.key(idx);
-            let selector = effective_selector(c, ctx.pod);
-            if c.topology_key == HOSTNAME {
-                let groups = ctx
-                    .store
-                    .groups
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, g)| g.bound > 0 && selector.matches(&g.template.labels))
-                    .map(|(i, _)| i as u32)
-                    .collect();
-                let weight = ((scored.len() + 2) as f64).ln();
+        let keys: Vec<usize> = if system { Vec::new() } else { group.soft.iter().map(|c| c.key).collect() };
+        let scored = || feasible.iter().copied().filter(|id| has_keys(ctx, &keys, *id));
+        let filter = |id: NodeId| eligible(ctx, &keys, ctx.store.node(id));
+        let every_node = !node_constrained(ctx) && keys.is_empty();
+        for c in &group.soft {
+            let key = ctx.topology.key(c.key);
+            if c.hostname {
+                let groups = c.matching.iter().copied().filter(|g| ctx.store.groups[*g as usize].bound > 0).collect();
+                let weight = ((scored().count() + 2) as f64).ln();
                 self.soft.push(Soft {
-                    key: idx,
+                    key: c.key,
                     max_skew: c.max_skew,
                     weight,
                     per_node_groups: Some(groups),
@@ -260,16 +201,10 @@ impl Plugin for PodTopologySpread {
                 });
                 continue;
             }
-            let filter = |n: &Node| eligible(ctx, &keys, n);
-            let counts = count_per_domain(
-                ctx.store,
-                key,
-                &selector,
-                (!unconstrained(ctx, &keys)).then_some(&filter as &dyn Fn(&Node) -> bool),
-            );
+            let counts = count_per_domain(ctx.store, key, &c.matching, (!every_node).then_some(&filter));
             let mut present = vec![false; key.num_domains()];
-            for id in &scored {
-                let d = key.domain(*id);
+            for id in scored() {
+                let d = key.domain(id);
                 if d != NO_DOMAIN {
                     present[d as usize] = true;
                 }
@@ -281,7 +216,7 @@ impl Plugin for PodTopologySpread {
                 .zip(&present)
                 .map(|(count, p)| (if *p { *count } else { 0 }) as f64 * weight + (c.max_skew - 1) as f64)
                 .collect();
-            self.soft.push(Soft { key: idx, max_skew: c.max_skew, weight, per_node_groups: None, per_domain });
+            self.soft.push(Soft { key: c.key, max_skew: c.max_skew, weight, per_node_groups: None, per_domain });
         }
         true
     }
@@ -330,7 +265,7 @@ mod tests {
     use super::*;
     use crate::engine::Time;
     use crate::model::testing::node;
-    use crate::model::{PodTemplate, Requirement, Resources, SelectorOp};
+    use crate::model::{PodTemplate, Requirement, Resources, SelectorOp, Store};
     use std::sync::Arc;
 
     #[test]
