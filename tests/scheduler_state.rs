@@ -17,8 +17,8 @@ const HOST: &str = "kubernetes.io/hostname";
 
 #[derive(Clone, Debug)]
 enum Op {
-    /// A workload: app label, tier label, spread kind, anti-affinity, cpu.
-    Workload(u8, u8, u8, bool, i64),
+    /// A workload: app label, tier label, spread kind, pod (anti-)affinity kind, cpu.
+    Workload(u8, u8, u8, u8, i64),
     /// A Service selecting a tier (it narrows the default spreading selector).
     Service(u8),
     /// Schedule and bind a pod of the workload with this index (mod count).
@@ -33,7 +33,7 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        (0u8..3, 0u8..2, 0u8..4, any::<bool>(), 100i64..3000)
+        (0u8..3, 0u8..2, 0u8..4, 0u8..5, 100i64..3000)
             .prop_map(|(a, t, s, anti, cpu)| Op::Workload(a, t, s, anti, cpu)),
         (0u8..2).prop_map(Op::Service),
         (0usize..8).prop_map(Op::Schedule),
@@ -75,7 +75,7 @@ fn join(store: &mut Store, zone: u8) {
     });
 }
 
-fn workload(store: &mut Store, app: u8, tier: u8, spread: u8, anti: bool, cpu: i64) -> RsId {
+fn workload(store: &mut Store, app: u8, tier: u8, spread: u8, affinity: u8, cpu: i64) -> RsId {
     let app_sel = LabelSelector::from_labels(labels(&[("app", format!("a{app}"))]));
     let mut spec = PodSpec {
         containers: vec![Container {
@@ -100,9 +100,17 @@ fn workload(store: &mut Store, app: u8, tier: u8, spread: u8, anti: bool, cpu: i
         3 => spec.topology_spread.push(constraint(HOST, WhenUnsatisfiable::ScheduleAnyway)),
         _ => {}
     }
-    if anti {
-        let selector = app_sel.clone();
-        spec.affinity.pod_anti.required.push(PodAffinityTerm { selector, topology_key: HOST.into() });
+    let term = |app: u8, key: &str| PodAffinityTerm {
+        selector: LabelSelector::from_labels(labels(&[("app", format!("a{app}"))])),
+        topology_key: key.into(),
+    };
+    let rules = &mut spec.affinity;
+    match affinity {
+        1 => rules.pod_anti.required.push(term(app, HOST)),
+        2 => rules.pod.preferred.push((50, term((app + 1) % 3, ZONE))),
+        3 => rules.pod.required.push(term(app, ZONE)),
+        4 => rules.pod_anti.preferred.push((30, term(app, HOST))),
+        _ => {}
     }
     let template = PodTemplate {
         labels: labels(&[("app", format!("a{app}")), ("tier", format!("t{tier}"))]),
@@ -155,7 +163,7 @@ proptest! {
         for z in [0, 1, 2, 0, 1, 3] {
             join(&mut store, z);
         }
-        let mut rss = vec![workload(&mut store, 0, 0, 0, false, 500)];
+        let mut rss = vec![workload(&mut store, 0, 0, 0, 0, 500)];
         let mut warm = scheduler();
         let mut bound = std::collections::VecDeque::new();
         for (step, op) in ops.into_iter().enumerate() {

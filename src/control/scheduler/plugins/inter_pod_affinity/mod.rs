@@ -4,7 +4,10 @@
 
 use super::super::framework::{Ctx, Failure, Plugin, Reason, MAX_NODE_SCORE};
 use super::super::topology::{KeyIndex, NO_DOMAIN};
-use crate::model::{Node, NodeId, PodAffinityTerm, PodGroup};
+use crate::model::{Node, NodeId, PodGroup};
+use terms::{bound, Match, OwnTerm, TermCache};
+
+mod terms;
 
 const EXISTING_ANTI_AFFINITY: &str = "node(s) didn't satisfy existing pods anti-affinity rules";
 const AFFINITY: &str = "node(s) didn't match pod affinity rules";
@@ -30,10 +33,8 @@ pub struct InterPodAffinity {
     anti_affinity: Vec<DomainValues>,
     /// Preferred-term sums per domain, per key.
     scores: Vec<DomainValues>,
-}
-
-fn position(ctx: &Ctx, key: &str) -> usize {
-    ctx.topology.position(key).expect("topology keys are indexed before the cycle")
+    /// Term matches per pod group.
+    cache: TermCache,
 }
 
 /// Adds `weight` per pod of `group` to the domain of each node it runs on.
@@ -46,8 +47,8 @@ fn add_group(values: &mut [i64], key: &KeyIndex, group: &PodGroup, weight: i64) 
     }
 }
 
-fn slot<'a>(list: &'a mut Vec<DomainValues>, ctx: &Ctx, key_name: &str) -> &'a mut DomainValues {
-    let key = position(ctx, key_name);
+/// The values for topology key `key` in `list`, added (zeroed) on first use.
+fn slot<'a>(list: &'a mut Vec<DomainValues>, ctx: &Ctx, key: usize) -> &'a mut DomainValues {
     match list.iter().position(|d| d.key == key) {
         Some(i) => &mut list[i],
         None => {
@@ -57,14 +58,24 @@ fn slot<'a>(list: &'a mut Vec<DomainValues>, ctx: &Ctx, key_name: &str) -> &'a m
     }
 }
 
-fn term_counts(ctx: &Ctx, term: &PodAffinityTerm) -> DomainValues {
-    let key = position(ctx, &term.topology_key);
-    let index = ctx.topology.key(key);
+/// Adds each match's bound pods, times its weight, to the domains of its key.
+fn add_matches(list: &mut Vec<DomainValues>, ctx: &Ctx, matches: &[Match]) {
+    for m in matches {
+        if let Some(g) = bound(ctx, m.group) {
+            let s = slot(list, ctx, m.key);
+            add_group(&mut s.values, ctx.topology.key(m.key), g, m.weight);
+        }
+    }
+}
+
+/// Bound pods of the term's groups per domain of its key.
+fn term_counts(ctx: &Ctx, term: &OwnTerm) -> DomainValues {
+    let index = ctx.topology.key(term.key);
     let mut values = vec![0; index.num_domains()];
-    for g in ctx.store.groups.iter().filter(|g| g.bound > 0 && term.selector.matches(&g.template.labels)) {
+    for g in term.groups.iter().filter_map(|g| bound(ctx, *g)) {
         add_group(&mut values, index, g, 1);
     }
-    DomainValues { key, values }
+    DomainValues { key: term.key, values }
 }
 
 fn in_domain(ctx: &Ctx, d: &DomainValues, node: &Node) -> Option<i64> {
@@ -79,20 +90,12 @@ impl Plugin for InterPodAffinity {
 
     fn pre_filter(&mut self, ctx: &Ctx) -> Result<bool, Failure> {
         self.existing_anti.clear();
-        let labels = &ctx.pod.template.labels;
-        for g in ctx.store.groups.iter().filter(|g| g.bound > 0) {
-            for term in &g.template.spec.affinity.pod_anti.required {
-                if term.selector.matches(labels) {
-                    let s = slot(&mut self.existing_anti, ctx, &term.topology_key);
-                    add_group(&mut s.values, ctx.topology.key(s.key), g, 1);
-                }
-            }
-        }
-        let rules = &ctx.pod.template.spec.affinity;
-        self.affinity = rules.pod.required.iter().map(|t| term_counts(ctx, t)).collect();
+        let terms = self.cache.get(ctx);
+        add_matches(&mut self.existing_anti, ctx, &terms.existing_anti);
+        self.affinity = terms.affinity.iter().map(|t| term_counts(ctx, t)).collect();
         self.affinity_bootstrap = self.affinity.iter().all(|d| d.values.iter().all(|v| *v == 0))
-            && rules.pod.required.iter().all(|t| t.selector.matches(labels));
-        self.anti_affinity = rules.pod_anti.required.iter().map(|t| term_counts(ctx, t)).collect();
+            && terms.affinity.iter().all(|t| t.self_match);
+        self.anti_affinity = terms.anti_affinity.iter().map(|t| term_counts(ctx, t)).collect();
         Ok(!(self.existing_anti.is_empty() && self.affinity.is_empty() && self.anti_affinity.is_empty()))
     }
 
@@ -118,36 +121,8 @@ impl Plugin for InterPodAffinity {
     /// (hardPodAffinityWeight). Skips when nothing has such terms.
     fn pre_score(&mut self, ctx: &Ctx, _feasible: &[NodeId]) -> bool {
         self.scores.clear();
-        let labels = &ctx.pod.template.labels;
-        let own = &ctx.pod.template.spec.affinity;
-        for g in ctx.store.groups.iter().filter(|g| g.bound > 0) {
-            for (w, term) in &own.pod.preferred {
-                if term.selector.matches(&g.template.labels) {
-                    let s = slot(&mut self.scores, ctx, &term.topology_key);
-                    add_group(&mut s.values, ctx.topology.key(s.key), g, *w);
-                }
-            }
-            for (w, term) in &own.pod_anti.preferred {
-                if term.selector.matches(&g.template.labels) {
-                    let s = slot(&mut self.scores, ctx, &term.topology_key);
-                    add_group(&mut s.values, ctx.topology.key(s.key), g, -*w);
-                }
-            }
-            let theirs = &g.template.spec.affinity;
-            let weighted = theirs
-                .pod
-                .required
-                .iter()
-                .map(|t| (HARD_POD_AFFINITY_WEIGHT, t))
-                .chain(theirs.pod.preferred.iter().map(|(w, t)| (*w, t)))
-                .chain(theirs.pod_anti.preferred.iter().map(|(w, t)| (-*w, t)));
-            for (w, term) in weighted {
-                if term.selector.matches(labels) {
-                    let s = slot(&mut self.scores, ctx, &term.topology_key);
-                    add_group(&mut s.values, ctx.topology.key(s.key), g, w);
-                }
-            }
-        }
+        let terms = self.cache.get(ctx);
+        add_matches(&mut self.scores, ctx, &terms.scoring);
         !self.scores.is_empty()
     }
 
