@@ -6,6 +6,9 @@ use super::framework::{Ctx, Failure, Plugin, MAX_NODE_SCORE};
 use crate::control::{NodeScores, ScoreTable};
 use crate::model::{Node, NodeId};
 
+/// Nodes scored per batch: small enough that their data stays in L1/L2 across plugins.
+const SCORE_CHUNK: usize = 128;
+
 /// How the host is picked among scored nodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostSelection {
@@ -141,8 +144,13 @@ impl Profile {
         let k_plugins = self.active_scorers.len();
         self.raw.clear();
         self.raw.resize(n * k_plugins, 0);
-        for (p, &(i, _)) in self.active_scorers.iter().enumerate() {
-            self.plugins[i].score_all(ctx, feasible, &mut self.raw[p * n..(p + 1) * n]);
+        // Chunks of nodes, every plugin per chunk: a chunk's node data stays in cache while
+        // all plugins read it, and each plugin is called once per chunk, not per node.
+        for start in (0..n).step_by(SCORE_CHUNK) {
+            let end = (start + SCORE_CHUNK).min(n);
+            for (p, &(i, _)) in self.active_scorers.iter().enumerate() {
+                self.plugins[i].score_all(ctx, &feasible[start..end], &mut self.raw[p * n + start..p * n + end]);
+            }
         }
         for (p, &(i, weight)) in self.active_scorers.iter().enumerate() {
             let plugin = &self.plugins[i];
