@@ -204,6 +204,34 @@ fn cases() -> Vec<Case> {
             "the scenario must be a mapping, found a list",
             "key: value",
         ),
+        (
+            GOOD_HEAD.replace("count: 2,", "count: 2, autoscaling: {min: 3, max: 1},"),
+            vec![],
+            (5, 59),
+            "autoscaling.max 1 must be at least 1 and at least min (3)",
+            "min: 0, max: 50",
+        ),
+        (
+            GOOD_HEAD.replace("count: 2,", "count: 9, autoscaling: {min: 0, max: 5},"),
+            vec![],
+            (5, 45),
+            "the pool starts with 9 nodes, outside autoscaling {min: 0, max: 5}",
+            "within [min, max]",
+        ),
+        (
+            with("controlPlane:\n  clusterAutoscaler: {expander: least-wast}\n"),
+            vec![],
+            (7, 33),
+            "unknown expander \"least-wast\"",
+            "did you mean \"least-waste\"?",
+        ),
+        (
+            with("controlPlane:\n  clusterAutoscaler: {scaleDownUtilizationThreshold: 50}\n"),
+            vec![],
+            (7, 54),
+            "scaleDownUtilizationThreshold 50 is outside 0..1",
+            "e.g. 0.5",
+        ),
     ]
 }
 

@@ -67,6 +67,16 @@ fn case() -> impl Strategy<Value = Case> {
 /// then), then every master and node is recovered and every node uncordoned at 10m and the
 /// run goes on to 20m (the liveness phase).
 fn scenario_yaml(c: &Case) -> (String, u32) {
+    scenario_yaml_with(c, "")
+}
+
+/// An autoscaled pool of up to 3 nodes like the workers, joining 30-120 s after the
+/// autoscaler asks.
+const BURST_POOL: &str = "    - name: burst\n      capacity: {cpu: CPUm, memory: 8Gi, pods: 20}\n      autoscaling: {min: 0, max: 3}\n      provisioningDelay: {uniform: {min: 30s, max: 120s}}\n";
+const BURST_MAX: i64 = 3;
+
+/// The same with `extra_pools` appended to the node pools (CPU replaced by the worker cpu).
+fn scenario_yaml_with(c: &Case, extra_pools: &str) -> (String, u32) {
     let mut timeline = String::new();
     let mut ops = c.ops.clone();
     ops.sort_by_key(|(t, _)| *t);
@@ -136,7 +146,7 @@ cluster:
     - name: worker
       count: {n}
       capacity: {{cpu: {cpu}m, memory: 8Gi, pods: 20}}
-controlPlane:
+{extra_pools}controlPlane:
   podStartup: {{lognormal: {{median: 2s, p99: 30s}}}}
 manifests:
 {web}timeline:
@@ -144,6 +154,7 @@ manifests:
         seed = c.seed,
         n = c.nodes,
         cpu = c.node_cpu_millis,
+        extra_pools = extra_pools.replace("CPU", &c.node_cpu_millis.to_string()),
         web = deployment_manifest(
             "web",
             c.replicas,
@@ -177,6 +188,24 @@ proptest! {
             prop_assert_eq!(ready, capacity, "a full cluster runs as many as fit\n{}", yaml);
         }
         // Determinism: the same scenario and seed give identical bytes.
+        let again = simulate(&scenario);
+        prop_assert_eq!(out.events.text(), again.events.text());
+    }
+
+    #[test]
+    fn with_the_cluster_autoscaler_every_pod_that_fits_gets_a_node(c in case()) {
+        let (yaml, nodes) = scenario_yaml_with(&c, BURST_POOL);
+        let scenario = load_str(&yaml).map_err(|e| TestCaseError::fail(format!("{e}\n{yaml}")))?;
+        let out = simulate(&scenario);
+        let desired = out.observations.desired["web"].last();
+        let per_node = (i64::from(c.node_cpu_millis) / i64::from(c.pod_cpu_millis)).min(20);
+        let capacity = per_node * (i64::from(nodes) + BURST_MAX);
+        // The autoscaler may move a pod right at the end (scale-down), so the check is on
+        // pods bound, not ready: every pod that fits has a node.
+        let bound: i64 = out.observations.bound_on_node.values().map(|s| s.last()).sum();
+        prop_assert_eq!(bound, desired.min(capacity), "capacity {} with the burst pool at max\n{}", capacity, yaml);
+        let burst = out.observations.pool_nodes["burst"].max_over(clustersim::engine::Time::ZERO, out.end);
+        prop_assert!(burst <= BURST_MAX, "the group stays within max: {}", burst);
         let again = simulate(&scenario);
         prop_assert_eq!(out.events.text(), again.events.text());
     }

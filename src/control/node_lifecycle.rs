@@ -203,7 +203,10 @@ impl NodeLifecycle {
             zone.tokens = (zone.tokens + rate * now.since(zone.refilled).as_secs_f64()).min(1.0);
             zone.refilled = now;
             while let Some(&id) = zone.queue.front() {
-                let node = store.node(id);
+                let Some(node) = store.try_node(id) else {
+                    zone.queue.pop_front(); // removed from the cluster
+                    continue;
+                };
                 if node.condition == NodeCondition::Ready
                     || node.has_taint(TAINT_NODE_UNREACHABLE, TaintEffect::NoExecute)
                 {

@@ -68,7 +68,11 @@ impl PodGroup {
 
 #[derive(Clone, Debug, Default)]
 pub struct Store {
+    /// The nodes in the cluster, in join order until a removal moves the last node into
+    /// the gap. Node ids are never reused, so per-node arrays elsewhere index by id.
     pub nodes: Vec<Node>,
+    /// Position in `nodes` per node id (`u32::MAX` once removed).
+    node_slot: Vec<u32>,
     node_by_name: BTreeMap<String, NodeId>,
     pub pods: BTreeMap<PodId, Pod>,
     pod_by_name: BTreeMap<String, PodId>,
@@ -81,6 +85,8 @@ pub struct Store {
     /// Bumped on every mutable access to a node and every join: caches of node-wide facts
     /// (any cordoned node? any tainted node?) compare it to know when to recompute.
     node_epoch: u64,
+    /// Bumped when a node joins or is removed.
+    node_membership: u64,
     /// PriorityClass name -> value; the global default, if any.
     pub priority_classes: BTreeMap<String, i32>,
     pub default_priority: Option<i32>,
@@ -92,26 +98,61 @@ impl Store {
     }
 
     pub fn node(&self, id: NodeId) -> &Node {
-        &self.nodes[id.0 as usize]
+        &self.nodes[self.node_slot[id.0 as usize] as usize]
+    }
+
+    /// The node, unless it was removed from the cluster.
+    pub fn try_node(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.get(*self.node_slot.get(id.0 as usize)? as usize)
+    }
+
+    pub fn has_node(&self, id: NodeId) -> bool {
+        self.try_node(id).is_some()
+    }
+
+    /// One past the highest node id ever given (the size of per-node-id arrays).
+    pub fn node_id_bound(&self) -> usize {
+        self.node_slot.len()
     }
 
     pub fn node_epoch(&self) -> u64 {
         self.node_epoch
     }
 
+    pub fn node_membership(&self) -> u64 {
+        self.node_membership
+    }
+
     pub fn node_mut(&mut self, id: NodeId) -> &mut Node {
         self.node_epoch += 1;
-        &mut self.nodes[id.0 as usize]
+        &mut self.nodes[self.node_slot[id.0 as usize] as usize]
     }
 
     /// Adds a node; `build` receives its id.
     pub fn add_node(&mut self, build: impl FnOnce(NodeId) -> Node) -> NodeId {
-        let id = NodeId(u32::try_from(self.nodes.len()).expect("more than 2^32 nodes"));
+        let id = NodeId(u32::try_from(self.node_slot.len()).expect("more than 2^32 nodes"));
         let node = build(id);
         self.node_epoch += 1;
+        self.node_membership += 1;
         self.node_by_name.insert(node.name.clone(), id);
+        self.node_slot.push(self.nodes.len() as u32);
         self.nodes.push(node);
         id
+    }
+
+    /// Deletes an empty node from the cluster (its name may be used again by a new node).
+    pub fn remove_node(&mut self, id: NodeId) -> Node {
+        let slot = self.node_slot[id.0 as usize] as usize;
+        assert!(self.nodes[slot].pods.is_empty(), "node {} removed with pods on it", self.nodes[slot].name);
+        let node = self.nodes.swap_remove(slot);
+        if let Some(moved) = self.nodes.get(slot) {
+            self.node_slot[moved.id.0 as usize] = slot as u32;
+        }
+        self.node_slot[id.0 as usize] = u32::MAX;
+        self.node_by_name.remove(&node.name);
+        self.node_epoch += 1;
+        self.node_membership += 1;
+        node
     }
 
     pub fn pod_id(&self, name: &str) -> Option<PodId> {
@@ -183,7 +224,7 @@ impl Store {
         pod.node = Some(node_id);
         let (req, nonzero) = (pod.requests, pod.nonzero_requests);
         let (group, active) = (pod.group, pod.is_active());
-        let node = &mut self.nodes[node_id.0 as usize];
+        let node = &mut self.nodes[self.node_slot[node_id.0 as usize] as usize];
         node.requested += req;
         node.nonzero_requested += nonzero;
         node.pods.insert(pod_id);
@@ -225,7 +266,7 @@ impl Store {
         let pod = self.pods.remove(&pod_id).expect("remove: no such pod");
         self.pod_by_name.remove(&pod.name);
         if let Some(node_id) = pod.node {
-            let node = &mut self.nodes[node_id.0 as usize];
+            let node = &mut self.nodes[self.node_slot[node_id.0 as usize] as usize];
             node.requested -= pod.requests;
             node.nonzero_requested -= pod.nonzero_requests;
             node.pods.remove(&pod_id);
@@ -286,5 +327,46 @@ impl Store {
     /// The Deployment that owns a pod, through its ReplicaSet.
     pub fn deployment_of(&self, pod: &Pod) -> Option<DeploymentId> {
         pod.owner.and_then(|rs| self.replica_set(rs).deployment)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::testing::{node, pod};
+    use crate::model::Resources;
+
+    fn named(store: &mut Store, name: &str) -> NodeId {
+        store.add_node(|id| Node { id, name: name.into(), ..node(1000, 1 << 30, Resources::default()) })
+    }
+
+    #[test]
+    fn removing_a_node_keeps_the_other_ids_and_their_sums() {
+        let mut store = Store::default();
+        let (a, b, c) = (named(&mut store, "a"), named(&mut store, "b"), named(&mut store, "c"));
+        let p = store.create_pod("p".into(), pod(&[(300, 1)]).template, vec![], None, Time::ZERO);
+        store.bind(p, c);
+        let membership = store.node_membership();
+        store.remove_node(a);
+        assert!(!store.has_node(a) && store.try_node(a).is_none() && store.node_id("a").is_none());
+        assert_eq!(store.nodes.len(), 2);
+        assert_eq!((store.node(b).name.as_str(), store.node(c).name.as_str()), ("b", "c"));
+        assert_eq!(store.node(c).requested.cpu_millis, 300, "the moved node keeps its sums");
+        store.remove_pod(p);
+        assert_eq!(store.node(c).requested.cpu_millis, 0);
+        assert!(store.node_membership() > membership);
+        let d = named(&mut store, "a");
+        assert_eq!(d, NodeId(3), "ids are never reused");
+        assert_eq!(store.node_id_bound(), 4);
+    }
+
+    #[test]
+    #[should_panic(expected = "removed with pods on it")]
+    fn a_node_with_pods_cannot_be_removed() {
+        let mut store = Store::default();
+        let a = named(&mut store, "a");
+        let p = store.create_pod("p".into(), pod(&[(1, 1)]).template, vec![], None, Time::ZERO);
+        store.bind(p, a);
+        store.remove_node(a);
     }
 }

@@ -49,6 +49,18 @@ impl Series {
         self.points.iter().filter(|(t, _)| *t > from && *t <= to).map(|(_, v)| *v).fold(start, i64::max)
     }
 
+    /// The integral of the step function over [from, to], in value-seconds.
+    pub fn integral_seconds(&self, from: Time, to: Time) -> f64 {
+        let mut total = 0.0;
+        let mut t = from;
+        let mut value = self.at(from);
+        for &(pt, v) in self.points.iter().filter(|(pt, _)| *pt > from && *pt < to) {
+            total += value as f64 * (pt - t).as_secs_f64();
+            (t, value) = (pt, v);
+        }
+        total + value as f64 * to.since(t).as_secs_f64()
+    }
+
     pub fn last(&self) -> i64 {
         self.points.last().map_or(0, |p| p.1)
     }
@@ -73,6 +85,8 @@ pub struct Observations {
     pub bound_on_node: BTreeMap<String, Series>,
     /// Pods parked as unschedulable.
     pub unschedulable: Series,
+    /// Nodes in the cluster per pool (what the pool costs by the hour).
+    pub pool_nodes: BTreeMap<String, Series>,
     /// Ready replicas at their lowest while a rollout (revision > 1) was in progress.
     pub min_ready_during_rollout: BTreeMap<String, i64>,
     /// (time, deployment, revision) of every completed rollout.

@@ -14,7 +14,7 @@ pub struct ExpectationResult {
 }
 
 pub fn evaluate(scenario: &Scenario, run: &RunOutput) -> Vec<ExpectationResult> {
-    scenario.expect.iter().map(|(e, _)| evaluate_one(e, run)).collect()
+    scenario.expect.iter().map(|(e, _)| evaluate_one(scenario, e, run)).collect()
 }
 
 fn t(d: crate::engine::Duration) -> Time {
@@ -25,7 +25,7 @@ fn at(time: Time) -> String {
     human_duration(time - Time::ZERO)
 }
 
-fn evaluate_one(e: &Expectation, run: &RunOutput) -> ExpectationResult {
+fn evaluate_one(scenario: &Scenario, e: &Expectation, run: &RunOutput) -> ExpectationResult {
     let obs = &run.observations;
     match e {
         Expectation::ReadyReplicas { deployment, at_least, by } => {
@@ -130,6 +130,39 @@ fn evaluate_one(e: &Expectation, run: &RunOutput) -> ExpectationResult {
                 ),
                 passed: ok(p50, g50) && ok(p99, g99),
                 observed: format!("p50 {}, p99 {}", fmt(g50), fmt(g99)),
+            }
+        }
+        Expectation::PoolSize { pool, at_least, at_most, from, to } => {
+            let series = obs.pool_nodes.get(pool).cloned().unwrap_or_default();
+            let (lo, hi) = (series.min_over(t(*from), t(*to)), series.max_over(t(*from), t(*to)));
+            let bounds: Vec<String> = [(">=", at_least), ("<=", at_most)]
+                .iter()
+                .filter_map(|(op, b)| b.map(|b| format!("{op} {b}")))
+                .collect();
+            ExpectationResult {
+                name: format!(
+                    "poolSize {pool} {} from {} to {}",
+                    bounds.join(" and "),
+                    human_duration(*from),
+                    human_duration(*to)
+                ),
+                passed: at_least.is_none_or(|b| lo >= i64::from(b)) && at_most.is_none_or(|b| hi <= i64::from(b)),
+                observed: format!("{lo} to {hi} nodes"),
+            }
+        }
+        Expectation::Cost { pool, max } => {
+            let cost: f64 = scenario
+                .cluster
+                .node_pools
+                .iter()
+                .filter(|p| pool.as_ref().is_none_or(|name| &p.name == name))
+                .map(|p| super::summary::node_hours_and_cost(p, obs, run.end).1)
+                .sum();
+            let of = pool.as_ref().map_or("the cluster".to_string(), |p| format!("pool {p}"));
+            ExpectationResult {
+                name: format!("cost of {of} <= {}", super::json::number(*max)),
+                passed: cost <= *max,
+                observed: format!("{cost:.2}"),
             }
         }
         Expectation::NoPodOn { node, from, to } => {

@@ -37,6 +37,10 @@ pub fn plots(s: &Summary) -> Vec<(String, String)> {
         ("pods-per-node.svg".into(), chart("Running pods per node", "pods", &per_node)),
         ("unschedulable.svg".into(), chart("Pods waiting for a node", "pods", &pending)),
     ];
+    if s.scenario.cluster.node_pools.iter().any(|p| p.autoscaling.is_some()) {
+        let pools: Vec<_> = obs.pool_nodes.iter().map(|(n, s)| (n.clone(), to_points(s))).collect();
+        charts.push(("nodes-per-pool.svg".into(), chart("Nodes per pool", "nodes", &pools)));
+    }
     for (svc, windows) in &obs.traffic {
         let per_sec = |f: &dyn Fn(&crate::traffic::Figures) -> u64| -> Vec<(f64, f64)> {
             windows

@@ -23,6 +23,9 @@ pub fn metrics_csv(obs: &Observations) -> String {
         emit(&format!("node/{name}/running_pods"), s);
     }
     emit("cluster/unschedulable_pods", &obs.unschedulable);
+    for (name, s) in &obs.pool_nodes {
+        emit(&format!("pool/{name}/nodes"), s);
+    }
     for (svc, windows) in &obs.traffic {
         for w in windows {
             let f = &w.figures;

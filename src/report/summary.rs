@@ -99,6 +99,71 @@ fn services_json(s: &Summary) -> Vec<(String, Json)> {
         .collect()
 }
 
+/// One node pool's size over the run and what it cost.
+pub struct PoolCost {
+    pub name: String,
+    pub min_nodes: i64,
+    pub max_nodes: i64,
+    pub final_nodes: i64,
+    pub node_hours: f64,
+    pub cost: f64,
+}
+
+/// A pool's node-hours (the integral of its node count over the run) and their cost.
+pub fn node_hours_and_cost(
+    pool: &crate::scenario::NodePool,
+    obs: &crate::record::Observations,
+    end: Time,
+) -> (f64, f64) {
+    let node_hours = obs.pool_nodes.get(&pool.name).map_or(0.0, |n| n.integral_seconds(Time::ZERO, end) / 3600.0);
+    (node_hours, node_hours * pool.cost_per_hour)
+}
+
+/// Per pool: its size over the run, node-hours and cost.
+pub fn pool_costs(s: &Summary) -> Vec<PoolCost> {
+    let end = s.run.end;
+    s.scenario
+        .cluster
+        .node_pools
+        .iter()
+        .map(|pool| {
+            let nodes = s.run.observations.pool_nodes.get(&pool.name).cloned().unwrap_or_default();
+            let (node_hours, cost) = node_hours_and_cost(pool, &s.run.observations, end);
+            PoolCost {
+                name: pool.name.clone(),
+                min_nodes: nodes.min_over(Time::ZERO, end),
+                max_nodes: nodes.max_over(Time::ZERO, end),
+                final_nodes: nodes.last(),
+                node_hours,
+                cost,
+            }
+        })
+        .collect()
+}
+
+/// Rounds to 4 decimals so the JSON stays readable.
+fn rounded(x: f64) -> Json {
+    Json::Num((x * 10_000.0).round() / 10_000.0)
+}
+
+fn pools_json(costs: &[PoolCost]) -> Vec<(String, Json)> {
+    costs
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone(),
+                Json::obj(vec![
+                    ("min_nodes", Json::Int(c.min_nodes)),
+                    ("max_nodes", Json::Int(c.max_nodes)),
+                    ("final_nodes", Json::Int(c.final_nodes)),
+                    ("node_hours", rounded(c.node_hours)),
+                    ("cost", rounded(c.cost)),
+                ]),
+            )
+        })
+        .collect()
+}
+
 pub fn summary_json(s: &Summary) -> String {
     let obs = &s.run.observations;
     let expectations = s
@@ -146,6 +211,7 @@ pub fn summary_json(s: &Summary) -> String {
         })
         .collect();
     let events = s.run.events.lines();
+    let costs = pool_costs(s);
     let json = Json::obj(vec![
         ("scenario", Json::str(&s.scenario.name)),
         ("seed", Json::Int(s.scenario.seed as i64)),
@@ -157,6 +223,14 @@ pub fn summary_json(s: &Summary) -> String {
         ("services", Json::Obj(services_json(s))),
         ("deployments", Json::Obj(deployments)),
         ("nodes", Json::Obj(nodes)),
+        ("node_pools", Json::Obj(pools_json(&costs))),
+        (
+            "cost",
+            Json::obj(vec![
+                ("node_hours", rounded(costs.iter().map(|c| c.node_hours).sum())),
+                ("total", rounded(costs.iter().map(|c| c.cost).sum())),
+            ]),
+        ),
         (
             "wall",
             Json::obj(vec![
@@ -227,6 +301,20 @@ pub fn summary_markdown(s: &Summary) -> String {
         let _ = writeln!(md, "| {} | {} | {ready} | {max_pods} | {min_rollout} |", d.name, d.replicas);
     }
     md.push('\n');
+    let costs = pool_costs(s);
+    md.push_str(
+        "## Node pools\n\n| pool | nodes (min – max) | final | node-hours | cost |\n|---|---:|---:|---:|---:|\n",
+    );
+    for c in &costs {
+        let _ = writeln!(
+            md,
+            "| {} | {} – {} | {} | {:.2} | {:.2} |",
+            c.name, c.min_nodes, c.max_nodes, c.final_nodes, c.node_hours, c.cost
+        );
+    }
+    let total: f64 = costs.iter().map(|c| c.cost).sum();
+    let _ =
+        writeln!(md, "\nTotal: {:.2} node-hours, cost {total:.2}.\n", costs.iter().map(|c| c.node_hours).sum::<f64>());
     let mut dips = String::new();
     for d in &s.run.store.deployments {
         let (Some(ready), Some(desired)) = (obs.ready.get(&d.name), obs.desired.get(&d.name)) else { continue };

@@ -94,7 +94,7 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
     }
     let cluster = decode_cluster(r, f.req("cluster")?, warnings)?;
     let control_plane = match f.opt("controlPlane") {
-        Some(n) => decode_control_plane(r, n, warnings)?,
+        Some(n) => decode_control_plane(r, n)?,
         None => ControlPlane::default(),
     };
     let mut objects = Vec::new();
@@ -185,14 +185,16 @@ fn decode_pool(r: Reader, node: &Node, warnings: &mut Warnings) -> R<NodePool> {
             .error(node.span, "costPerHour must not be negative")
             .with_hint("write the hourly price of one node, e.g. 0.38"));
     }
-    for key in ["autoscaling", "provisioningDelay"] {
-        if let Some(n) = f.opt(key) {
+    let autoscaling = f.opt("autoscaling").map(|n| pool_limits(r, n, count)).transpose()?;
+    let provisioning_delay = match f.opt("provisioningDelay") {
+        Some(n) => decode_distribution(r, n, "provisioningDelay")?,
+        None => Distribution::Constant(DEFAULT_PROVISIONING_DELAY),
+    };
+    if autoscaling.is_none() {
+        if let Some(n) = f.opt("provisioningDelay") {
             warnings.push(
-                r.error(
-                    n.span,
-                    format!("`{key}` is not modelled yet: the pool keeps the nodes it has and gets through `join`"),
-                )
-                .with_hint("the Cluster Autoscaler is not part of this build"),
+                r.error(n.span, "provisioningDelay only matters for a pool with `autoscaling`")
+                    .with_hint("add autoscaling: {min: 0, max: 10} to let the Cluster Autoscaler grow this pool"),
             );
         }
     }
@@ -206,10 +208,36 @@ fn decode_pool(r: Reader, node: &Node, warnings: &mut Warnings) -> R<NodePool> {
         "provisioningDelay",
         "costPerHour",
     ])?;
-    Ok(NodePool { name, count, capacity, labels, taints, cost_per_hour })
+    Ok(NodePool { name, count, capacity, labels, taints, cost_per_hour, autoscaling, provisioning_delay })
 }
 
-fn decode_control_plane(r: Reader, node: &Node, warnings: &mut Warnings) -> R<ControlPlane> {
+/// A typical cloud VM's boot and kubelet join when the scenario gives none.
+const DEFAULT_PROVISIONING_DELAY: Duration = Duration::from_secs(90);
+
+/// `autoscaling: {min, max}`: min <= max, and the pool's initial count within them.
+fn pool_limits(r: Reader, node: &Node, count: u32) -> R<PoolLimits> {
+    let mut f = r.fields(node, "autoscaling")?;
+    let min = f.opt("min").map(|n| r.count(n, "autoscaling.min", MAX_NODES_PER_POOL)).transpose()?.unwrap_or(0) as u32;
+    let max_node = f.req("max")?;
+    let max = r.count(max_node, "autoscaling.max", MAX_NODES_PER_POOL)? as u32;
+    f.deny_unknown(&["min", "max"])?;
+    if max == 0 || min > max {
+        return Err(r
+            .error(max_node.span, format!("autoscaling.max {max} must be at least 1 and at least min ({min})"))
+            .with_hint("e.g. autoscaling: {min: 0, max: 50}"));
+    }
+    if count < min || count > max {
+        return Err(r
+            .error(
+                node.span,
+                format!("the pool starts with {count} nodes, outside autoscaling {{min: {min}, max: {max}}}"),
+            )
+            .with_hint("set count within [min, max]"));
+    }
+    Ok(PoolLimits { min, max })
+}
+
+fn decode_control_plane(r: Reader, node: &Node) -> R<ControlPlane> {
     let mut cp = ControlPlane::default();
     let mut f = r.fields(node, "controlPlane")?;
     let positive = |f: &mut Fields, key: &str, slot: &mut Duration| -> R<()> {
@@ -248,10 +276,7 @@ fn decode_control_plane(r: Reader, node: &Node, warnings: &mut Warnings) -> R<Co
         cp.pod_startup = decode_distribution(r, n, "podStartup")?;
     }
     if let Some(n) = f.opt("clusterAutoscaler") {
-        warnings.push(
-            r.error(n.span, "`clusterAutoscaler` is not modelled yet and is ignored")
-                .with_hint("the Cluster Autoscaler is not part of this build"),
-        );
+        cp.cluster_autoscaler = decode_cluster_autoscaler(r, n)?;
     }
     f.deny_unknown(&[
         "nodeMonitorGracePeriod",
@@ -267,6 +292,57 @@ fn decode_control_plane(r: Reader, node: &Node, warnings: &mut Warnings) -> R<Co
         "clusterAutoscaler",
     ])?;
     Ok(cp)
+}
+
+fn decode_cluster_autoscaler(r: Reader, node: &Node) -> R<ClusterAutoscalerConfig> {
+    let mut ca = ClusterAutoscalerConfig::default();
+    let mut f = r.fields(node, "controlPlane.clusterAutoscaler")?;
+    for (key, slot) in [
+        ("scanInterval", &mut ca.scan_interval),
+        ("scaleDownUnneededTime", &mut ca.scale_down_unneeded_time),
+        ("scaleDownDelayAfterAdd", &mut ca.scale_down_delay_after_add),
+        ("maxNodeProvisionTime", &mut ca.max_node_provision_time),
+    ] {
+        if let Some(n) = f.opt(key) {
+            let d = r.duration(n, key)?;
+            if d == Duration::ZERO && key != "scaleDownDelayAfterAdd" {
+                return Err(r.error(n.span, format!("{key} must be positive")).with_hint("e.g. 10s"));
+            }
+            *slot = d;
+        }
+    }
+    if let Some(n) = f.opt("expander") {
+        ca.expander = match r.string(n, "clusterAutoscaler.expander")?.as_str() {
+            "random" => Expander::Random,
+            "least-waste" => Expander::LeastWaste,
+            "most-pods" => Expander::MostPods,
+            "priority" => Expander::Priority,
+            other => {
+                let hint = did_you_mean(other, Expander::NAMES.into_iter(), "expanders");
+                return Err(r
+                    .error(n.span, format!("unknown expander {other:?}"))
+                    .with_hint(format!("{hint} (expanders: {})", Expander::NAMES.join(", "))));
+            }
+        };
+    }
+    if let Some(n) = f.opt("scaleDownUtilizationThreshold") {
+        let t = r.float(n, "scaleDownUtilizationThreshold")?;
+        if !(0.0..=1.0).contains(&t) {
+            return Err(r
+                .error(n.span, format!("scaleDownUtilizationThreshold {t} is outside 0..1"))
+                .with_hint("a fraction of the node's allocatable, e.g. 0.5"));
+        }
+        ca.scale_down_utilization_threshold = t;
+    }
+    f.deny_unknown(&[
+        "scanInterval",
+        "expander",
+        "scaleDownUnneededTime",
+        "scaleDownDelayAfterAdd",
+        "scaleDownUtilizationThreshold",
+        "maxNodeProvisionTime",
+    ])?;
+    Ok(ca)
 }
 
 fn decode_scheduler(r: Reader, node: &Node) -> R<SchedulerConfig> {
@@ -706,7 +782,7 @@ fn decode_timeline(r: Reader, node: &Node, duration: Duration, warnings: &mut Wa
 }
 
 const EXPECTATIONS: &[&str] =
-    &["readyReplicas", "allPodsScheduled", "noPodOn", "rolloutComplete", "availability", "latency"];
+    &["readyReplicas", "allPodsScheduled", "noPodOn", "rolloutComplete", "availability", "latency", "poolSize", "cost"];
 const EXPECTATIONS_NOT_YET: &[&str] = &[];
 
 fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Expectation, Span)>> {
@@ -782,6 +858,33 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
             let by = time(&mut ef, "by", None)?;
             ef.deny_unknown(&["deployment", "revision", "by"])?;
             (Expectation::RolloutComplete { deployment, revision, by }, n.span)
+        } else if let Some(n) = f.opt("poolSize") {
+            let mut ef = r.fields(n, "poolSize")?;
+            let pool = r.string(ef.req("pool")?, "pool")?;
+            let bound = |ef: &mut Fields, key: &str| ef.opt(key).map(|x| r.count(x, key, 1_000_000)).transpose();
+            let (at_least, at_most) = (bound(&mut ef, "atLeast")?, bound(&mut ef, "atMost")?);
+            if at_least.is_none() && at_most.is_none() {
+                return Err(r
+                    .error(n.span, "poolSize needs atLeast or atMost")
+                    .with_hint("e.g. poolSize: {pool: burst, atMost: 10}"));
+            }
+            let from = time(&mut ef, "from", Some(Duration::ZERO))?;
+            let to = time(&mut ef, "to", Some(duration))?;
+            ef.deny_unknown(&["pool", "atLeast", "atMost", "from", "to"])?;
+            let (at_least, at_most) = (at_least.map(|x| x as u32), at_most.map(|x| x as u32));
+            (Expectation::PoolSize { pool, at_least, at_most, from, to }, n.span)
+        } else if let Some(n) = f.opt("cost") {
+            let mut ef = r.fields(n, "cost")?;
+            let pool = ef.opt("pool").map(|x| r.string(x, "pool")).transpose()?;
+            let max_node = ef.req("max")?;
+            let max = r.float(max_node, "max")?;
+            if max < 0.0 {
+                return Err(r
+                    .error(max_node.span, "cost max must not be negative")
+                    .with_hint("e.g. cost: {max: 12.5}"));
+            }
+            ef.deny_unknown(&["pool", "max"])?;
+            (Expectation::Cost { pool, max }, n.span)
         } else if let Some(n) = f.opt("noPodOn") {
             let mut ef = r.fields(n, "noPodOn")?;
             let node = r.string(ef.req("node")?, "node")?;
@@ -859,6 +962,15 @@ fn check_names(r: Reader, s: &Scenario) -> R<()> {
     };
     let node_hint =
         |set: &BTreeSet<String>, name: &str| did_you_mean(name, set.iter().map(String::as_str), "known nodes");
+    // The Cluster Autoscaler names its nodes `<pool>-<n>` too; whether one exists is known
+    // only at run time (an action on a missing node fails then, as `action_failed`).
+    let autoscaled = |name: &str| {
+        s.cluster.node_pools.iter().filter(|p| p.autoscaling.is_some()).any(|p| {
+            name.strip_prefix(p.name.as_str())
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|n| n.parse::<u32>().is_ok_and(|n| n > 0))
+        })
+    };
     for a in &s.timeline {
         match &a.action {
             Action::Join { pool, count } => {
@@ -879,7 +991,7 @@ fn check_names(r: Reader, s: &Scenario) -> R<()> {
             | Action::Uncordon(n)
             | Action::PartitionNode { node: n, .. }
             | Action::Drain { node: n, .. } => {
-                if !nodes.contains(n) {
+                if !nodes.contains(n) && !autoscaled(n) {
                     let later = all_nodes_eventually.contains(n);
                     return Err(r
                         .error(
@@ -956,7 +1068,15 @@ fn check_names(r: Reader, s: &Scenario) -> R<()> {
                     .error(*span, format!("readyReplicas names unknown deployment {deployment:?}"))
                     .with_hint(hint));
             }
-            Expectation::NoPodOn { node, .. } if !all_nodes_eventually.contains(node) => {
+            Expectation::PoolSize { pool, .. } | Expectation::Cost { pool: Some(pool), .. }
+                if !s.cluster.node_pools.iter().any(|p| &p.name == pool) =>
+            {
+                let pools = s.cluster.node_pools.iter().map(|p| p.name.as_str());
+                return Err(r
+                    .error(*span, format!("expectation names unknown pool {pool:?}"))
+                    .with_hint(did_you_mean(pool, pools, "pools")));
+            }
+            Expectation::NoPodOn { node, .. } if !all_nodes_eventually.contains(node) && !autoscaled(node) => {
                 return Err(r
                     .error(*span, format!("noPodOn names unknown node {node:?}"))
                     .with_hint(node_hint(&all_nodes_eventually, node)));

@@ -49,6 +49,63 @@ pub struct NodePool {
     pub labels: Labels,
     pub taints: Vec<Taint>,
     pub cost_per_hour: f64,
+    /// Managed by the Cluster Autoscaler between these sizes (`autoscaling: {min, max}`).
+    pub autoscaling: Option<PoolLimits>,
+    /// From the autoscaler's request to the node joining (VM boot + kubelet join).
+    pub provisioning_delay: Distribution,
+}
+
+/// A node group's size limits. Upstream: cloudprovider.NodeGroup MinSize/MaxSize.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolLimits {
+    pub min: u32,
+    pub max: u32,
+}
+
+/// How the autoscaler picks among node groups that could take the pending pods.
+/// Upstream: cluster-autoscaler/expander/{random,waste,mostpods,priority}.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expander {
+    Random,
+    LeastWaste,
+    MostPods,
+    /// The pool listed first wins (in place of upstream's priority ConfigMap).
+    Priority,
+}
+
+impl Expander {
+    pub const NAMES: [&'static str; 4] = ["random", "least-waste", "most-pods", "priority"];
+}
+
+/// Cluster Autoscaler flags; every default is upstream's.
+/// Upstream: cluster-autoscaler/config/autoscaling_options.go and main.go flag defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterAutoscalerConfig {
+    /// --scan-interval (10 s).
+    pub scan_interval: Duration,
+    /// --expander (random).
+    pub expander: Expander,
+    /// --scale-down-unneeded-time (10 min).
+    pub scale_down_unneeded_time: Duration,
+    /// --scale-down-delay-after-add (10 min).
+    pub scale_down_delay_after_add: Duration,
+    /// --scale-down-utilization-threshold (0.5).
+    pub scale_down_utilization_threshold: f64,
+    /// --max-node-provision-time (15 min).
+    pub max_node_provision_time: Duration,
+}
+
+impl Default for ClusterAutoscalerConfig {
+    fn default() -> Self {
+        ClusterAutoscalerConfig {
+            scan_interval: Duration::from_secs(10),
+            expander: Expander::Random,
+            scale_down_unneeded_time: Duration::from_secs(600),
+            scale_down_delay_after_add: Duration::from_secs(600),
+            scale_down_utilization_threshold: 0.5,
+            max_node_provision_time: Duration::from_secs(900),
+        }
+    }
 }
 
 /// Control-plane settings; every default is the Kubernetes default.
@@ -72,6 +129,7 @@ pub struct ControlPlane {
     pub scheduler: SchedulerConfig,
     /// Time from binding to running containers (image pull + start).
     pub pod_startup: Distribution,
+    pub cluster_autoscaler: ClusterAutoscalerConfig,
 }
 
 impl Default for ControlPlane {
@@ -87,6 +145,7 @@ impl Default for ControlPlane {
             hpa_sync_period: Duration::from_secs(15),
             scheduler: SchedulerConfig::default(),
             pod_startup: Distribution::Constant(Duration::from_secs(2)),
+            cluster_autoscaler: ClusterAutoscalerConfig::default(),
         }
     }
 }
@@ -429,4 +488,8 @@ pub enum Expectation {
     Availability { service: String, min: f64, from: Duration, to: Duration },
     /// Latency percentiles of served requests over [from, to] stay within the bounds.
     Latency { service: String, p50: Option<Duration>, p99: Option<Duration>, from: Duration, to: Duration },
+    /// The pool's node count stays within the bounds over [from, to].
+    PoolSize { pool: String, at_least: Option<u32>, at_most: Option<u32>, from: Duration, to: Duration },
+    /// The run's cost (node-hours times `costPerHour`), of one pool or all, is at most `max`.
+    Cost { pool: Option<String>, max: f64 },
 }

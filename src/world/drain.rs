@@ -154,7 +154,10 @@ impl World<'_> {
             self.queue.schedule(at, WorldEvent::Ops(OpsEvent::DrainWake(i)));
             return;
         }
-        let node_name = self.store.node(drain.node).name.clone();
+        let Some(node_name) = self.store.try_node(drain.node).map(|n| n.name.clone()) else {
+            self.ops.drains[i].finished = true; // the node was removed meanwhile
+            return;
+        };
         let action = drain.action.clone();
         self.ops.drains[i].finished = true;
         if failures.is_empty() {

@@ -106,6 +106,11 @@ impl World<'_> {
 
     /// Process `index` goes down or comes back up, and draws how long that lasts.
     pub(super) fn fault_flip(&mut self, index: usize) {
+        if let Target::Node(id) = self.ops.faults.processes[index].target {
+            if !self.store.has_node(id) {
+                return; // the node was removed: its fault process ends
+            }
+        }
         let p = &mut self.ops.faults.processes[index];
         p.down = !p.down;
         let (source, target, down) = (p.source, p.target, p.down);

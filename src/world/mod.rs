@@ -5,6 +5,7 @@
 //! Controllers decide; the world applies, records events and schedules what follows.
 
 mod actuator;
+mod cluster_autoscaler;
 mod drain;
 mod faults;
 mod kubelet;
@@ -74,6 +75,8 @@ enum WorldEvent {
     Eviction { pod: PodId, node: NodeId, taint_added: Time, term: u64 },
     /// Node operations, masters, drains and faults (world/ops.rs).
     Ops(ops::OpsEvent),
+    /// The Cluster Autoscaler's scans and the nodes it asked for (world/cluster_autoscaler.rs).
+    Autoscaler(cluster_autoscaler::CaEvent),
 }
 
 /// Bound on controller rounds within one instant before declaring a livelock.
@@ -117,6 +120,8 @@ pub struct World<'s> {
     last_hpa_sync: Time,
     /// Masters, partitions, drains and faults.
     ops: ops::Ops,
+    /// The Cluster Autoscaler, when a pool autoscales.
+    cluster_autoscaler: Option<cluster_autoscaler::CaRun>,
 }
 
 /// Runs `scenario` to its horizon.
@@ -151,6 +156,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, RunErr
         metric_overrides: Vec::new(),
         last_hpa_sync: Time::ZERO,
         ops: ops::Ops::new(scenario, &streams),
+        cluster_autoscaler: cluster_autoscaler::CaRun::new(scenario, &streams),
     };
     world.bootstrap();
     world.settle()?;
@@ -204,6 +210,7 @@ impl World<'_> {
         self.queue.schedule(Time::ZERO + self.scenario.control_plane.node_monitor_period, WorldEvent::MonitorTick);
         self.queue.schedule(Time::ZERO + self.scenario.control_plane.hpa_sync_period, WorldEvent::HpaSync);
         self.start_faults();
+        self.start_cluster_autoscaler();
     }
 
     fn handle(&mut self, event: WorldEvent) {
@@ -220,7 +227,11 @@ impl World<'_> {
                 self.tainting_pass_due = None;
                 self.tainting_pass();
             }
-            WorldEvent::Eviction { pod, node, taint_added, term } => self.eviction_due(pod, node, taint_added, term),
+            WorldEvent::Eviction { pod, node, taint_added, term } => {
+                if self.store.has_node(node) {
+                    self.eviction_due(pod, node, taint_added, term);
+                }
+            }
             WorldEvent::HpaSync => {
                 self.hpa_sync();
                 let next = self.now() + self.scenario.control_plane.hpa_sync_period;
@@ -239,6 +250,7 @@ impl World<'_> {
                 self.wake_scheduler();
             }
             WorldEvent::Ops(event) => self.handle_ops(event),
+            WorldEvent::Autoscaler(event) => self.handle_autoscaler(event),
         }
     }
 

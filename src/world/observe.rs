@@ -33,5 +33,9 @@ impl World<'_> {
             self.observations.bound_on_node.entry(node.name.clone()).or_default().record(now, bound);
         }
         self.observations.unschedulable.record(now, self.scheduler.queue.parked() as i64);
+        for pool in &self.scenario.cluster.node_pools {
+            let count = self.store.nodes.iter().filter(|n| n.pool.as_deref() == Some(pool.name.as_str())).count();
+            self.observations.pool_nodes.entry(pool.name.clone()).or_default().record(now, count as i64);
+        }
     }
 }

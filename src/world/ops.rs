@@ -124,7 +124,9 @@ impl World<'_> {
     pub(super) fn handle_ops(&mut self, event: OpsEvent) {
         match event {
             OpsEvent::Reconnect { node, cause } => {
-                if self.ops.partitioned_by.remove(node, cause) && !self.store.node(node).connected {
+                if self.ops.partitioned_by.remove(node, cause)
+                    && self.store.try_node(node).is_some_and(|n| !n.connected)
+                {
                     self.reconnect_node(node);
                 }
             }
@@ -267,8 +269,8 @@ impl World<'_> {
                     });
                     if change == Change::QuorumRestored {
                         // Kubelets post what happened while the API refused them.
-                        for i in 0..self.store.nodes.len() {
-                            let id = NodeId(i as u32);
+                        let ids: Vec<NodeId> = self.store.nodes.iter().map(|n| n.id).collect();
+                        for id in ids {
                             if self.kubelet_can_post(id) {
                                 self.kubelet_sync(id);
                             }

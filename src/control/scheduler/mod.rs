@@ -237,6 +237,16 @@ impl Scheduler {
         Decision::Unschedulable { pod: pod_id, reason: counts.message(store.nodes.len()) }
     }
 
+    /// The first of `candidates` on which `pod` passes every filter (no scoring, no
+    /// queue): what the Cluster Autoscaler asks of its simulated clusters.
+    /// Upstream: cluster-autoscaler/simulator/clustersnapshot/predicate (runs the Filter plugins).
+    pub fn first_fit(&mut self, store: &Store, pod_id: PodId, candidates: &[NodeId]) -> Option<NodeId> {
+        self.index_topology(store);
+        let ctx = Ctx { store, pod: store.pod(pod_id), topology: &self.topology };
+        self.profile.pre_filter(&ctx).ok()?;
+        candidates.iter().copied().find(|id| self.profile.passes(&ctx, store.node(*id)))
+    }
+
     /// Whether a pod is one the scheduler should place.
     pub fn wants(pod: &crate::model::Pod) -> bool {
         pod.node.is_none() && pod.is_active()

@@ -2,7 +2,7 @@
 //! gets a small integer domain id per key, so counting pods per domain is array work.
 //! Node labels do not change after a node joins, so the index only grows.
 
-use crate::model::{Node, NodeId, Store};
+use crate::model::{NodeId, Store};
 
 /// No label for this key on the node.
 pub const NO_DOMAIN: u32 = u32::MAX;
@@ -31,19 +31,36 @@ impl KeyIndex {
 #[derive(Default)]
 pub struct TopologyIndex {
     keys: Vec<KeyIndex>,
+    /// The store's node membership when `has_node` was last computed.
+    membership: u64,
 }
 
 impl TopologyIndex {
-    /// Extends every known key to nodes that joined since the last call.
+    /// Extends every known key to nodes that joined since the last call, and recomputes
+    /// which domains have nodes when nodes joined or left.
     pub fn refresh(&mut self, store: &Store) {
         for k in &mut self.keys {
-            Self::extend(k, &store.nodes);
+            Self::extend(k, store);
+        }
+        if self.membership != store.node_membership() {
+            self.membership = store.node_membership();
+            for k in &mut self.keys {
+                k.has_node.iter_mut().for_each(|h| *h = false);
+                for n in &store.nodes {
+                    let d = k.domain(n.id);
+                    if d != NO_DOMAIN {
+                        k.has_node[d as usize] = true;
+                    }
+                }
+            }
         }
     }
 
-    fn extend(k: &mut KeyIndex, nodes: &[Node]) {
-        for node in &nodes[k.node_domain.len()..] {
-            let d = match node.labels.get(&k.key) {
+    /// Gives each node id not yet indexed its domain (removed nodes get none).
+    fn extend(k: &mut KeyIndex, store: &Store) {
+        for id in k.node_domain.len()..store.node_id_bound() {
+            let node = store.try_node(NodeId(id as u32));
+            let d = match node.and_then(|n| n.labels.get(&k.key)) {
                 Some(v) => match k.ids.get(v) {
                     Some(&id) => id,
                     None => {
@@ -66,7 +83,7 @@ impl TopologyIndex {
             return i;
         }
         let mut k = KeyIndex { key: key.to_string(), ..KeyIndex::default() };
-        Self::extend(&mut k, &store.nodes);
+        Self::extend(&mut k, store);
         self.keys.push(k);
         self.keys.len() - 1
     }
@@ -100,4 +117,32 @@ pub fn count_per_domain(
         }
     }
     counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::testing::node;
+    use crate::model::{Node, Resources};
+
+    #[test]
+    fn a_domain_whose_last_node_left_has_no_node() {
+        let mut store = Store::default();
+        let mut ids = Vec::new();
+        for zone in ["a", "b", "b"] {
+            ids.push(store.add_node(|id| {
+                let mut n = Node { id, name: format!("n{}", id.0), ..node(1000, 1 << 30, Resources::default()) };
+                n.labels.insert("zone".into(), zone.into());
+                n
+            }));
+        }
+        let mut index = TopologyIndex::default();
+        let k = index.ensure("zone", &store);
+        index.refresh(&store);
+        assert_eq!(index.key(k).has_node, [true, true]);
+        store.remove_node(ids[0]);
+        index.refresh(&store);
+        assert_eq!(index.key(k).has_node, [false, true]);
+        assert_eq!(index.key(k).domain(ids[2]), 1);
+    }
 }

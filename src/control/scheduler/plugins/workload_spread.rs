@@ -19,7 +19,7 @@ impl Plugin for WorkloadSpread {
     fn pre_score(&mut self, ctx: &Ctx, feasible: &[NodeId]) -> bool {
         let family = ctx.store.groups[ctx.pod.group as usize].family;
         self.per_node.clear();
-        self.per_node.resize(ctx.store.nodes.len(), 0);
+        self.per_node.resize(ctx.store.node_id_bound(), 0);
         for g in ctx.store.groups.iter().filter(|g| g.family == family && g.bound > 0) {
             for (i, n) in g.per_node.iter().enumerate() {
                 self.per_node[i] += n;

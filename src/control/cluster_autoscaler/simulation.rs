@@ -1,0 +1,55 @@
+//! The autoscaler's what-if cluster: a copy of the store with hypothetical nodes added or
+//! pods moved, checked with the scheduler's own Filter plugins.
+//! Upstream: cluster-autoscaler/simulator (ClusterSnapshot, PredicateChecker).
+
+use crate::control::scheduler::Scheduler;
+use crate::engine::{RngStreams, Time};
+use crate::model::{Node, NodeCondition, NodeId, PodId, Resources, Store};
+use crate::scenario::{NodePool, SchedulerConfig};
+
+/// Filter checks over one simulated store. Its caches follow that store's node ids, so a
+/// store copied and changed differently needs a simulator of its own.
+pub struct Simulator {
+    scheduler: Scheduler,
+}
+
+impl Simulator {
+    pub fn new(config: &SchedulerConfig) -> Self {
+        // Filters draw no random numbers; the stream only satisfies the constructor.
+        Simulator { scheduler: Scheduler::new(config, RngStreams::new(0).stream("cluster-autoscaler/filters"), false) }
+    }
+
+    /// The first of `candidates` where `pod` passes every filter.
+    pub fn first_fit(&mut self, store: &Store, pod: PodId, candidates: &[NodeId]) -> Option<NodeId> {
+        if candidates.is_empty() {
+            return None;
+        }
+        self.scheduler.first_fit(store, pod, candidates)
+    }
+}
+
+/// Adds a node as the group would make it (the group's template node): its capacity,
+/// labels and taints, Ready and empty. Upstream: NodeGroup.TemplateNodeInfo.
+pub fn add_template_node(store: &mut Store, pool: &NodePool, pool_index: usize) -> NodeId {
+    let name = format!("template-{}-{pool_index}-{}", pool.name, store.node_id_bound());
+    let mut labels = pool.labels.clone();
+    labels.insert("kubernetes.io/hostname".into(), name.clone());
+    store.add_node(|id| Node {
+        id,
+        name,
+        pool: Some(pool.name.clone()),
+        labels,
+        allocatable: pool.capacity,
+        taints: pool.taints.iter().map(|t| (t.clone(), Time::ZERO)).collect(),
+        unschedulable: false,
+        host_up: true,
+        connected: true,
+        condition: NodeCondition::Ready,
+        joined: Time::ZERO,
+        kubelet_started: Time::ZERO,
+        heartbeat_frozen_at: None,
+        requested: Resources::default(),
+        nonzero_requested: Resources::default(),
+        pods: Default::default(),
+    })
+}

@@ -1,0 +1,203 @@
+//! The Cluster Autoscaler in the world: its scan every `scanInterval`, nodes it asked for
+//! joining after the pool's `provisioningDelay` (or never, past `maxNodeProvisionTime`),
+//! and scale-down: evicting the pods of the nodes it removes, then deleting the nodes.
+//! The decisions are `control::cluster_autoscaler`'s.
+
+use super::{World, WorldEvent};
+use crate::control::cluster_autoscaler::{CaDecision, ClusterAutoscaler, GroupSize, DELETION_CANDIDATE_TAINT};
+use crate::control::disruption::Eviction;
+use crate::control::{pdb, TerminationReason};
+use crate::engine::{RandomStream, RngStreams, Time};
+use crate::model::{NodeId, PodId, Taint, TaintEffect};
+use crate::scenario::Scenario;
+
+/// World events of the autoscaler.
+#[derive(Clone, Debug)]
+pub(super) enum CaEvent {
+    Scan,
+    /// A node asked of pool `pool` joins.
+    Provisioned {
+        pool: usize,
+    },
+    /// A node asked of pool `pool` did not join within maxNodeProvisionTime.
+    ProvisionTimedOut {
+        pool: usize,
+    },
+}
+
+/// The autoscaler and what it is waiting for; absent when no pool autoscales.
+pub(super) struct CaRun {
+    pub autoscaler: ClusterAutoscaler,
+    /// Per pool: nodes asked for that have not joined (or timed out) yet.
+    pub upcoming: Vec<u32>,
+    /// Draws provisioning delays.
+    rng: RandomStream,
+}
+
+impl CaRun {
+    pub fn new(scenario: &Scenario, streams: &RngStreams) -> Option<Self> {
+        let pools = &scenario.cluster.node_pools;
+        if pools.iter().all(|p| p.autoscaling.is_none()) {
+            return None;
+        }
+        let cp = &scenario.control_plane;
+        Some(CaRun {
+            autoscaler: ClusterAutoscaler::new(
+                cp.cluster_autoscaler.clone(),
+                cp.scheduler.clone(),
+                pools.len(),
+                streams.stream("cluster-autoscaler"),
+            ),
+            upcoming: vec![0; pools.len()],
+            rng: streams.stream("cluster-autoscaler/provisioning"),
+        })
+    }
+}
+
+impl World<'_> {
+    /// t=0: the first scan one interval in.
+    pub(super) fn start_cluster_autoscaler(&mut self) {
+        if let Some(ca) = &self.cluster_autoscaler {
+            let first = self.now() + ca.autoscaler.scan_interval();
+            self.queue.schedule(first, WorldEvent::Autoscaler(CaEvent::Scan));
+        }
+    }
+
+    pub(super) fn handle_autoscaler(&mut self, event: CaEvent) {
+        match event {
+            CaEvent::Scan => {
+                self.autoscaler_scan();
+                if let Some(ca) = &self.cluster_autoscaler {
+                    let next = self.now() + ca.autoscaler.scan_interval();
+                    self.queue.schedule(next, WorldEvent::Autoscaler(CaEvent::Scan));
+                }
+            }
+            CaEvent::Provisioned { pool } => {
+                if let Some(ca) = &mut self.cluster_autoscaler {
+                    ca.upcoming[pool] -= 1;
+                }
+                self.join_pool_nodes(pool, 1);
+            }
+            CaEvent::ProvisionTimedOut { pool } => {
+                let now = self.now();
+                let Some(ca) = &mut self.cluster_autoscaler else { return };
+                ca.upcoming[pool] -= 1;
+                ca.autoscaler.provisioning_failed(pool, now);
+                let to = self.pool_size(pool).target();
+                self.group_scaled(pool, to + 1, to, "provisioning_timeout");
+            }
+        }
+    }
+
+    /// Live and upcoming nodes of pool `pool`.
+    fn pool_size(&self, pool: usize) -> GroupSize {
+        let name = &self.scenario.cluster.node_pools[pool].name;
+        let live = self.store.nodes.iter().filter(|n| n.pool.as_deref() == Some(name.as_str())).count() as u32;
+        let upcoming = self.cluster_autoscaler.as_ref().map_or(0, |ca| ca.upcoming[pool]);
+        GroupSize { live, upcoming }
+    }
+
+    fn group_scaled(&mut self, pool: usize, from: u32, to: u32, reason: &str) {
+        let name = &self.scenario.cluster.node_pools[pool].name;
+        self.events.emit(self.queue.now(), "node_group_scaled", |e| {
+            e.str("pool", name).int("from", i64::from(from)).int("to", i64::from(to)).str("reason", reason);
+        });
+    }
+
+    /// One scan. The autoscaler works through the API server, so not without quorum.
+    fn autoscaler_scan(&mut self) {
+        if !self.ops.masters.has_quorum() {
+            return;
+        }
+        let now = self.now();
+        let sizes: Vec<GroupSize> = (0..self.scenario.cluster.node_pools.len()).map(|i| self.pool_size(i)).collect();
+        let Some(ca) = &mut self.cluster_autoscaler else { return };
+        let decisions = ca.autoscaler.scan(&self.store, &self.scenario.cluster.node_pools, &sizes, now);
+        for decision in decisions {
+            match decision {
+                CaDecision::ScaleUp { pool, nodes, .. } => self.provision(pool, nodes, sizes[pool].target()),
+                CaDecision::ScaleDown { nodes } => self.remove_nodes(&nodes),
+                CaDecision::SoftTaint { add, remove } => self.soft_taint(&add, &remove),
+            }
+        }
+    }
+
+    /// Asks pool `pool` for `count` nodes; each joins after a drawn provisioning delay.
+    fn provision(&mut self, pool: usize, count: u32, from: u32) {
+        let now = self.now();
+        self.group_scaled(pool, from, from + count, "scale_up");
+        let spec = &self.scenario.cluster.node_pools[pool];
+        let limit = self.scenario.control_plane.cluster_autoscaler.max_node_provision_time;
+        let Some(ca) = &mut self.cluster_autoscaler else { return };
+        ca.upcoming[pool] += count;
+        for _ in 0..count {
+            let delay = spec.provisioning_delay.sample(&mut ca.rng);
+            let event = if delay > limit {
+                (now + limit, CaEvent::ProvisionTimedOut { pool })
+            } else {
+                (now + delay, CaEvent::Provisioned { pool })
+            };
+            self.queue.schedule(event.0, WorldEvent::Autoscaler(event.1));
+        }
+    }
+
+    fn soft_taint(&mut self, add: &[NodeId], remove: &[NodeId]) {
+        let now = self.now();
+        for &id in add {
+            if !self.store.has_node(id) {
+                continue;
+            }
+            // Upstream puts the time it was added in the value.
+            let value = now.since(Time::ZERO).as_nanos() / 1_000_000_000;
+            let taint = Taint {
+                key: DELETION_CANDIDATE_TAINT.into(),
+                value: value.to_string(),
+                effect: TaintEffect::PreferNoSchedule,
+            };
+            self.store.node_mut(id).taints.push((taint, now));
+        }
+        for &id in remove {
+            if !self.store.has_node(id) {
+                continue;
+            }
+            self.store.node_mut(id).taints.retain(|(t, _)| t.key != DELETION_CANDIDATE_TAINT);
+        }
+    }
+
+    /// Evicts the pods of each node (honouring PodDisruptionBudgets) and deletes it; a
+    /// node whose eviction is refused stays. Upstream: core/scaledown/actuation (DrainNode, DeleteNodes).
+    fn remove_nodes(&mut self, nodes: &[NodeId]) {
+        let now = self.now();
+        for &node in nodes {
+            // One eviction after another, as each changes what the budgets allow next.
+            let pods: Vec<PodId> = self.store.node(node).pods.iter().copied().collect();
+            let mut refused = false;
+            for p in pods {
+                let Some(pod) = self.store.pods.get(&p) else { continue };
+                if matches!(pdb::eviction_verdict(&self.store, pod), Eviction::TooManyRequests { .. }) {
+                    refused = true;
+                    break;
+                }
+                self.delete_pod(p, TerminationReason::Drained);
+            }
+            if refused {
+                continue;
+            }
+            if !self.store.node(node).pods.is_empty() {
+                continue; // pods of a kubelet that is gone wait for the node lifecycle
+            }
+            let removed = self.store.remove_node(node);
+            let pool = self.scenario.cluster.node_pools.iter().position(|p| Some(&p.name) == removed.pool.as_ref());
+            self.events.emit(now, "node_removed", |e| {
+                e.str("node", &removed.name);
+            });
+            self.observations.running_on_node.entry(removed.name.clone()).or_default().record(now, 0);
+            self.observations.bound_on_node.entry(removed.name.clone()).or_default().record(now, 0);
+            if let Some(pool) = pool {
+                let to = self.pool_size(pool).target();
+                self.group_scaled(pool, to + 1, to, "scale_down");
+            }
+            self.cluster_changed();
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! The Cluster Autoscaler end to end: scale-up for pending pods after the provisioning
+//! delay, group limits, scale-down after the unneeded time and the delay after a
+//! scale-up, PodDisruptionBudgets, provisioning timeouts with backoff, and the cost.
+
+mod common;
+use clustersim::report::{evaluate, summary_json, Summary};
+use common::*;
+use serde_json::Value;
+
+/// One fixed 2-cpu worker and an autoscaled `burst` pool of 2-cpu nodes (`pool_extra`
+/// adds keys to it: `autoscaling`, `provisioningDelay`); `web` has `replicas` pods of 1 cpu; `extra` is appended.
+fn scenario(replicas: u32, pool_extra: &str, manifests: &str, extra: &str) -> String {
+    scenario_with_worker("2", replicas, pool_extra, manifests, extra)
+}
+
+/// The same with a worker of `worker_cpu` cpus.
+fn scenario_with_worker(worker_cpu: &str, replicas: u32, pool_extra: &str, manifests: &str, extra: &str) -> String {
+    format!(
+        r#"name: ca
+duration: 30m
+cluster:
+  masters: 1
+  nodePools:
+    - name: worker
+      count: 1
+      capacity: {{cpu: "{worker_cpu}", memory: 8Gi, pods: 110}}
+      costPerHour: 1
+    - name: burst
+      capacity: {{cpu: "2", memory: 8Gi, pods: 110}}
+      costPerHour: 0.5
+{pool_extra}controlPlane:
+  podStartup: 1s
+manifests:
+{web}{manifests}{extra}"#,
+        web = deployment_manifest(
+            "web",
+            replicas,
+            "",
+            "{name: web, image: web:1, resources: {requests: {cpu: \"1\", memory: 128Mi}}}",
+            ""
+        ),
+    )
+}
+
+/// The run's events and its summary.json, parsed.
+fn run(yaml: &str) -> (Vec<Value>, Value) {
+    let s = load_str(yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    let out = simulate(&s);
+    let expectations = evaluate(&s, &out);
+    let summary = summary_json(&Summary::new(&s, &out, &expectations, 0.0));
+    (events(&out), serde_json::from_str(&summary).unwrap())
+}
+
+fn scaled<'a>(ev: &'a [Value], reason: &str) -> Vec<&'a Value> {
+    of_kind(ev, "node_group_scaled").into_iter().filter(|e| e["reason"] == reason).collect()
+}
+
+#[test]
+fn pending_pods_bring_just_enough_nodes_after_the_provisioning_delay() {
+    let yaml = scenario(
+        6,
+        "      autoscaling: {min: 0, max: 10}\n      provisioningDelay: 60s\n",
+        "",
+        "expect:\n  - allPodsScheduled: {by: 75s}\n",
+    );
+    let (ev, summary) = run(&yaml);
+    let up = scaled(&ev, "scale_up");
+    assert_eq!(up.len(), 1, "{up:?}");
+    // The first scan is 10 s in; 4 pods of 1 cpu pend, two fit on each 2-cpu node.
+    assert_eq!((t(up[0]), up[0]["from"].as_i64(), up[0]["to"].as_i64()), (10.0, Some(0), Some(2)));
+    let joined: Vec<f64> = of_kind(&ev, "node_joined").into_iter().filter(|e| e["node"] != "worker-1").map(t).collect();
+    assert_eq!(joined, [70.0, 70.0], "the nodes join 60 s after the request");
+    assert_eq!(summary["passed"], true, "all pods are scheduled once the nodes are in");
+}
+
+#[test]
+fn a_group_never_grows_past_its_max() {
+    let yaml = scenario(6, "      autoscaling: {min: 0, max: 1}\n      provisioningDelay: 60s\n", "", "");
+    let (ev, _) = run(&yaml);
+    let up = scaled(&ev, "scale_up");
+    assert_eq!(up.len(), 1, "one node, then the group is at its max: {up:?}");
+    assert_eq!(up[0]["to"].as_i64(), Some(1));
+    assert!(of_kind(&ev, "pod_unschedulable").iter().any(|e| t(e) > 100.0), "two pods are left pending");
+}
+
+#[test]
+fn unneeded_nodes_go_after_the_unneeded_time_and_not_within_ten_minutes_of_a_scale_up() {
+    let timeline = "timeline:\n  - {at: 2m, scale: {deployment: web, replicas: 2}}\n";
+    let yaml = scenario(6, "      autoscaling: {min: 0, max: 10}\n      provisioningDelay: 60s\n", "", timeline);
+    let (ev, summary) = run(&yaml);
+    let removed = of_kind(&ev, "node_removed");
+    assert_eq!(removed.len(), 2, "{removed:?}");
+    // Unneeded from the scan right after the scale-down (120 s), ripe 10 minutes later
+    // (the delay after the scale-up at 10 s ended at 610 s); empty nodes go together.
+    assert!(removed.iter().all(|e| t(e) == 720.0), "{removed:?}");
+    let burst = &summary["node_pools"]["burst"];
+    assert_eq!((burst["max_nodes"].as_i64(), burst["final_nodes"].as_i64()), (Some(2), Some(0)));
+    // Two nodes from 70 s to their removal, at 0.5 an hour each.
+    let expected_hours: f64 = removed.iter().map(|e| (t(e) - 70.0) / 3600.0).sum();
+    let hours = burst["node_hours"].as_f64().unwrap();
+    assert!((hours - expected_hours).abs() < 1e-3, "{hours} vs {expected_hours}");
+    assert!((burst["cost"].as_f64().unwrap() - expected_hours * 0.5).abs() < 1e-3);
+    assert_eq!(summary["node_pools"]["worker"]["node_hours"], 0.5, "one fixed node for 30 minutes");
+}
+
+#[test]
+fn a_group_keeps_its_minimum() {
+    let timeline = "timeline:\n  - {at: 2m, scale: {deployment: web, replicas: 0}}\n";
+    let yaml = scenario(
+        6,
+        "      count: 1\n      autoscaling: {min: 1, max: 10}\n      provisioningDelay: 60s\n",
+        "",
+        timeline,
+    );
+    let (ev, summary) = run(&yaml);
+    assert_eq!(scaled(&ev, "scale_up")[0]["from"].as_i64(), Some(1));
+    assert_eq!(summary["node_pools"]["burst"]["final_nodes"], 1, "{:?}", of_kind(&ev, "node_removed"));
+}
+
+#[test]
+fn a_disruption_budget_keeps_a_node_that_would_break_it() {
+    let pdb = "  - inline: {apiVersion: policy/v1, kind: PodDisruptionBudget, metadata: {name: web}, spec: {minAvailable: 4, selector: {matchLabels: {app: web}}}}\n";
+    // 5 pods: 4 on the 4-cpu worker, 1 on a burst node. Scaled to 4, the worker (most
+    // pods of the ReplicaSet) loses one, so the burst node's pod could move there.
+    let timeline = "timeline:\n  - {at: 2m, scale: {deployment: web, replicas: 4}}\n";
+    let pool = "      autoscaling: {min: 0, max: 10}\n      provisioningDelay: 60s\n";
+    let drained = |ev: &[Value]| of_kind(ev, "pod_terminated").into_iter().filter(|e| e["reason"] == "drained").count();
+    // A half-used node counts as under-used with a 0.6 threshold.
+    let threshold = |yaml: String| {
+        yaml.replace(
+            "  podStartup: 1s\n",
+            "  podStartup: 1s\n  clusterAutoscaler: {scaleDownUtilizationThreshold: 0.6}\n",
+        )
+    };
+    let (ev, summary) = run(&threshold(scenario_with_worker("4", 5, pool, "", timeline)));
+    assert_eq!(drained(&ev), 1, "without a budget the pod moves and its node goes");
+    assert_eq!(summary["node_pools"]["burst"]["final_nodes"], 0);
+    let (ev, summary) = run(&threshold(scenario_with_worker("4", 5, pool, pdb, timeline)));
+    assert_eq!(drained(&ev), 0, "no eviction may break minAvailable 4 of 4");
+    assert_eq!(summary["node_pools"]["burst"]["final_nodes"], 1);
+}
+
+#[test]
+fn a_node_that_never_joins_times_out_and_the_group_backs_off() {
+    let pool = "      autoscaling: {min: 0, max: 10}\n      provisioningDelay: 20m\n";
+    let yaml = scenario(4, pool, "", "");
+    let (ev, _) = run(&yaml);
+    let timeouts = scaled(&ev, "provisioning_timeout");
+    assert_eq!(t(timeouts[0]), 10.0 + 900.0, "maxNodeProvisionTime is 15 minutes: {timeouts:?}");
+    let ups: Vec<f64> = scaled(&ev, "scale_up").into_iter().map(t).collect();
+    assert_eq!(ups[0], 10.0);
+    assert!(ups[1] >= 910.0 + 300.0, "5 minutes of backoff after the timeout: {ups:?}");
+}
+
+#[test]
+fn a_larger_pod_than_any_group_node_brings_no_node() {
+    let yaml = scenario(
+        1,
+        "      autoscaling: {min: 0, max: 10}\n      provisioningDelay: 60s\n",
+        &deployment_manifest(
+            "big",
+            1,
+            "",
+            "{name: big, image: big:1, resources: {requests: {cpu: \"3\", memory: 128Mi}}}",
+            "",
+        ),
+        "",
+    );
+    let (ev, _) = run(&yaml);
+    assert!(scaled(&ev, "scale_up").is_empty());
+}
+
+#[test]
+fn the_same_seed_gives_the_same_trace() {
+    let timeline = "timeline:\n  - {at: 2m, scale: {deployment: web, replicas: 1}}\n";
+    let yaml = scenario(
+        9,
+        "      autoscaling: {min: 0, max: 10}\n      provisioningDelay: {lognormal: {median: 60s, p99: 150s}}\n",
+        "",
+        timeline,
+    );
+    let s = load_str(&yaml).unwrap();
+    assert_eq!(simulate(&s).events.as_bytes(), simulate(&s).events.as_bytes());
+}
