@@ -71,6 +71,11 @@ impl Docker {
         Docker { socket: socket.to_path_buf(), connection: None, api_prefix: "/v1.41".into() }
     }
 
+    /// A client of the same engine, speaking the same API version, on its own connection.
+    pub fn another_connection(&self) -> Docker {
+        Docker { socket: self.socket.clone(), connection: None, api_prefix: self.api_prefix.clone() }
+    }
+
     pub fn socket(&self) -> &Path {
         &self.socket
     }
