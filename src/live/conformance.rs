@@ -14,7 +14,7 @@ pub fn differences(expected: &Expected, listed: &[ContainerInfo]) -> Vec<String>
     let mut running: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut state_of: BTreeMap<&str, &str> = BTreeMap::new();
     for c in listed {
-        let short_id = &c.id[..c.id.len().min(12)];
+        let short_id: String = c.id.chars().take(12).collect();
         let (Some(pod), Some(node)) = (c.labels.get(LABEL_POD), c.labels.get(LABEL_NODE)) else {
             if c.state == "running" {
                 problems.push(format!("container {short_id} runs without {LABEL_POD}/{LABEL_NODE} labels"));

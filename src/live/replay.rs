@@ -198,7 +198,7 @@ impl Session {
                 continue;
             }
             if let Some(speed) = options.speed {
-                wait_until(wall_start + Duration::from_secs_f64(t_micros as f64 / 1e6 / speed))?;
+                wait_until(wall_start, t_micros as f64 / 1e6 / speed)?;
             }
             let actions = plan(&expected, &self.held);
             let done = self.execute(&actions)?;
@@ -460,17 +460,22 @@ fn describe(batch: &[EventLine]) -> String {
     parts.join(", ")
 }
 
-/// Sleeps until `deadline`, waking every 100 ms to notice an interrupt.
-fn wait_until(deadline: Instant) -> Result<(), ReplayError> {
+/// Sleeps until `seconds` after `start` (at most a century: a speed that slow waits for
+/// an interrupt), waking every 100 ms to notice an interrupt.
+fn wait_until(start: Instant, seconds: f64) -> Result<(), ReplayError> {
+    let century = Duration::from_secs(100 * 365 * 24 * 3600);
+    let deadline = start.checked_add(Duration::try_from_secs_f64(seconds).unwrap_or(century).min(century));
     loop {
         if interrupt::interrupted() {
             return Err(ReplayError::Interrupted);
         }
         let now = Instant::now();
-        if now >= deadline {
-            return Ok(());
-        }
-        std::thread::sleep((deadline - now).min(Duration::from_millis(100)));
+        let remaining = match deadline {
+            Some(d) if now >= d => return Ok(()),
+            Some(d) => d - now,
+            None => century,
+        };
+        std::thread::sleep(remaining.min(Duration::from_millis(100)));
     }
 }
 
@@ -490,6 +495,14 @@ mod tests {
         let err = replay(&empty, &ReplayOptions::default(), &mut |_| {}).unwrap_err();
         assert!(matches!(&err, ReplayError::BadInput(m) if m.contains("events.jsonl:1:1: error:")), "{err}");
         std::fs::remove_dir_all(&empty).unwrap();
+    }
+
+    #[test]
+    fn waiting_ends_at_the_deadline() {
+        let start = Instant::now();
+        assert!(wait_until(start, 0.0).is_ok());
+        assert!(wait_until(start, 0.05).is_ok());
+        assert!(start.elapsed() >= Duration::from_millis(50));
     }
 
     #[test]
