@@ -6,6 +6,7 @@
 pub mod check;
 pub mod control;
 pub mod engine;
+pub mod live;
 pub mod model;
 pub mod record;
 pub mod report;

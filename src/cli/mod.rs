@@ -1,6 +1,7 @@
 //! One file per subcommand, each with its `Args` and `run(args) -> exit code`.
 
 mod compare;
+mod replay;
 mod run;
 mod sweep;
 mod validate;
@@ -13,8 +14,12 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_EXPECTATION_FAILED: u8 = 1;
 /// Exit code: bad input (the message names file, line and column).
 pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code: the live engine (Docker) is unreachable, misbehaved, or did not match the run.
+pub const EXIT_LIVE_ENGINE: u8 = 3;
 /// Exit code: the simulator broke one of its own invariants (a bug: please report it).
 pub const EXIT_INTERNAL: u8 = 4;
+/// Exit code: SIGINT/SIGTERM stopped a replay (after its cleanup), as shells report Ctrl-C.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Parser)]
 #[command(name = "sim", version, about = "Deterministic simulator for Kubernetes-style orchestration policies")]
@@ -33,6 +38,8 @@ enum Command {
     Sweep(sweep::Args),
     /// Run the scenario under several settings and compare them side by side.
     Compare(compare::Args),
+    /// Replay a run's decisions against the local Docker engine, checking every step.
+    Replay(replay::Args),
 }
 
 pub fn dispatch(cli: Cli) -> u8 {
@@ -41,6 +48,7 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Validate(args) => validate::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Replay(args) => replay::run(args),
     }
 }
 
