@@ -26,15 +26,42 @@ pub struct NodeResourcesFit {
     strategy: ScoringStrategy,
     /// (cpu weight, memory weight), each 1..=100; 0 leaves the resource out.
     weights: (i64, i64),
+    /// Division by the sum of both weights, the divisor of almost every node's average.
+    by_weight_sum: SmallDivisor,
+}
+
+/// Exact `n / d` for `0 <= n < 2^20` and `1 <= d < 2^8` by a multiplication: with
+/// `m = ceil(2^40 / d)` and `e = m*d - 2^40 < d`, `n*m / 2^40 = n/d + n*e/(d*2^40)`, and the
+/// excess `n*e/(d*2^40) < 2^28/(d*2^40)` is below `1/d`, the smallest step by which
+/// `n/d` can fall short of the next integer, so the floor is unchanged.
+#[derive(Clone, Copy, Debug)]
+struct SmallDivisor {
+    d: i64,
+    m: u64,
+}
+
+impl SmallDivisor {
+    fn new(d: i64) -> Self {
+        SmallDivisor { d, m: if d > 0 { (1u64 << 40).div_ceil(d as u64) } else { 0 } }
+    }
+
+    /// `n / divisor`, where `divisor` is this one's `d` or any other positive number.
+    fn divide(self, n: i64, divisor: i64) -> i64 {
+        if divisor == self.d && (0..1 << 20).contains(&n) && divisor < 1 << 8 {
+            ((n as u64 * self.m) >> 40) as i64
+        } else {
+            n / divisor
+        }
+    }
 }
 
 impl NodeResourcesFit {
     pub fn new(strategy: ScoringStrategy) -> Self {
-        NodeResourcesFit { strategy, weights: (1, 1) }
+        Self::with_weights(strategy, 1, 1)
     }
 
     pub fn with_weights(strategy: ScoringStrategy, cpu: i64, memory: i64) -> Self {
-        NodeResourcesFit { strategy, weights: (cpu, memory) }
+        NodeResourcesFit { strategy, weights: (cpu, memory), by_weight_sum: SmallDivisor::new(cpu + memory) }
     }
 
     /// Fit failures in upstream order (pods, cpu, memory); equality fits.
@@ -73,7 +100,8 @@ impl NodeResourcesFit {
 }
 
 /// `a / b` for `0 <= a`, `0 < b` (truncating, as Go's integer division); unsigned
-/// division is the cheaper instruction on the scoring hot path.
+/// division is the cheaper instruction on the scoring hot path (a float division, exact
+/// below 2^46, measured slower here).
 fn div(a: i64, b: i64) -> i64 {
     debug_assert!(a >= 0 && b > 0);
     (a as u64 / b as u64) as i64
@@ -130,7 +158,7 @@ impl Plugin for NodeResourcesFit {
             0 => 0,
             // RequestedToCapacityRatio rounds (math.Round); the others truncate.
             _ if ratio => (total as f64 / weights as f64).round() as i64,
-            _ => total / weights,
+            _ => self.by_weight_sum.divide(total, weights),
         }
     }
 }
@@ -195,6 +223,17 @@ mod tests {
             broken_line(&[ShapePoint { utilization: 10, score: 2 }, ShapePoint { utilization: 50, score: 8 }], 90),
             80
         );
+    }
+
+    #[test]
+    fn small_divisor_is_exact_over_its_whole_range() {
+        for d in 1..256 {
+            let div = SmallDivisor::new(d);
+            for n in (0..1 << 20).step_by(7).chain([(1 << 20) - 1, d * 100, d * 100 - 1]) {
+                assert_eq!(div.divide(n, d), n / d, "{n} / {d}");
+            }
+            assert_eq!(div.divide(1000, d + 1), 1000 / (d + 1), "another divisor falls back");
+        }
     }
 
     #[test]
