@@ -1,5 +1,5 @@
-//! How many new nodes of a group the pending pods need: first-fit over freshly added
-//! template nodes, pods in decreasing size. Upstream:
+//! How many new nodes of a group the pending pods need: binpacking onto freshly added
+//! template nodes, largest pods first. Upstream:
 //! cluster-autoscaler/estimator/binpacking_estimator.go (BinpackingNodeEstimator.Estimate)
 //! and estimator/decreasing_pod_orderer.go (score = cpu/alloc + memory/alloc).
 
@@ -15,22 +15,36 @@ pub struct Estimate {
     pub pods: Vec<PodId>,
 }
 
-/// Pods in the order the estimator places them: largest share of a template node first.
-fn decreasing(store: &Store, pool: &NodePool, pods: &[PodId]) -> Vec<PodId> {
+/// Pending pods by pod group (upstream's equivalence groups: same controller, same
+/// spec), groups in decreasing share of a template node, pods in their pending order.
+fn equivalence_groups(store: &Store, pool: &NodePool, pods: &[PodId]) -> Vec<Vec<PodId>> {
+    let mut groups: Vec<(u32, Vec<PodId>)> = Vec::new();
+    for &p in pods {
+        let g = store.pod(p).group;
+        match groups.iter_mut().find(|(id, _)| *id == g) {
+            Some((_, members)) => members.push(p),
+            None => groups.push((g, vec![p])),
+        }
+    }
     let alloc = pool.capacity;
+    // Upstream sums the containers' requests (init containers left out).
     let share = |p: PodId| {
-        let r = store.pod(p).requests;
+        let containers = &store.pod(p).template.spec.containers;
+        let cpu: i64 = containers.iter().map(|c| c.cpu_request_millis.unwrap_or(0)).sum();
+        let mem: i64 = containers.iter().map(|c| c.memory_request_bytes.unwrap_or(0)).sum();
         let part = |req: i64, cap: i64| if cap > 0 { req as f64 / cap as f64 } else { 0.0 };
-        part(r.cpu_millis, alloc.cpu_millis) + part(r.memory_bytes, alloc.memory_bytes)
+        part(cpu, alloc.cpu_millis) + part(mem, alloc.memory_bytes)
     };
-    let mut sorted = pods.to_vec();
-    // Stable sort: equal shares keep the pending order (priority, then age).
-    sorted.sort_by(|a, b| share(*b).total_cmp(&share(*a)));
-    sorted
+    // Stable: equal shares keep the pending order (priority, then age).
+    groups.sort_by(|(_, a), (_, b)| share(b[0]).total_cmp(&share(a[0])));
+    groups.into_iter().map(|(_, members)| members).collect()
 }
 
 /// Binpacks `pods` onto at most `limit` new nodes of `pool` added to `store` (a
-/// simulation copy). Pods that fit no fresh node of the group are left out.
+/// simulation copy), as upstream's Estimate: each group's pods first go to any node added
+/// so far, then to the node added last, and a new node is added when that fails too. A
+/// group stops when even a fresh node does not take its next pod (a pod that does not
+/// fit an empty node of the group cannot be helped by it). Nodes left empty do not count.
 pub fn estimate(
     store: &mut Store,
     sim: &mut Simulator,
@@ -39,28 +53,45 @@ pub fn estimate(
     pods: &[PodId],
     limit: u32,
 ) -> Estimate {
-    let mut new_nodes: Vec<NodeId> = Vec::new();
+    let mut added: Vec<NodeId> = Vec::new();
+    let mut with_pods: Vec<NodeId> = Vec::new();
     let mut placed = Vec::new();
-    for pod in decreasing(store, pool, pods) {
-        // The node added last first (upstream's lastNodeName), then the others.
-        let order: Vec<NodeId> = new_nodes.iter().rev().copied().collect();
-        if let Some(node) = sim.first_fit(store, pod, &order) {
-            store.bind(pod, node);
-            placed.push(pod);
-            continue;
+    let mut place = |store: &mut Store, pod: PodId, node: NodeId, with_pods: &mut Vec<NodeId>| {
+        store.bind(pod, node);
+        placed.push(pod);
+        if !with_pods.contains(&node) {
+            with_pods.push(node);
         }
-        if new_nodes.len() as u32 >= limit {
-            continue;
+    };
+    for group in equivalence_groups(store, pool, pods) {
+        // Upstream: tryToScheduleOnExistingNodes (any node added in this estimate).
+        let mut rest = group.as_slice();
+        while let Some((&pod, tail)) = rest.split_first() {
+            let Some(node) = sim.first_fit(store, pod, &added) else { break };
+            place(store, pod, node, &mut with_pods);
+            rest = tail;
         }
-        let node = add_template_node(store, pool, pool_index);
-        if sim.first_fit(store, pod, &[node]).is_some() {
-            store.bind(pod, node);
-            placed.push(pod);
-            new_nodes.push(node);
-        } else {
-            // Not even an empty node of this group takes the pod.
-            store.remove_node(node);
+        // Upstream: tryToScheduleOnNewNodes.
+        for &pod in rest {
+            if let Some(&last) = added.last() {
+                if sim.first_fit(store, pod, &[last]).is_some() {
+                    place(store, pod, last, &mut with_pods);
+                    continue;
+                }
+                if !with_pods.contains(&last) {
+                    break; // the pod did not fit an empty node: no new node would take it
+                }
+            }
+            if added.len() as u32 >= limit {
+                break;
+            }
+            let node = add_template_node(store, pool, pool_index);
+            added.push(node);
+            if sim.first_fit(store, pod, &[node]).is_none() {
+                break;
+            }
+            place(store, pod, node, &mut with_pods);
         }
     }
-    Estimate { nodes: new_nodes.len() as u32, pods: placed }
+    Estimate { nodes: with_pods.len() as u32, pods: placed }
 }
