@@ -3,7 +3,6 @@
 
 use super::json::{number, Json};
 use super::ExpectationResult;
-use crate::world::RunOutput;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -18,7 +17,8 @@ pub struct RunDigest {
 }
 
 impl RunDigest {
-    pub fn new(seed: u64, trace_hash: String, run: &RunOutput, expectations: Vec<ExpectationResult>) -> Self {
+    pub fn new(summary: &super::Summary) -> Self {
+        let (run, scenario) = (summary.run, summary.scenario);
         let mut metrics = BTreeMap::new();
         for (svc, f) in &run.observations.traffic_totals {
             if let Some(a) = f.availability() {
@@ -42,8 +42,23 @@ impl RunDigest {
         for (d, s) in &run.observations.pods {
             metrics.insert(format!("{d}/max_pods"), s.max_over(crate::engine::Time::ZERO, run.end) as f64);
         }
+        let costs = super::summary::pool_costs(summary);
+        for (pool, c) in scenario.cluster.node_pools.iter().zip(&costs) {
+            if pool.autoscaling.is_some() {
+                metrics.insert(format!("pool/{}/max_nodes", c.name), c.max_nodes as f64);
+                metrics.insert(format!("pool/{}/node_hours", c.name), c.node_hours);
+            }
+        }
+        if scenario.cluster.node_pools.iter().any(|p| p.cost_per_hour > 0.0) {
+            metrics.insert("cost".into(), costs.iter().map(|c| c.cost).sum());
+        }
         metrics.insert("events".into(), run.events.lines() as f64);
-        RunDigest { seed, trace_hash, expectations, metrics }
+        RunDigest {
+            seed: scenario.seed,
+            trace_hash: summary.trace_hash.clone(),
+            expectations: summary.expectations.to_vec(),
+            metrics,
+        }
     }
 
     pub fn passed(&self) -> bool {

@@ -115,17 +115,22 @@ impl World<'_> {
         let decisions = ca.autoscaler.scan(&self.store, &self.scenario.cluster.node_pools, &sizes, now);
         for decision in decisions {
             match decision {
-                CaDecision::ScaleUp { pool, nodes, .. } => self.provision(pool, nodes, sizes[pool].target()),
+                CaDecision::ScaleUp { pool, nodes, pods } => self.provision(pool, nodes, sizes[pool].target(), pods),
                 CaDecision::ScaleDown { nodes } => self.remove_nodes(&nodes),
                 CaDecision::SoftTaint { add, remove } => self.soft_taint(&add, &remove),
             }
         }
     }
 
-    /// Asks pool `pool` for `count` nodes; each joins after a drawn provisioning delay.
-    fn provision(&mut self, pool: usize, count: u32, from: u32) {
+    /// Asks pool `pool` for `count` nodes (for `pods` pending pods); each joins after a
+    /// drawn provisioning delay.
+    fn provision(&mut self, pool: usize, count: u32, from: u32, pods: usize) {
         let now = self.now();
-        self.group_scaled(pool, from, from + count, "scale_up");
+        let name = &self.scenario.cluster.node_pools[pool].name;
+        self.events.emit(now, "node_group_scaled", |e| {
+            e.str("pool", name).int("from", i64::from(from)).int("to", i64::from(from + count));
+            e.str("reason", "scale_up").int("pods", pods as i64);
+        });
         let spec = &self.scenario.cluster.node_pools[pool];
         let limit = self.scenario.control_plane.cluster_autoscaler.max_node_provision_time;
         let Some(ca) = &mut self.cluster_autoscaler else { return };
