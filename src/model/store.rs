@@ -206,6 +206,7 @@ impl Store {
             ready_changed: now,
             started: None,
             deletion: None,
+            stopping: false,
             incarnation: 0,
             restarts: 0,
         };
