@@ -183,3 +183,29 @@ fn the_same_seed_gives_the_same_trace() {
     let s = load_str(&yaml).unwrap();
     assert_eq!(simulate(&s).events.as_bytes(), simulate(&s).events.as_bytes());
 }
+
+#[test]
+fn a_drained_node_is_deleted_only_once_its_pods_have_terminated() {
+    // As in the budget test without a budget: the burst node's one pod moves to the worker.
+    let timeline = "timeline:\n  - {at: 2m, scale: {deployment: web, replicas: 4}}\n";
+    let pool = "      autoscaling: {min: 0, max: 10}\n      provisioningDelay: 60s\n";
+    let yaml = scenario_with_worker("4", 5, pool, "", timeline)
+        .replace("  podStartup: 1s\n", "  podStartup: 1s\n  clusterAutoscaler: {scaleDownUtilizationThreshold: 0.6}\n")
+        .replace("image: web:1,", "image: web:1, lifecycle: {preStop: {sleep: {seconds: 22}}},");
+    let (ev, summary) = run(&yaml);
+    let drained: Vec<&Value> =
+        of_kind(&ev, "pod_terminated").into_iter().filter(|e| e["reason"] == "drained").collect();
+    assert_eq!(drained.len(), 1);
+    let evicted = t(drained[0]);
+    let deleted = ev.iter().find(|e| e["kind"] == "pod_deleted" && e["pod"] == drained[0]["pod"]).map(t);
+    assert_eq!(deleted, Some(evicted + 22.0));
+    let removed = of_kind(&ev, "node_removed");
+    // Polled every 5 s from the eviction: the first poll after the deletion.
+    assert_eq!(removed.iter().map(|e| t(e)).collect::<Vec<_>>(), [evicted + 25.0]);
+    let node = drained[0]["node"].clone();
+    assert!(
+        of_kind(&ev, "pod_scheduled").iter().all(|e| e["node"] != node || t(e) < evicted),
+        "ToBeDeletedByClusterAutoscaler:NoSchedule keeps new pods off the node meanwhile"
+    );
+    assert_eq!(summary["node_pools"]["burst"]["final_nodes"], 0);
+}

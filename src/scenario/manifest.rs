@@ -1004,3 +1004,24 @@ fn pdb(r: Reader, doc: &Node, name: &str, spec: Option<&Node>) -> R<crate::model
         unhealthy_pod_eviction_policy,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::exec_sleep;
+    use crate::engine::Duration;
+
+    fn sleep(words: &[&str]) -> Duration {
+        exec_sleep(&words.iter().map(|w| w.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn exec_hooks_sleep_directly_or_through_a_shell() {
+        assert_eq!(sleep(&["sleep", "5"]), Duration::from_secs(5));
+        assert_eq!(sleep(&["/bin/sleep", "2.5"]), Duration::from_millis(2500));
+        assert_eq!(sleep(&["sh", "-c", "sleep 5"]), Duration::from_secs(5));
+        assert_eq!(sleep(&["/bin/sh", "-c", "echo bye; sleep 3 && sleep 2s"]), Duration::from_secs(5));
+        assert_eq!(sleep(&["nginx", "-s", "quit"]), Duration::ZERO);
+        assert_eq!(sleep(&["sleep", "forever"]), Duration::ZERO);
+        assert_eq!(sleep(&[]), Duration::ZERO);
+    }
+}
