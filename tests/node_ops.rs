@@ -140,6 +140,8 @@ fn draining_a_cut_off_node_waits_for_its_kubelet_to_confirm_the_deletions() {
     let evicted = times(&ev, "pod_terminated", |e| e["reason"] == "drained");
     assert!(!evicted.is_empty() && evicted.iter().all(|e| *e == 100.0));
     assert_eq!(times(&ev, "pod_killed", |_| true).len(), evicted.len());
+    // No graceful termination without a kubelet: the objects go when it is back.
+    assert_eq!(times(&ev, "pod_deleted", |e| e["node"] == "worker-1"), vec![180.0; evicted.len()]);
     assert_eq!(times(&ev, "node_drained", |_| true), vec![180.0]);
     // With a 30 s timeout kubectl gives up waiting at 130 s.
     let ev = run("drain: {node: worker-1, timeout: 30s}");

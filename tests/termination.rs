@@ -181,3 +181,18 @@ fn the_same_seed_gives_the_same_trace_with_a_drawn_shutdown() {
     let lives = lifetimes(&events(&a));
     assert!(lives.iter().all(|(from, to)| *to >= from + 2.0 && *to <= from + 30.0), "{lives:?}");
 }
+
+#[test]
+fn a_kubelet_cut_off_mid_termination_stops_the_pod_and_deletes_it_on_reconnect() {
+    let hook = ", lifecycle: {preStop: {sleep: {seconds: 30}}}";
+    let control = format!("{SCALE_DOWN_AT_60S}  - {{at: 65s, partitionNode: {{node: worker-1, for: 60s}}}}\n");
+    let ev = run(&scenario("8", 2, "", hook, "", &control));
+    // The container exits at 90 s, but the kubelet can post the deletion only at 125 s.
+    assert_eq!(lifetimes(&ev), [(60.0, 125.0)]);
+    assert!(of_kind(&ev, "pod_killed").is_empty(), "nothing was left running to kill");
+    // A host that dies mid-termination takes the containers; the object goes when it is back.
+    let control =
+        format!("{SCALE_DOWN_AT_60S}  - {{at: 65s, crashNode: worker-1}}\n  - {{at: 200s, recoverNode: worker-1}}\n");
+    let ev = run(&scenario("8", 2, "", hook, "", &control));
+    assert_eq!(lifetimes(&ev), [(60.0, 200.0)]);
+}

@@ -362,6 +362,23 @@ mod tests {
     }
 
     #[test]
+    fn a_terminating_pod_keeps_its_requests_but_leaves_its_group_counts() {
+        let mut store = Store::default();
+        let a = named(&mut store, "a");
+        let p = store.create_pod("p".into(), pod(&[(300, 1)]).template, vec![], None, Time::ZERO);
+        store.bind(p, a);
+        let group = store.pod(p).group as usize;
+        assert_eq!((store.groups[group].on_node(a), store.groups[group].bound), (1, 1));
+        store.mark_terminating(p, Time::from_secs(5));
+        assert!(!store.pod(p).is_active());
+        assert_eq!(store.node(a).requested.cpu_millis, 300, "resources stay until removal");
+        assert_eq!((store.groups[group].on_node(a), store.groups[group].bound), (0, 0), "not counted for spreading");
+        store.remove_pod(p);
+        assert_eq!(store.node(a).requested.cpu_millis, 0);
+        assert_eq!(store.groups[group].bound, 0);
+    }
+
+    #[test]
     #[should_panic(expected = "removed with pods on it")]
     fn a_node_with_pods_cannot_be_removed() {
         let mut store = Store::default();
