@@ -22,6 +22,7 @@ fn template(app: &str, cpu: i64, mem: i64, extra: impl FnOnce(&mut PodSpec)) -> 
             image: "x".into(),
             cpu_request_millis: Some(cpu),
             memory_request_bytes: Some(mem),
+            ..Container::default()
         }],
         ..PodSpec::default()
     };

@@ -90,9 +90,10 @@ fn unneeded_nodes_go_after_the_unneeded_time_and_not_within_ten_minutes_of_a_sca
     let (ev, summary) = run(&yaml);
     let removed = of_kind(&ev, "node_removed");
     assert_eq!(removed.len(), 2, "{removed:?}");
-    // Unneeded from the scan right after the scale-down (120 s), ripe 10 minutes later
+    // The scan at 120 s still sees the pods scaled down that instant (Terminating, their
+    // requests on the node); unneeded from the next scan (130 s), ripe 10 minutes later
     // (the delay after the scale-up at 10 s ended at 610 s); empty nodes go together.
-    assert!(removed.iter().all(|e| t(e) == 720.0), "{removed:?}");
+    assert!(removed.iter().all(|e| t(e) == 730.0), "{removed:?}");
     let burst = &summary["node_pools"]["burst"];
     assert_eq!((burst["max_nodes"].as_i64(), burst["final_nodes"].as_i64()), (Some(2), Some(0)));
     // Two nodes from 70 s to their removal, at 0.5 an hour each.
@@ -181,4 +182,30 @@ fn the_same_seed_gives_the_same_trace() {
     );
     let s = load_str(&yaml).unwrap();
     assert_eq!(simulate(&s).events.as_bytes(), simulate(&s).events.as_bytes());
+}
+
+#[test]
+fn a_drained_node_is_deleted_only_once_its_pods_have_terminated() {
+    // As in the budget test without a budget: the burst node's one pod moves to the worker.
+    let timeline = "timeline:\n  - {at: 2m, scale: {deployment: web, replicas: 4}}\n";
+    let pool = "      autoscaling: {min: 0, max: 10}\n      provisioningDelay: 60s\n";
+    let yaml = scenario_with_worker("4", 5, pool, "", timeline)
+        .replace("  podStartup: 1s\n", "  podStartup: 1s\n  clusterAutoscaler: {scaleDownUtilizationThreshold: 0.6}\n")
+        .replace("image: web:1,", "image: web:1, lifecycle: {preStop: {sleep: {seconds: 22}}},");
+    let (ev, summary) = run(&yaml);
+    let drained: Vec<&Value> =
+        of_kind(&ev, "pod_terminated").into_iter().filter(|e| e["reason"] == "drained").collect();
+    assert_eq!(drained.len(), 1);
+    let evicted = t(drained[0]);
+    let deleted = ev.iter().find(|e| e["kind"] == "pod_deleted" && e["pod"] == drained[0]["pod"]).map(t);
+    assert_eq!(deleted, Some(evicted + 22.0));
+    let removed = of_kind(&ev, "node_removed");
+    // Polled every 5 s from the eviction: the first poll after the deletion.
+    assert_eq!(removed.iter().map(|e| t(e)).collect::<Vec<_>>(), [evicted + 25.0]);
+    let node = drained[0]["node"].clone();
+    assert!(
+        of_kind(&ev, "pod_scheduled").iter().all(|e| e["node"] != node || t(e) < evicted),
+        "ToBeDeletedByClusterAutoscaler:NoSchedule keeps new pods off the node meanwhile"
+    );
+    assert_eq!(summary["node_pools"]["burst"]["final_nodes"], 0);
 }

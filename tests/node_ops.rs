@@ -55,7 +55,8 @@ fn drain_with_min_available_evicts_one_pod_per_ready_replacement_retrying_every_
     // Each replacement is ready 7 s after its eviction; the refused retry at +5 s fails,
     // the one at +10 s goes through.
     assert_eq!(evicted, vec![60.0, 70.0, 80.0, 90.0, 100.0, 110.0]);
-    assert_eq!(times(&ev, "node_drained", |e| e["node"] == "worker-1"), vec![110.0]);
+    // kubectl polls for the last pod's deletion at once (still Terminating) and 1 s later.
+    assert_eq!(times(&ev, "node_drained", |e| e["node"] == "worker-1"), vec![111.0]);
     assert_eq!(times(&ev, "node_cordoned", |_| true), vec![60.0], "kubectl drain cordons first");
     let refused = of_kind(&ev, "eviction_refused");
     assert_eq!(refused.len(), 5, "each pod but the first is refused once at the start");
@@ -75,7 +76,7 @@ fn drain_with_min_available_evicts_one_pod_per_ready_replacement_retrying_every_
 fn drain_with_max_unavailable_evicts_two_at_a_time() {
     let (evicted, ev, out) = drained_at("maxUnavailable: 2");
     assert_eq!(evicted, vec![60.0, 60.0, 70.0, 70.0, 80.0, 80.0]);
-    assert_eq!(times(&ev, "node_drained", |_| true), vec![80.0]);
+    assert_eq!(times(&ev, "node_drained", |_| true), vec![81.0], "the deletion poll 1 s after the last eviction");
     let ready = &out.observations.ready["web"];
     assert_eq!(ready.min_over(clustersim::engine::Time::from_secs(60), clustersim::engine::Time::from_secs(600)), 4);
     // A percentage rounds up: 34% of 6 is 3 unavailable, so three go at once.
@@ -122,7 +123,7 @@ fn drain_refuses_bare_pods_unless_forced() {
     let forced = extra.replace("drain: worker-1", "drain: {node: worker-1, force: true}");
     let ev = events(&simulate(&load_str(&one_node_scenario(2, bare, &forced)).unwrap()));
     assert_eq!(times(&ev, "pod_terminated", |e| e["reason"] == "drained").len(), 3);
-    assert_eq!(times(&ev, "node_drained", |_| true), vec![60.0]);
+    assert_eq!(times(&ev, "node_drained", |_| true), vec![61.0], "the evicted pods are gone at the 1 s poll");
     // The bare pod is gone for good; the web pods come back elsewhere.
     assert!(of_kind(&ev, "pod_created").iter().all(|e| e["pod"] != "debug" || t(e) == 0.0));
 }
@@ -139,6 +140,8 @@ fn draining_a_cut_off_node_waits_for_its_kubelet_to_confirm_the_deletions() {
     let evicted = times(&ev, "pod_terminated", |e| e["reason"] == "drained");
     assert!(!evicted.is_empty() && evicted.iter().all(|e| *e == 100.0));
     assert_eq!(times(&ev, "pod_killed", |_| true).len(), evicted.len());
+    // No graceful termination without a kubelet: the objects go when it is back.
+    assert_eq!(times(&ev, "pod_deleted", |e| e["node"] == "worker-1"), vec![180.0; evicted.len()]);
     assert_eq!(times(&ev, "node_drained", |_| true), vec![180.0]);
     // With a 30 s timeout kubectl gives up waiting at 130 s.
     let ev = run("drain: {node: worker-1, timeout: 30s}");

@@ -83,6 +83,7 @@ fn workload(store: &mut Store, app: u8, tier: u8, spread: u8, affinity: u8, cpu:
             image: "x".into(),
             cpu_request_millis: Some(cpu),
             memory_request_bytes: Some(256 << 20),
+            ..Container::default()
         }],
         ..PodSpec::default()
     };

@@ -37,6 +37,10 @@ pub enum Event {
     PodKilled {
         pod: String,
     },
+    /// `pod_deleted`: the kubelet finished a graceful termination and the object is gone.
+    PodDeleted {
+        pod: String,
+    },
     NodeJoined {
         node: String,
     },
@@ -133,6 +137,7 @@ pub fn parse_events(path: &Path, text: &str) -> Result<Vec<EventLine>, Diagnosti
             "pod_running" | "pod_ready" => Event::PodRunning { pod: field("pod")?, node: field("node")? },
             "pod_terminated" => Event::PodTerminated { pod: field("pod")?, node: optional("node") },
             "pod_killed" => Event::PodKilled { pod: field("pod")? },
+            "pod_deleted" => Event::PodDeleted { pod: field("pod")? },
             "node_joined" => Event::NodeJoined { node: field("node")? },
             "node_crashed" => Event::NodeCrashed { node: field("node")? },
             "node_recovered" => Event::NodeRecovered { node: field("node")? },

@@ -5,9 +5,10 @@
 //!   started its containers and the API knows. `pod_scheduled` is only the binding; the
 //!   kubelet still has `podStartup` to go, and a pod bound to a dead or cut-off node may
 //!   never start.
-//! - `pod_terminated` removes the container, except on a partitioned node whose host is
-//!   up: the kubelet never heard of the deletion, so the container runs on until the node
-//!   reconnects and the kubelet kills it (`pod_killed`).
+//! - `pod_terminated` starts a graceful termination: the container runs on until
+//!   `pod_deleted` (preStop, SIGTERM, grace period). On a partitioned node whose host is
+//!   up the kubelet never heard of the deletion, so it runs on until the node reconnects
+//!   and the kubelet kills it (`pod_killed`); on a dead host it is gone at once.
 //! - `node_crashed` kills every container on the node; they stay dead. A pod still in the
 //!   API restarts there at its next `pod_running` after `node_recovered`; one deleted
 //!   meanwhile is removed (the kubelet finishes the deletion silently when it returns).
@@ -23,7 +24,7 @@ pub struct PodContainer {
     pub deployment: Option<String>,
     /// False once its host crashed (the container exists, dead).
     pub running: bool,
-    /// Deleted in the API while its kubelet was cut off: still running until `pod_killed`.
+    /// Deleted in the API: still running until `pod_deleted` (or, its kubelet cut off, `pod_killed`).
     pub deleted: bool,
     /// The events.jsonl line that last changed this container.
     pub since_line: usize,
@@ -32,7 +33,6 @@ pub struct PodContainer {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct NodeState {
     host_up: bool,
-    connected: bool,
 }
 
 /// The expected state: one entry per pod that has (or had, on a dead host) a container.
@@ -57,7 +57,7 @@ impl Expected {
                 if self.containers.get(pod).is_some_and(|c| c.running && c.node == *node) {
                     return false;
                 }
-                self.nodes.entry(node.clone()).or_insert(NodeState { host_up: true, connected: true });
+                self.nodes.entry(node.clone()).or_insert(NodeState { host_up: true });
                 let deployment = self.deployments.get(pod).cloned().flatten();
                 self.containers.insert(
                     pod.clone(),
@@ -68,9 +68,8 @@ impl Expected {
             Event::PodTerminated { pod, .. } => {
                 self.deployments.remove(pod);
                 let Some(container) = self.containers.get_mut(pod) else { return false };
-                let node = self.nodes.get(&container.node).copied();
-                let unheard = node.is_some_and(|n| n.host_up && !n.connected);
-                if container.running && unheard {
+                let host_up = self.nodes.get(&container.node).is_some_and(|n| n.host_up);
+                if container.running && host_up {
                     container.deleted = true;
                     container.since_line = line;
                     false
@@ -79,13 +78,13 @@ impl Expected {
                     true
                 }
             }
-            Event::PodKilled { pod } => self.containers.remove(pod).is_some(),
+            Event::PodKilled { pod } | Event::PodDeleted { pod } => self.containers.remove(pod).is_some(),
             Event::NodeJoined { node } => {
-                self.nodes.insert(node.clone(), NodeState { host_up: true, connected: true });
+                self.nodes.insert(node.clone(), NodeState { host_up: true });
                 false
             }
             Event::NodeCrashed { node } => {
-                self.nodes.entry(node.clone()).or_insert(NodeState { host_up: true, connected: true }).host_up = false;
+                self.nodes.entry(node.clone()).or_insert(NodeState { host_up: true }).host_up = false;
                 let before = self.containers.len();
                 self.containers.retain(|_, c| c.node != *node || !c.deleted);
                 let mut changed = self.containers.len() != before;
@@ -97,18 +96,11 @@ impl Expected {
                 changed
             }
             Event::NodeRecovered { node } => {
-                self.nodes.entry(node.clone()).or_insert(NodeState { host_up: true, connected: true }).host_up = true;
+                self.nodes.entry(node.clone()).or_insert(NodeState { host_up: true }).host_up = true;
                 false
             }
-            Event::NodePartitioned { node } => {
-                self.nodes.entry(node.clone()).or_insert(NodeState { host_up: true, connected: true }).connected =
-                    false;
-                false
-            }
-            Event::NodeReconnected { node } => {
-                self.nodes.entry(node.clone()).or_insert(NodeState { host_up: true, connected: true }).connected = true;
-                false
-            }
+            // A partition changes no container: a deletion meanwhile waits for `pod_killed`.
+            Event::NodePartitioned { .. } | Event::NodeReconnected { .. } => false,
             Event::NodeRemoved { node } => {
                 self.nodes.remove(node);
                 let before = self.containers.len();
@@ -170,6 +162,7 @@ mod tests {
 {"t":90,"kind":"node_recovered","node":"w-1"}
 {"t":92,"kind":"pod_running","pod":"a","node":"w-1"}
 {"t":99,"kind":"pod_terminated","pod":"b","node":"w-2","reason":"scaled_down"}
+{"t":104,"kind":"pod_deleted","pod":"b","node":"w-2"}
 "#;
         let s = states(text);
         assert_eq!(s[5], "", "scheduling starts nothing");
@@ -178,7 +171,8 @@ mod tests {
         assert_eq!(s[9], "a@w-1(dead) b@w-2");
         assert_eq!(s[10], "a@w-1(dead) b@w-2", "a recovered host starts nothing by itself");
         assert_eq!(s[11], "a@w-1 b@w-2");
-        assert_eq!(s[12], "a@w-1");
+        assert_eq!(s[12], "a@w-1 b@w-2", "terminating: running until the kubelet has stopped it");
+        assert_eq!(s[13], "a@w-1");
         let mut expected = Expected::default();
         for e in parse_events(Path::new("events.jsonl"), text).unwrap() {
             expected.apply(&e);

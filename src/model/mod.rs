@@ -21,7 +21,7 @@ pub use affinity::{
 };
 pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};
 pub use node::{Node, NodeCondition, NodeId};
-pub use pod::{Container, Pod, PodId, PodPhase, PodSpec, PodTemplate, Probe};
+pub use pod::{Container, Pod, PodId, PodPhase, PodSpec, PodTemplate, Probe, DEFAULT_TERMINATION_GRACE_PERIOD};
 pub use resources::{Resources, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST};
 pub use store::{Family, PodGroup, Store};
 pub use taints::{

@@ -19,6 +19,9 @@ pub struct Container {
     pub image: String,
     pub cpu_request_millis: Option<i64>,
     pub memory_request_bytes: Option<i64>,
+    /// How long `lifecycle.preStop` runs (a `sleep N` exec or the `sleep` action); zero
+    /// for no hook or one that returns at once.
+    pub pre_stop: Duration,
 }
 
 /// A readiness probe's timing (the check itself always succeeds once the container runs).
@@ -30,7 +33,7 @@ pub struct Probe {
 }
 
 /// The parts of a pod spec that change placement, timing or traffic.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PodSpec {
     pub containers: Vec<Container>,
     pub init_containers: Vec<Container>,
@@ -43,6 +46,8 @@ pub struct PodSpec {
     pub priority_class_name: Option<String>,
     pub affinity: super::Affinity,
     pub topology_spread: Vec<super::TopologySpreadConstraint>,
+    /// `terminationGracePeriodSeconds` (default 30 s).
+    pub termination_grace_period: Duration,
 }
 
 impl std::hash::Hash for Toleration {
@@ -52,6 +57,27 @@ impl std::hash::Hash for Toleration {
         self.value.hash(state);
         self.effect.map(|e| e.as_str()).hash(state);
         self.toleration_seconds.hash(state);
+    }
+}
+
+/// Upstream: pkg/apis/core/v1/defaults.go (DefaultTerminationGracePeriodSeconds = 30).
+pub const DEFAULT_TERMINATION_GRACE_PERIOD: Duration = Duration::from_secs(30);
+
+impl Default for PodSpec {
+    fn default() -> Self {
+        PodSpec {
+            containers: Vec::new(),
+            init_containers: Vec::new(),
+            node_selector: Labels::default(),
+            node_name: None,
+            tolerations: Vec::new(),
+            readiness_probe: None,
+            priority: 0,
+            priority_class_name: None,
+            affinity: super::Affinity::default(),
+            topology_spread: Vec::new(),
+            termination_grace_period: DEFAULT_TERMINATION_GRACE_PERIOD,
+        }
     }
 }
 
@@ -133,6 +159,9 @@ pub struct Pod {
     pub started: Option<Time>,
     /// Set when the pod is being deleted (it no longer counts as active).
     pub deletion: Option<Time>,
+    /// The kubelet is stopping the containers of this Terminating pod (preStop, SIGTERM,
+    /// grace period): `world/termination.rs` finishes it.
+    pub stopping: bool,
     /// Bumped each time the kubelet (re)starts the containers, so stale timers are ignored.
     pub incarnation: u32,
     pub restarts: u32,

@@ -206,6 +206,7 @@ impl Store {
             ready_changed: now,
             started: None,
             deletion: None,
+            stopping: false,
             incarnation: 0,
             restarts: 0,
         };
@@ -358,6 +359,23 @@ mod tests {
         let d = named(&mut store, "a");
         assert_eq!(d, NodeId(3), "ids are never reused");
         assert_eq!(store.node_id_bound(), 4);
+    }
+
+    #[test]
+    fn a_terminating_pod_keeps_its_requests_but_leaves_its_group_counts() {
+        let mut store = Store::default();
+        let a = named(&mut store, "a");
+        let p = store.create_pod("p".into(), pod(&[(300, 1)]).template, vec![], None, Time::ZERO);
+        store.bind(p, a);
+        let group = store.pod(p).group as usize;
+        assert_eq!((store.groups[group].on_node(a), store.groups[group].bound), (1, 1));
+        store.mark_terminating(p, Time::from_secs(5));
+        assert!(!store.pod(p).is_active());
+        assert_eq!(store.node(a).requested.cpu_millis, 300, "resources stay until removal");
+        assert_eq!((store.groups[group].on_node(a), store.groups[group].bound), (0, 0), "not counted for spreading");
+        store.remove_pod(p);
+        assert_eq!(store.node(a).requested.cpu_millis, 0);
+        assert_eq!(store.groups[group].bound, 0);
     }
 
     #[test]

@@ -58,6 +58,7 @@ pub fn pod(containers: &[(i64, i64)]) -> Pod {
         ready_changed: Time::ZERO,
         started: None,
         deletion: None,
+        stopping: false,
         incarnation: 0,
         restarts: 0,
     }

@@ -275,6 +275,9 @@ fn decode_control_plane(r: Reader, node: &Node) -> R<ControlPlane> {
     if let Some(n) = f.opt("podStartup") {
         cp.pod_startup = decode_distribution(r, n, "podStartup")?;
     }
+    if let Some(n) = f.opt("podShutdown") {
+        cp.pod_shutdown = decode_distribution(r, n, "podShutdown")?;
+    }
     if let Some(n) = f.opt("clusterAutoscaler") {
         cp.cluster_autoscaler = decode_cluster_autoscaler(r, n)?;
     }
@@ -289,6 +292,7 @@ fn decode_control_plane(r: Reader, node: &Node) -> R<ControlPlane> {
         "hpaSyncPeriod",
         "scheduler",
         "podStartup",
+        "podShutdown",
         "clusterAutoscaler",
     ])?;
     Ok(cp)

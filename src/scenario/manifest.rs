@@ -46,7 +46,6 @@ const METADATA_FIELDS: &[&str] = &[
 /// Pod spec fields that cannot change placement, timing or traffic here.
 const POD_SPEC_QUIET: &[&str] = &[
     "restartPolicy",
-    "terminationGracePeriodSeconds",
     "dnsPolicy",
     "schedulerName",
     "securityContext",
@@ -92,7 +91,6 @@ const CONTAINER_QUIET: &[&str] = &[
     "securityContext",
     "volumeMounts",
     "workingDir",
-    "lifecycle",
     "terminationMessagePath",
     "terminationMessagePolicy",
     "stdin",
@@ -470,6 +468,11 @@ fn pod_spec(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R<
         None => Vec::new(),
     };
     let readiness_probe = containers.iter().find_map(|c| c.1);
+    let termination_grace_period = f
+        .opt("terminationGracePeriodSeconds")
+        .map(|n| r.seconds(n, "terminationGracePeriodSeconds", 86_400 * 365))
+        .transpose()?
+        .unwrap_or(crate::model::DEFAULT_TERMINATION_GRACE_PERIOD);
     if let Some(volumes) = f.opt("volumes") {
         let claims = r
             .list(volumes, "volumes")?
@@ -488,6 +491,7 @@ fn pod_spec(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R<
     let known: Vec<&str> =
         ["containers", "initContainers", "nodeSelector", "nodeName", "tolerations", "priority", "volumes"]
             .iter()
+            .chain(&["terminationGracePeriodSeconds"])
             .chain(POD_SPEC_QUIET)
             .chain(POD_SPEC_UNMODELLED)
             .copied()
@@ -504,6 +508,7 @@ fn pod_spec(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R<
         priority_class_name,
         affinity,
         topology_spread,
+        termination_grace_period,
     })
 }
 
@@ -695,6 +700,10 @@ fn container(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R
         warn_misspelled(r, &rf, &["requests", "limits", "claims"], "resources", warnings);
     }
     let probe = f.opt("readinessProbe").map(|n| readiness_probe(r, n)).transpose()?;
+    let pre_stop = match f.opt("lifecycle") {
+        Some(n) => pre_stop(r, n)?,
+        None => Duration::ZERO,
+    };
     if let Some(ports) = f.opt("ports") {
         if r.list(ports, "ports")?.iter().any(|p| p.get("hostPort").is_some()) {
             warn_unmodelled(r, ports.span, "hostPort", object, warnings);
@@ -706,14 +715,67 @@ fn container(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R
         }
     }
     f.ignore(CONTAINER_QUIET);
-    let known: Vec<&str> = ["name", "image", "resources", "readinessProbe", "ports"]
+    let known: Vec<&str> = ["name", "image", "resources", "readinessProbe", "ports", "lifecycle"]
         .iter()
         .chain(CONTAINER_QUIET)
         .chain(CONTAINER_UNMODELLED)
         .copied()
         .collect();
     warn_misspelled(r, &f, &known, "a container", warnings);
-    Ok((Container { name, image, cpu_request_millis: cpu, memory_request_bytes: memory }, probe))
+    Ok((Container { name, image, cpu_request_millis: cpu, memory_request_bytes: memory, pre_stop }, probe))
+}
+
+/// How long `lifecycle.preStop` runs: the `sleep` action (KEP-3960) or an `exec` whose
+/// command sleeps (`["sleep", "5"]`, `["sh", "-c", "sleep 5"]`: the sum of the script's
+/// `sleep N`); any other handler is taken to return at once.
+fn pre_stop(r: Reader, node: &Node) -> R<Duration> {
+    let mut f = r.fields(node, "lifecycle")?;
+    f.ignore(&["postStart", "stopSignal"]);
+    let Some(hook) = f.opt("preStop") else { return Ok(Duration::ZERO) };
+    let mut h = r.fields(hook, "lifecycle.preStop")?;
+    h.ignore(&["httpGet", "tcpSocket"]);
+    if let Some(sleep) = h.opt("sleep") {
+        let mut sf = r.fields(sleep, "lifecycle.preStop.sleep")?;
+        let seconds = r.seconds(sf.req("seconds")?, "sleep.seconds", 86_400 * 365)?;
+        sf.deny_unknown(&["seconds"])?;
+        return Ok(seconds);
+    }
+    let Some(exec) = h.opt("exec") else { return Ok(Duration::ZERO) };
+    let mut ef = r.fields(exec, "lifecycle.preStop.exec")?;
+    let words = match ef.opt("command") {
+        Some(n) => r.list(n, "command")?.iter().map(|w| r.string(w, "command")).collect::<R<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+    Ok(exec_sleep(&words))
+}
+
+/// The time an exec hook's command sleeps: `sleep N` directly, or through `sh -c SCRIPT`
+/// (every `sleep N` in the script, in sequence). Unparsable arguments count nothing.
+pub fn exec_sleep(command: &[String]) -> Duration {
+    let base = |w: &str| w.rsplit('/').next().unwrap_or(w).to_string();
+    match command {
+        [cmd, arg, ..] if base(cmd) == "sleep" => sleep_arg(arg),
+        [sh, flag, script, ..] if ["sh", "bash", "ash", "dash"].contains(&base(sh).as_str()) && flag == "-c" => {
+            let words: Vec<&str> = script.split(|c: char| c.is_whitespace() || c == ';' || c == '&').collect();
+            let mut total = Duration::ZERO;
+            for pair in words.windows(2) {
+                if base(pair[0]) == "sleep" {
+                    total = total + sleep_arg(pair[1]);
+                }
+            }
+            total
+        }
+        _ => Duration::ZERO,
+    }
+}
+
+/// `sleep`'s argument: seconds, possibly fractional, with an optional `s` suffix.
+fn sleep_arg(arg: &str) -> Duration {
+    let n = arg.strip_suffix('s').unwrap_or(arg);
+    match n.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_nanos((secs * 1e9).round() as u64),
+        _ => Duration::ZERO,
+    }
 }
 
 /// Defaults from pkg/apis/core/v1/defaults.go (SetDefaults_Probe): period 10 s, success 1.
@@ -941,4 +1003,25 @@ fn pdb(r: Reader, doc: &Node, name: &str, spec: Option<&Node>) -> R<crate::model
         max_unavailable,
         unhealthy_pod_eviction_policy,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exec_sleep;
+    use crate::engine::Duration;
+
+    fn sleep(words: &[&str]) -> Duration {
+        exec_sleep(&words.iter().map(|w| w.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn exec_hooks_sleep_directly_or_through_a_shell() {
+        assert_eq!(sleep(&["sleep", "5"]), Duration::from_secs(5));
+        assert_eq!(sleep(&["/bin/sleep", "2.5"]), Duration::from_millis(2500));
+        assert_eq!(sleep(&["sh", "-c", "sleep 5"]), Duration::from_secs(5));
+        assert_eq!(sleep(&["/bin/sh", "-c", "echo bye; sleep 3 && sleep 2s"]), Duration::from_secs(5));
+        assert_eq!(sleep(&["nginx", "-s", "quit"]), Duration::ZERO);
+        assert_eq!(sleep(&["sleep", "forever"]), Duration::ZERO);
+        assert_eq!(sleep(&[]), Duration::ZERO);
+    }
 }

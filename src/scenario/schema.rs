@@ -129,6 +129,8 @@ pub struct ControlPlane {
     pub scheduler: SchedulerConfig,
     /// Time from binding to running containers (image pull + start).
     pub pod_startup: Distribution,
+    /// Time an app takes to exit after SIGTERM (0: at once).
+    pub pod_shutdown: Distribution,
     pub cluster_autoscaler: ClusterAutoscalerConfig,
 }
 
@@ -145,6 +147,7 @@ impl Default for ControlPlane {
             hpa_sync_period: Duration::from_secs(15),
             scheduler: SchedulerConfig::default(),
             pod_startup: Distribution::Constant(Duration::from_secs(2)),
+            pod_shutdown: Distribution::Constant(Duration::ZERO),
             cluster_autoscaler: ClusterAutoscalerConfig::default(),
         }
     }

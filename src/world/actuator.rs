@@ -261,8 +261,11 @@ impl World<'_> {
         format!("{{{}}}", rows.join(","))
     }
 
-    /// Deletes a pod. On a node whose kubelet is gone the pod stays Terminating (it is
-    /// no longer active, and its resources stay on the node until the kubelet confirms).
+    /// Deletes a pod: `pod_terminated`, then it is Terminating (not active, out of the
+    /// endpoints, its resources still on its node) until its kubelet has stopped it
+    /// (world/termination.rs). A pod never bound, or with a zero grace period, is removed
+    /// at once; on a node whose kubelet is gone it stays Terminating until the kubelet is back.
+    // Upstream: pkg/registry/core/pod/strategy.go (CheckGracefulDelete: unscheduled pods go at once).
     pub(super) fn delete_pod(&mut self, id: PodId, reason: TerminationReason) {
         let now = self.now();
         let Some(pod) = self.store.pods.get(&id) else { return };
@@ -280,15 +283,16 @@ impl World<'_> {
             e.str("reason", reason.as_str());
         });
         self.scheduler.queue.remove(id);
-        let kubelet_gone = node.is_some_and(|n| !self.store.node(n).kubelet_reporting());
-        if kubelet_gone {
+        let Some(node) = node else {
+            self.forget_pod(id);
+            return;
+        };
+        if !self.store.node(node).kubelet_reporting() {
             self.store.mark_terminating(id, now);
-        } else {
-            self.store.remove_pod(id);
-            if node.is_some() {
-                self.cluster_changed();
-            }
+            return;
         }
+        self.store.mark_terminating(id, now);
+        self.begin_termination(id);
     }
 
     pub(super) fn eviction_due(&mut self, pod: PodId, node: NodeId, taint_added: Time, term: u64) {

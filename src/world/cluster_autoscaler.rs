@@ -1,13 +1,16 @@
 //! The Cluster Autoscaler in the world: its scan every `scanInterval`, nodes it asked for
 //! joining after the pool's `provisioningDelay` (or never, past `maxNodeProvisionTime`),
-//! and scale-down: evicting the pods of the nodes it removes, then deleting the nodes.
+//! and scale-down: tainting a node `ToBeDeletedByClusterAutoscaler:NoSchedule`, evicting
+//! its pods, waiting (polling every 5 s) for their graceful termination, then deleting it.
 //! The decisions are `control::cluster_autoscaler`'s.
 
 use super::{World, WorldEvent};
-use crate::control::cluster_autoscaler::{CaDecision, ClusterAutoscaler, GroupSize, DELETION_CANDIDATE_TAINT};
+use crate::control::cluster_autoscaler::{
+    CaDecision, ClusterAutoscaler, GroupSize, DELETION_CANDIDATE_TAINT, TO_BE_DELETED_TAINT,
+};
 use crate::control::disruption::Eviction;
 use crate::control::{pdb, TerminationReason};
-use crate::engine::{RandomStream, RngStreams, Time};
+use crate::engine::{Duration, RandomStream, RngStreams, Time};
 use crate::model::{NodeId, PodId, Taint, TaintEffect};
 use crate::scenario::Scenario;
 
@@ -23,7 +26,21 @@ pub(super) enum CaEvent {
     ProvisionTimedOut {
         pool: usize,
     },
+    /// Check whether a node being deleted has no pods left (given up at `deadline`).
+    DeletionPoll {
+        node: NodeId,
+        deadline: Time,
+    },
 }
+
+/// How often the autoscaler looks whether a drained node's pods are gone.
+/// Upstream: cluster-autoscaler/core/scaledown/actuation/drain.go (waitPodsToDisappear: time.Sleep(5 * time.Second)).
+const DELETION_POLL_INTERVAL: Duration = Duration::from_secs(5);
+/// Extra wait beyond the grace period for pods killed with SIGKILL.
+/// Upstream: cluster-autoscaler/core/scaledown/actuation/drain.go (DefaultPodEvictionHeadroom).
+const POD_EVICTION_HEADROOM: Duration = Duration::from_secs(30);
+/// Upstream: cluster-autoscaler --max-graceful-termination-sec (600).
+const MAX_GRACEFUL_TERMINATION: Duration = Duration::from_secs(600);
 
 /// The autoscaler and what it is waiting for; absent when no pool autoscales.
 pub(super) struct CaRun {
@@ -86,13 +103,17 @@ impl World<'_> {
                 let to = self.pool_size(pool).target();
                 self.group_scaled(pool, to + 1, to, "provisioning_timeout");
             }
+            CaEvent::DeletionPoll { node, deadline } => self.deletion_poll(node, deadline),
         }
     }
 
-    /// Live and upcoming nodes of pool `pool`.
+    /// Live and upcoming nodes of pool `pool` (nodes being deleted no longer count).
+    // Upstream: core/scaledown/deletiontracker (deletions in progress count against the group's minimum).
     fn pool_size(&self, pool: usize) -> GroupSize {
         let name = &self.scenario.cluster.node_pools[pool].name;
-        let live = self.store.nodes.iter().filter(|n| n.pool.as_deref() == Some(name.as_str())).count() as u32;
+        let deleting = |n: &crate::model::Node| n.taints.iter().any(|(t, _)| t.key == TO_BE_DELETED_TAINT);
+        let live =
+            self.store.nodes.iter().filter(|n| n.pool.as_deref() == Some(name.as_str()) && !deleting(n)).count() as u32;
         let upcoming = self.cluster_autoscaler.as_ref().map_or(0, |ca| ca.upcoming[pool]);
         GroupSize { live, upcoming }
     }
@@ -169,40 +190,71 @@ impl World<'_> {
         }
     }
 
-    /// Evicts the pods of each node (honouring PodDisruptionBudgets) and deletes it; a
-    /// node whose eviction is refused stays. Upstream: core/scaledown/actuation (DrainNode, DeleteNodes).
+    /// Taints each node `ToBeDeletedByClusterAutoscaler:NoSchedule`, evicts its pods
+    /// (honouring PodDisruptionBudgets) and deletes it once they are gone; a node whose
+    /// eviction is refused loses the taint and stays.
+    /// Upstream: core/scaledown/actuation (DrainNode, DeleteNodes) and utils/taints (MarkToBeDeleted, CleanToBeDeleted).
     fn remove_nodes(&mut self, nodes: &[NodeId]) {
         let now = self.now();
         for &node in nodes {
+            let value = now.since(Time::ZERO).as_nanos() / 1_000_000_000;
+            let taint =
+                Taint { key: TO_BE_DELETED_TAINT.into(), value: value.to_string(), effect: TaintEffect::NoSchedule };
+            self.store.node_mut(node).taints.push((taint, now));
             // One eviction after another, as each changes what the budgets allow next.
             let pods: Vec<PodId> = self.store.node(node).pods.iter().copied().collect();
             let mut refused = false;
+            let mut wait = Duration::ZERO;
             for p in pods {
                 let Some(pod) = self.store.pods.get(&p) else { continue };
                 if matches!(pdb::eviction_verdict(&self.store, pod), Eviction::TooManyRequests { .. }) {
                     refused = true;
                     break;
                 }
+                wait = wait.max(pod.template.spec.termination_grace_period.min(MAX_GRACEFUL_TERMINATION));
                 self.delete_pod(p, TerminationReason::Drained);
             }
             if refused {
+                self.untaint_to_be_deleted(node);
                 continue;
             }
-            if !self.store.node(node).pods.is_empty() {
-                continue; // pods of a kubelet that is gone wait for the node lifecycle
-            }
-            let removed = self.store.remove_node(node);
-            let pool = self.scenario.cluster.node_pools.iter().position(|p| Some(&p.name) == removed.pool.as_ref());
-            self.events.emit(now, "node_removed", |e| {
-                e.str("node", &removed.name);
-            });
-            self.observations.running_on_node.entry(removed.name.clone()).or_default().record(now, 0);
-            self.observations.bound_on_node.entry(removed.name.clone()).or_default().record(now, 0);
-            if let Some(pool) = pool {
-                let to = self.pool_size(pool).target();
-                self.group_scaled(pool, to + 1, to, "scale_down");
-            }
-            self.cluster_changed();
+            self.deletion_poll(node, now + wait + POD_EVICTION_HEADROOM);
         }
+    }
+
+    /// Deletes a drained node once its pods are gone; polls again in 5 s until `deadline`,
+    /// then gives up (pods of a kubelet that is gone wait for the node lifecycle).
+    // Upstream: cluster-autoscaler/core/scaledown/actuation/drain.go (waitPodsToDisappear: "pods remaining after timeout").
+    fn deletion_poll(&mut self, node: NodeId, deadline: Time) {
+        let now = self.now();
+        if !self.store.has_node(node) {
+            return;
+        }
+        if !self.store.node(node).pods.is_empty() {
+            if now + DELETION_POLL_INTERVAL <= deadline {
+                let at = now + DELETION_POLL_INTERVAL;
+                self.queue.schedule(at, WorldEvent::Autoscaler(CaEvent::DeletionPoll { node, deadline }));
+            } else {
+                self.untaint_to_be_deleted(node);
+            }
+            return;
+        }
+        let removed = self.store.remove_node(node);
+        let pool = self.scenario.cluster.node_pools.iter().position(|p| Some(&p.name) == removed.pool.as_ref());
+        self.events.emit(now, "node_removed", |e| {
+            e.str("node", &removed.name);
+        });
+        self.observations.running_on_node.entry(removed.name.clone()).or_default().record(now, 0);
+        self.observations.bound_on_node.entry(removed.name.clone()).or_default().record(now, 0);
+        if let Some(pool) = pool {
+            let to = self.pool_size(pool).target();
+            self.group_scaled(pool, to + 1, to, "scale_down");
+        }
+        self.cluster_changed();
+    }
+
+    fn untaint_to_be_deleted(&mut self, node: NodeId) {
+        self.store.node_mut(node).taints.retain(|(t, _)| t.key != TO_BE_DELETED_TAINT);
+        self.cluster_changed();
     }
 }

@@ -105,6 +105,7 @@ impl World<'_> {
             p.containers_running = false;
             p.kubelet_admitted = false;
             p.kubelet_ready = false;
+            p.stopping = false;
             p.incarnation += 1;
         }
         self.events.emit(now, "node_crashed", |e| {

@@ -12,6 +12,7 @@ mod kubelet;
 mod masters;
 mod observe;
 mod ops;
+mod termination;
 mod timeline;
 mod traffic;
 
@@ -60,6 +61,8 @@ enum WorldEvent {
     PodStarted { pod: PodId, incarnation: u32 },
     /// The readiness probe passed.
     PodReady { pod: PodId, incarnation: u32 },
+    /// A Terminating pod's last container exited or was killed (world/termination.rs).
+    PodStopped { pod: PodId, incarnation: u32 },
     /// The node-lifecycle controller's monitor pass.
     MonitorTick,
     /// The node-lifecycle controller's NoExecute tainting pass.
@@ -100,6 +103,8 @@ pub struct World<'s> {
     kubelet_rng: RandomStream,
     /// Draws generated names.
     names_rng: RandomStream,
+    /// Draws how long apps take to exit after SIGTERM (`podShutdown`).
+    shutdown_rng: RandomStream,
     /// Picks which pod `deletePod <deployment>` deletes.
     timeline_rng: RandomStream,
     /// When the next tainting pass is already scheduled.
@@ -145,6 +150,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, RunErr
         checker: Checker::default(),
         kubelet_rng: streams.stream("kubelet"),
         names_rng: streams.stream("names"),
+        shutdown_rng: streams.stream("kubelet/shutdown"),
         timeline_rng: streams.stream("timeline"),
         tainting_pass_due: None,
         scheduler_wake_due: None,
@@ -218,6 +224,7 @@ impl World<'_> {
             WorldEvent::Action(i) => self.run_action(i),
             WorldEvent::PodStarted { pod, incarnation } => self.pod_started(pod, incarnation),
             WorldEvent::PodReady { pod, incarnation } => self.pod_ready(pod, incarnation),
+            WorldEvent::PodStopped { pod, incarnation } => self.pod_stopped(pod, incarnation),
             WorldEvent::MonitorTick => {
                 self.monitor_pass();
                 let next = self.now() + self.scenario.control_plane.node_monitor_period;

@@ -347,6 +347,9 @@ impl World<'_> {
             let p = self.store.pod(pod);
             // Pods deleted while it was away are killed, and their API objects removed.
             // Upstream: pkg/kubelet/kubelet.go (HandlePodRemoves) and pkg/kubelet/status/status_manager.go (canBeDeleted).
+            if p.stopping {
+                continue; // a graceful termination under way ends on its own (world/termination.rs)
+            }
             if !p.is_active() {
                 if p.containers_running {
                     let pod_name = p.name.clone();
@@ -354,7 +357,7 @@ impl World<'_> {
                         e.str("pod", &pod_name).str("node", &name);
                     });
                 }
-                self.store.remove_pod(pod);
+                self.forget_pod(pod);
                 continue;
             }
             if !p.kubelet_admitted {

@@ -42,6 +42,9 @@ pub enum CaDecision {
 
 /// Upstream: taints.DeletionCandidateTaint.
 pub const DELETION_CANDIDATE_TAINT: &str = "DeletionCandidateOfClusterAutoscaler";
+/// The NoSchedule taint on a node being drained for deletion.
+/// Upstream: cluster-autoscaler/utils/taints/taints.go (ToBeDeletedTaint).
+pub const TO_BE_DELETED_TAINT: &str = "ToBeDeletedByClusterAutoscaler";
 /// Upstream: --max-bulk-soft-taint-count (10).
 const MAX_BULK_SOFT_TAINT: usize = 10;
 
@@ -201,6 +204,7 @@ impl ClusterAutoscaler {
             .iter()
             .filter(|n| pool_of(n.pool.as_deref()).is_some_and(|i| pools[i].autoscaling.is_some()))
             .filter(|n| n.condition == crate::model::NodeCondition::Ready && !n.unschedulable)
+            .filter(|n| !n.taints.iter().any(|(t, _)| t.key == TO_BE_DELETED_TAINT))
             .filter(|n| utilization(n) < self.config.scale_down_utilization_threshold)
             .map(|n| n.id)
             .collect();

@@ -19,6 +19,7 @@ use super::{Decision, ScoreTable};
 use crate::engine::{RandomStream, Time};
 use crate::model::{Node, NodeId, PodId, Store};
 use crate::scenario::SchedulerConfig;
+use std::collections::BTreeMap;
 use topology::TopologyIndex;
 
 /// Upstream: pkg/scheduler/schedule_one.go (minFeasibleNodesToFind).
@@ -182,9 +183,10 @@ impl Scheduler {
         let mut feasible: Vec<NodeId> = Vec::with_capacity(want.min(n));
         let mut processed = 0;
         let (tail, head) = store.nodes.split_at(self.next_start_node_index.min(n));
+        let nominated = self.nominated_requests(store, pod_id);
         for node in head.iter().chain(tail) {
             processed += 1;
-            if self.profile.passes(&ctx, node) {
+            if self.profile.passes(&ctx, node) && fits_with_nominated(&ctx, node, &nominated) {
                 feasible.push(node.id);
                 if feasible.len() >= want {
                     break;
@@ -218,6 +220,22 @@ impl Scheduler {
             }
         };
         Decision::Bind { pod: pod_id, node: chosen.0, scores: chosen.1 }
+    }
+
+    /// Requests of pods nominated to each node (waiting there for preemption victims to
+    /// go) whose priority is at least `pod_id`'s: a lower-priority pod must not take the
+    /// room being freed for them.
+    /// Upstream: pkg/scheduler/framework/runtime/framework.go (RunFilterPluginsWithNominatedPods, addGENominatedPods).
+    fn nominated_requests(&self, store: &Store, pod_id: PodId) -> BTreeMap<NodeId, crate::model::Resources> {
+        let mut out = BTreeMap::new();
+        let priority = store.pod(pod_id).template.spec.priority;
+        for (&p, &node) in &self.queue.nominated {
+            let Some(other) = store.pods.get(&p) else { continue };
+            if p != pod_id && other.node.is_none() && other.template.spec.priority >= priority {
+                *out.entry(node).or_default() += other.requests;
+            }
+        }
+        out
     }
 
     /// PostFilter: preemption, else the FitError.
@@ -256,6 +274,17 @@ impl Scheduler {
     pub fn next_pod(&mut self, now: Time) -> Option<PodId> {
         self.queue.pop(now)
     }
+}
+
+/// Whether the pod still fits on `node` with the nominated pods' requests added.
+fn fits_with_nominated(
+    ctx: &Ctx,
+    node: &crate::model::Node,
+    nominated: &BTreeMap<NodeId, crate::model::Resources>,
+) -> bool {
+    let Some(extra) = nominated.get(&node.id) else { return true };
+    let used = node.requested + *extra;
+    plugins::NodeResourcesFit::fits(ctx.pod, node, used, used.pods as usize).is_none()
 }
 
 #[cfg(test)]
