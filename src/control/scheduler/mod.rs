@@ -195,8 +195,15 @@ impl Scheduler {
         }
         self.next_start_node_index = (self.next_start_node_index + processed) % n;
         if feasible.is_empty() {
-            let failures: Vec<(NodeId, Failure)> =
-                store.nodes.iter().filter_map(|node| Some((node.id, self.profile.filter(&ctx, node)?))).collect();
+            let failures: Vec<(NodeId, Failure)> = store
+                .nodes
+                .iter()
+                .filter_map(|node| {
+                    let failure =
+                        self.profile.filter(&ctx, node).or_else(|| nominated_shortage(&ctx, node, &nominated));
+                    Some((node.id, failure?))
+                })
+                .collect();
             return self.post_filter(store, pod_id, &failures);
         }
         let chosen = match self.profile.selection {
@@ -282,9 +289,19 @@ fn fits_with_nominated(
     node: &crate::model::Node,
     nominated: &BTreeMap<NodeId, crate::model::Resources>,
 ) -> bool {
-    let Some(extra) = nominated.get(&node.id) else { return true };
+    nominated_shortage(ctx, node, nominated).is_none()
+}
+
+/// NodeResourcesFit's verdict with the nominated pods' requests added (upstream runs the
+/// filters with them, so a node they fill reports its shortage).
+fn nominated_shortage(
+    ctx: &Ctx,
+    node: &crate::model::Node,
+    nominated: &BTreeMap<NodeId, crate::model::Resources>,
+) -> Option<Failure> {
+    let extra = nominated.get(&node.id)?;
     let used = node.requested + *extra;
-    plugins::NodeResourcesFit::fits(ctx.pod, node, used, used.pods as usize).is_none()
+    plugins::NodeResourcesFit::fits(ctx.pod, node, used, used.pods as usize)
 }
 
 #[cfg(test)]
