@@ -186,7 +186,8 @@ impl Scheduler {
         let nominated = self.nominated_requests(store, pod_id);
         for node in head.iter().chain(tail) {
             processed += 1;
-            if self.profile.passes(&ctx, node) && fits_with_nominated(&ctx, node, &nominated) {
+            if self.profile.passes(&ctx, node) && (nominated.is_empty() || fits_with_nominated(&ctx, node, &nominated))
+            {
                 feasible.push(node.id);
                 if feasible.len() >= want {
                     break;
