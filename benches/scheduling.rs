@@ -33,28 +33,12 @@ fn template(app: &str, cpu: i64, mem: i64, extra: impl FnOnce(&mut PodSpec)) -> 
 fn cluster(nodes: usize) -> (Store, Vec<RsId>) {
     let mut store = Store::default();
     for i in 0..nodes {
-        store.add_node(|id| Node {
-            id,
-            name: format!("node-{i}"),
-            pool: None,
-            labels: [
-                ("kubernetes.io/hostname".to_string(), format!("node-{i}")),
-                ("topology.kubernetes.io/zone".to_string(), format!("zone-{}", i % ZONES)),
-            ]
-            .into(),
-            allocatable: Resources::new(32_000, 128 << 30, 110),
-            taints: Vec::new(),
-            unschedulable: false,
-            host_up: true,
-            connected: true,
-            condition: NodeCondition::Ready,
-            joined: Time::ZERO,
-            kubelet_started: Time::ZERO,
-            heartbeat_frozen_at: None,
-            requested: Resources::default(),
-            nonzero_requested: Resources::default(),
-            pods: Default::default(),
-        });
+        let labels = [
+            ("kubernetes.io/hostname".to_string(), format!("node-{i}")),
+            ("topology.kubernetes.io/zone".to_string(), format!("zone-{}", i % ZONES)),
+        ];
+        let allocatable = Resources::new(32_000, 128 << 30, 110);
+        store.add_node(|id| Node::joined(id, format!("node-{i}"), labels.into(), allocatable, Time::ZERO));
     }
     let sel = |app: &str| LabelSelector::from_labels([("app".to_string(), app.to_string())].into());
     let spread = TopologySpreadConstraint {

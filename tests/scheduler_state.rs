@@ -55,24 +55,8 @@ fn join(store: &mut Store, zone: u8) {
     if zone < 3 {
         l.push((ZONE, format!("z{zone}")));
     }
-    store.add_node(|id| Node {
-        id,
-        name: format!("n{i}"),
-        pool: None,
-        labels: labels(&l),
-        allocatable: Resources::new(8_000, 32 << 30, 110),
-        taints: Vec::new(),
-        unschedulable: false,
-        host_up: true,
-        connected: true,
-        condition: NodeCondition::Ready,
-        joined: Time::ZERO,
-        kubelet_started: Time::ZERO,
-        heartbeat_frozen_at: None,
-        requested: Resources::default(),
-        nonzero_requested: Resources::default(),
-        pods: Default::default(),
-    });
+    let allocatable = Resources::new(8_000, 32 << 30, 110);
+    store.add_node(|id| Node::joined(id, format!("n{i}"), labels(&l), allocatable, Time::ZERO));
 }
 
 fn workload(store: &mut Store, app: u8, tier: u8, spread: u8, affinity: u8, cpu: i64) -> RsId {

@@ -51,6 +51,29 @@ pub struct Node {
 }
 
 impl Node {
+    /// A Ready node that joined at `now` with nothing bound to it: no pool, taints or
+    /// cordon (set those with struct update syntax).
+    pub fn joined(id: NodeId, name: String, labels: Labels, allocatable: Resources, now: Time) -> Node {
+        Node {
+            id,
+            allocatable,
+            requested: Resources::default(),
+            nonzero_requested: Resources::default(),
+            name,
+            pool: None,
+            labels,
+            taints: Vec::new(),
+            unschedulable: false,
+            host_up: true,
+            connected: true,
+            condition: NodeCondition::Ready,
+            joined: now,
+            kubelet_started: now,
+            heartbeat_frozen_at: None,
+            pods: BTreeSet::new(),
+        }
+    }
+
     /// Whether the kubelet is posting status now.
     pub fn kubelet_reporting(&self) -> bool {
         self.host_up && self.connected

@@ -1,27 +1,14 @@
 //! Small constructors for unit tests across the crate.
 
 use crate::engine::Time;
-use crate::model::{Container, Node, NodeCondition, NodeId, Pod, PodId, PodPhase, PodSpec, PodTemplate, Resources};
+use crate::model::{Container, Node, NodeId, Pod, PodId, PodPhase, PodSpec, PodTemplate, Resources};
 use std::sync::Arc;
 
 pub fn node(cpu: i64, mem: i64, requested: Resources) -> Node {
     Node {
-        id: NodeId(0),
-        name: "n".into(),
-        pool: None,
-        labels: Default::default(),
-        allocatable: Resources::new(cpu, mem, 110),
-        taints: Vec::new(),
-        unschedulable: false,
-        host_up: true,
-        connected: true,
-        condition: NodeCondition::Ready,
-        joined: Time::ZERO,
-        kubelet_started: Time::ZERO,
-        heartbeat_frozen_at: None,
         requested,
         nonzero_requested: requested,
-        pods: Default::default(),
+        ..Node::joined(NodeId(0), "n".into(), Default::default(), Resources::new(cpu, mem, 110), Time::ZERO)
     }
 }
 

@@ -398,22 +398,10 @@ impl World<'_> {
     ) {
         let now = self.now();
         self.store.add_node(|id| Node {
-            id,
-            name: name.clone(),
             pool,
-            labels,
-            allocatable,
             taints: taints.into_iter().map(|t| (t, now)).collect(),
             unschedulable,
-            host_up: true,
-            connected: true,
-            condition: NodeCondition::Ready,
-            joined: now,
-            kubelet_started: now,
-            heartbeat_frozen_at: None,
-            requested: Resources::default(),
-            nonzero_requested: Resources::default(),
-            pods: Default::default(),
+            ..Node::joined(id, name.clone(), labels, allocatable, now)
         });
         self.events.emit(now, "node_joined", |e| {
             e.str("node", &name);

@@ -4,7 +4,7 @@
 
 use crate::control::scheduler::Scheduler;
 use crate::engine::{RngStreams, Time};
-use crate::model::{Node, NodeCondition, NodeId, PodId, Resources, Store};
+use crate::model::{Node, NodeId, PodId, Store};
 use crate::scenario::{NodePool, SchedulerConfig};
 
 /// Filter checks over one simulated store. Its caches follow that store's node ids, so a
@@ -35,21 +35,8 @@ pub fn add_template_node(store: &mut Store, pool: &NodePool, pool_index: usize) 
     let mut labels = pool.labels.clone();
     labels.insert("kubernetes.io/hostname".into(), name.clone());
     store.add_node(|id| Node {
-        id,
-        name,
         pool: Some(pool.name.clone()),
-        labels,
-        allocatable: pool.capacity,
         taints: pool.taints.iter().map(|t| (t.clone(), Time::ZERO)).collect(),
-        unschedulable: false,
-        host_up: true,
-        connected: true,
-        condition: NodeCondition::Ready,
-        joined: Time::ZERO,
-        kubelet_started: Time::ZERO,
-        heartbeat_frozen_at: None,
-        requested: Resources::default(),
-        nonzero_requested: Resources::default(),
-        pods: Default::default(),
+        ..Node::joined(id, name, labels, pool.capacity, Time::ZERO)
     })
 }
