@@ -59,21 +59,8 @@ fn cluster(nodes: usize) -> (Store, Vec<RsId>) {
     let mut rss = Vec::new();
     for (i, t) in templates.into_iter().enumerate() {
         let app = t.labels["app"].clone();
-        rss.push(store.add_replica_set(|id, group| ReplicaSet {
-            id,
-            name: format!("rs-{i}"),
-            deployment: None,
-            selector: sel(&app),
-            template: Arc::new(t),
-            template_hash: String::new(),
-            replicas: 0,
-            revision: 1,
-            desired_annotation: None,
-            max_annotation: None,
-            group,
-            created: Time::ZERO,
-            pods: Default::default(),
-            deleted: false,
+        rss.push(store.add_replica_set(|id, group| {
+            ReplicaSet::standalone(id, group, format!("rs-{i}"), sel(&app), Arc::new(t), 0, Time::ZERO)
         }));
     }
     (store, rss)

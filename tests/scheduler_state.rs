@@ -103,21 +103,8 @@ fn workload(store: &mut Store, app: u8, tier: u8, spread: u8, affinity: u8, cpu:
         spec,
     };
     let n = store.replica_sets.len();
-    store.add_replica_set(|id, group| ReplicaSet {
-        id,
-        name: format!("rs-{n}"),
-        deployment: None,
-        selector: app_sel,
-        template: Arc::new(template),
-        template_hash: String::new(),
-        replicas: 0,
-        revision: 1,
-        desired_annotation: None,
-        max_annotation: None,
-        group,
-        created: Time::ZERO,
-        pods: Default::default(),
-        deleted: false,
+    store.add_replica_set(|id, group| {
+        ReplicaSet::standalone(id, group, format!("rs-{n}"), app_sel, Arc::new(template), 0, Time::ZERO)
     })
 }
 

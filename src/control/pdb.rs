@@ -114,20 +114,10 @@ mod tests {
             generation: 1,
         });
         let rs = s.add_replica_set(|id, group| ReplicaSet {
-            id,
-            group,
-            name: "web-1".into(),
             deployment: Some(DeploymentId(0)),
-            selector,
-            template: template.clone(),
             template_hash: "1".into(),
-            replicas,
             revision: 1,
-            desired_annotation: None,
-            max_annotation: None,
-            created: Time::ZERO,
-            pods: Default::default(),
-            deleted: false,
+            ..ReplicaSet::standalone(id, group, "web-1".into(), selector, template.clone(), replicas, Time::ZERO)
         });
         for i in 0..ready + unready {
             let id = s.create_pod(format!("web-{i}"), template.clone(), Vec::new(), Some(rs), Time::ZERO);

@@ -61,6 +61,37 @@ pub struct ReplicaSet {
     pub deleted: bool,
 }
 
+impl ReplicaSet {
+    /// A ReplicaSet without a Deployment (revision 0, no annotations, no pods yet), as
+    /// `kubectl apply` of a bare ReplicaSet makes it; set the rest with struct update syntax.
+    pub fn standalone(
+        id: RsId,
+        group: u32,
+        name: String,
+        selector: LabelSelector,
+        template: Arc<PodTemplate>,
+        replicas: u32,
+        created: Time,
+    ) -> Self {
+        ReplicaSet {
+            id,
+            name,
+            deployment: None,
+            selector,
+            template,
+            template_hash: String::new(),
+            replicas,
+            revision: 0,
+            desired_annotation: None,
+            max_annotation: None,
+            group,
+            created,
+            pods: BTreeSet::new(),
+            deleted: false,
+        }
+    }
+}
+
 /// A Deployment.
 #[derive(Clone, Debug)]
 pub struct Deployment {

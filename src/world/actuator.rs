@@ -31,20 +31,12 @@ impl World<'_> {
                 let mut selector = d.selector.clone();
                 selector.match_labels.insert("pod-template-hash".into(), hash.clone());
                 self.store.add_replica_set(|id, group| ReplicaSet {
-                    id,
-                    group,
-                    name,
                     deployment: Some(deployment),
-                    selector,
-                    template: Arc::new(template),
                     template_hash: hash,
-                    replicas,
                     revision,
                     desired_annotation: Some(desired),
                     max_annotation: Some(max),
-                    created: now,
-                    pods: Default::default(),
-                    deleted: false,
+                    ..ReplicaSet::standalone(id, group, name, selector, Arc::new(template), replicas, now)
                 });
                 self.rollout_started(deployment, revision);
             }
@@ -477,21 +469,16 @@ impl World<'_> {
                 if self.store.replica_sets.iter().any(|x| x.name == r.name) {
                     return;
                 }
-                self.store.add_replica_set(|id, group| ReplicaSet {
-                    id,
-                    group,
-                    name: r.name.clone(),
-                    deployment: None,
-                    selector: r.selector.clone(),
-                    template: r.template.clone(),
-                    template_hash: String::new(),
-                    replicas: r.replicas,
-                    revision: 0,
-                    desired_annotation: None,
-                    max_annotation: None,
-                    created: now,
-                    pods: Default::default(),
-                    deleted: false,
+                self.store.add_replica_set(|id, group| {
+                    ReplicaSet::standalone(
+                        id,
+                        group,
+                        r.name.clone(),
+                        r.selector.clone(),
+                        r.template.clone(),
+                        r.replicas,
+                        now,
+                    )
                 });
             }
             Object::Pod(p) => {
