@@ -127,7 +127,7 @@ fn table(store: &Store, decision: Decision) -> Result<Scores, String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn a_warm_scheduler_scores_exactly_like_a_fresh_one(ops in proptest::collection::vec(op(), 1..60)) {
