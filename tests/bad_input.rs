@@ -226,6 +226,20 @@ fn cases() -> Vec<Case> {
             "did you mean \"least-waste\"?",
         ),
         (
+            with("controlPlane:\n  hpaSyncPeriod: 1ms\n"),
+            vec![],
+            (7, 18),
+            "hpaSyncPeriod \"1ms\" is shorter than 1s",
+            "use at least 1s",
+        ),
+        (
+            with("controlPlane:\n  clusterAutoscaler: {scanInterval: 0s}\n"),
+            vec![],
+            (7, 37),
+            "scanInterval \"0s\" is shorter than 1s",
+            "upstream: 5s to 15s",
+        ),
+        (
             with("controlPlane:\n  clusterAutoscaler: {scaleDownUtilizationThreshold: 50}\n"),
             vec![],
             (7, 54),

@@ -251,10 +251,16 @@ fn decode_control_plane(r: Reader, node: &Node) -> R<ControlPlane> {
         Ok(())
     };
     positive(&mut f, "nodeMonitorGracePeriod", &mut cp.node_monitor_grace_period)?;
-    positive(&mut f, "nodeMonitorPeriod", &mut cp.node_monitor_period)?;
     positive(&mut f, "nodeStartupGracePeriod", &mut cp.node_startup_grace_period)?;
-    positive(&mut f, "nodeStatusUpdateFrequency", &mut cp.node_status_update_frequency)?;
-    positive(&mut f, "hpaSyncPeriod", &mut cp.hpa_sync_period)?;
+    for (key, slot) in [
+        ("nodeMonitorPeriod", &mut cp.node_monitor_period),
+        ("nodeStatusUpdateFrequency", &mut cp.node_status_update_frequency),
+        ("hpaSyncPeriod", &mut cp.hpa_sync_period),
+    ] {
+        if let Some(n) = f.opt(key) {
+            *slot = control_loop_period(r, n, key)?;
+        }
+    }
     if let Some(n) = f.opt("nodeEvictionRate") {
         cp.node_eviction_rate = r.float(n, "nodeEvictionRate")?;
         if cp.node_eviction_rate <= 0.0 {
@@ -298,18 +304,35 @@ fn decode_control_plane(r: Reader, node: &Node) -> R<ControlPlane> {
     Ok(cp)
 }
 
+/// Shortest period of a controller loop: upstream's defaults are 5-15 s, and a loop of
+/// microseconds would keep a run busy for hours of wall time without telling anything new.
+const MIN_CONTROL_LOOP_PERIOD: Duration = Duration::from_secs(1);
+
+/// The period of a controller loop (monitor pass, heartbeat, HPA sync, autoscaler scan).
+fn control_loop_period(r: Reader, n: &Node, key: &str) -> R<Duration> {
+    let d = r.duration(n, key)?;
+    if d < MIN_CONTROL_LOOP_PERIOD {
+        return Err(r
+            .error(n.span, format!("{key} {} is shorter than 1s", n.describe()))
+            .with_hint("controller loops run every few seconds (upstream: 5s to 15s); use at least 1s"));
+    }
+    Ok(d)
+}
+
 fn decode_cluster_autoscaler(r: Reader, node: &Node) -> R<ClusterAutoscalerConfig> {
     let mut ca = ClusterAutoscalerConfig::default();
     let mut f = r.fields(node, "controlPlane.clusterAutoscaler")?;
+    if let Some(n) = f.opt("scanInterval") {
+        ca.scan_interval = control_loop_period(r, n, "scanInterval")?;
+    }
     for (key, slot) in [
-        ("scanInterval", &mut ca.scan_interval),
         ("scaleDownUnneededTime", &mut ca.scale_down_unneeded_time),
         ("scaleDownDelayAfterAdd", &mut ca.scale_down_delay_after_add),
         ("maxNodeProvisionTime", &mut ca.max_node_provision_time),
     ] {
         if let Some(n) = f.opt(key) {
             let d = r.duration(n, key)?;
-            if d == Duration::ZERO && key != "scaleDownDelayAfterAdd" {
+            if d == Duration::ZERO && key == "maxNodeProvisionTime" {
                 return Err(r.error(n.span, format!("{key} must be positive")).with_hint("e.g. 10s"));
             }
             *slot = d;
