@@ -153,8 +153,27 @@ pub fn decode_traffic(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Traf
         f.deny_unknown(&["service", "loadBalancing", "rate", "trace"])?;
         out.push((TrafficEntry { service, balancing, rate }, item.span));
     }
+    let expected = |e: &TrafficEntry| e.rate.expected_arrivals(Time::ZERO, Time::ZERO + duration);
+    let total: f64 = out.iter().map(|(e, _)| expected(e)).sum();
+    if total > MAX_REQUESTS_PER_RUN {
+        let (_, span) = out.iter().max_by(|a, b| expected(&a.0).total_cmp(&expected(&b.0))).expect("total > 0");
+        return Err(r
+            .error(
+                *span,
+                format!(
+                    "the traffic adds up to about {total:.2e} requests over the run, more than the {MAX_REQUESTS_PER_RUN:.0e} \
+                     the simulator takes"
+                ),
+            )
+            .with_hint(
+                "every request is simulated (about 13 million a second of wall time); lower the rps or the duration",
+            ));
+    }
     Ok(out)
 }
+
+/// Requests one run may simulate (a few minutes of wall time at ~13 M requests/s).
+const MAX_REQUESTS_PER_RUN: f64 = 2e9;
 
 /// Deployments whose pods a Service selects.
 pub fn deployments_behind<'a>(
