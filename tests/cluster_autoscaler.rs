@@ -209,3 +209,25 @@ fn a_drained_node_is_deleted_only_once_its_pods_have_terminated() {
     );
     assert_eq!(summary["node_pools"]["burst"]["final_nodes"], 0);
 }
+
+#[test]
+fn a_dead_node_goes_after_the_unready_time_and_its_pods_with_it() {
+    let pool = "      autoscaling: {min: 0, max: 10}\n      provisioningDelay: 60s\n";
+    let timeline = "timeline:\n  - {at: 5m, crashNode: burst-1}\n";
+    let yaml = scenario(6, pool, "", timeline).replace("duration: 30m", "duration: 40m");
+    let (ev, summary) = run(&yaml);
+    let removed: Vec<&Value> = of_kind(&ev, "node_removed");
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    assert_eq!(removed[0]["node"], "burst-1");
+    // Not ready 50 s after the crash, pods evicted 300 s later and long terminating
+    // 90 s after that (deletion + 2 x 30 s grace + 30 s); then 20 minutes unready.
+    let at = t(removed[0]);
+    assert!((300.0 + 50.0 + 300.0 + 90.0 + 1200.0..=300.0 + 60.0 + 300.0 + 90.0 + 1200.0 + 20.0).contains(&at), "{at}");
+    let gone: Vec<&Value> = of_kind(&ev, "pod_deleted").into_iter().filter(|e| e["node"] == "burst-1").collect();
+    assert_eq!(gone.len(), 2, "PodGC deletes the two pods left on the dead node");
+    assert!(gone.iter().all(|e| t(e) == at), "{gone:?}");
+    // Its pods were replaced on a new node meanwhile.
+    assert_eq!(scaled(&ev, "scale_up").len(), 2);
+    assert_eq!(summary["node_pools"]["burst"]["final_nodes"], 2);
+    assert_eq!(summary["deployments"]["web"]["final_ready"], 6);
+}

@@ -209,4 +209,21 @@ proptest! {
         let again = simulate(&scenario);
         prop_assert_eq!(out.events.text(), again.events.text());
     }
+
+    #[test]
+    fn autoscaled_nodes_that_crash_are_replaced_and_removed_safely(c in case(), mtbf in 5u32..30) {
+        // Burst nodes crash on their own (exponential gaps, mean `mtbf` minutes, down for
+        // ~an hour) through a 40-minute run: dead nodes are replaced, and removed once
+        // unready for 20 minutes. Safety (the invariant checker after every event),
+        // determinism and the group's max must hold whatever happens.
+        let (yaml, _) = scenario_yaml_with(&c, BURST_POOL);
+        let faults = format!("faults:\n  - {{kind: nodeCrash, pool: burst, mtbf: {mtbf}m, mttr: 60m}}\n");
+        let yaml = yaml.replace("duration: 20m", "duration: 40m").replace("timeline:\n", &format!("{faults}timeline:\n"));
+        let scenario = load_str(&yaml).map_err(|e| TestCaseError::fail(format!("{e}\n{yaml}")))?;
+        let out = simulate(&scenario);
+        let burst = out.observations.pool_nodes["burst"].max_over(clustersim::engine::Time::ZERO, out.end);
+        prop_assert!(burst <= BURST_MAX, "the group stays within max: {}", burst);
+        let again = simulate(&scenario);
+        prop_assert_eq!(out.events.text(), again.events.text());
+    }
 }

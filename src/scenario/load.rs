@@ -327,6 +327,7 @@ fn decode_cluster_autoscaler(r: Reader, node: &Node) -> R<ClusterAutoscalerConfi
     }
     for (key, slot) in [
         ("scaleDownUnneededTime", &mut ca.scale_down_unneeded_time),
+        ("scaleDownUnreadyTime", &mut ca.scale_down_unready_time),
         ("scaleDownDelayAfterAdd", &mut ca.scale_down_delay_after_add),
         ("maxNodeProvisionTime", &mut ca.max_node_provision_time),
     ] {
@@ -365,6 +366,7 @@ fn decode_cluster_autoscaler(r: Reader, node: &Node) -> R<ClusterAutoscalerConfi
         "scanInterval",
         "expander",
         "scaleDownUnneededTime",
+        "scaleDownUnreadyTime",
         "scaleDownDelayAfterAdd",
         "scaleDownUtilizationThreshold",
         "maxNodeProvisionTime",

@@ -87,6 +87,9 @@ pub struct ClusterAutoscalerConfig {
     pub expander: Expander,
     /// --scale-down-unneeded-time (10 min).
     pub scale_down_unneeded_time: Duration,
+    /// --scale-down-unready-time (20 min): how long a node that is not Ready must stay
+    /// unneeded before it goes.
+    pub scale_down_unready_time: Duration,
     /// --scale-down-delay-after-add (10 min).
     pub scale_down_delay_after_add: Duration,
     /// --scale-down-utilization-threshold (0.5).
@@ -101,6 +104,7 @@ impl Default for ClusterAutoscalerConfig {
             scan_interval: Duration::from_secs(10),
             expander: Expander::Random,
             scale_down_unneeded_time: Duration::from_secs(600),
+            scale_down_unready_time: Duration::from_secs(1200),
             scale_down_delay_after_add: Duration::from_secs(600),
             scale_down_utilization_threshold: 0.5,
             max_node_provision_time: Duration::from_secs(900),

@@ -197,6 +197,10 @@ impl World<'_> {
     fn remove_nodes(&mut self, nodes: &[NodeId]) {
         let now = self.now();
         for &node in nodes {
+            if !self.store.node(node).kubelet_reporting() {
+                self.delete_unreachable_node(node);
+                continue;
+            }
             let value = now.since(Time::ZERO).as_nanos() / 1_000_000_000;
             let taint =
                 Taint { key: TO_BE_DELETED_TAINT.into(), value: value.to_string(), effect: TaintEffect::NoSchedule };
@@ -239,6 +243,29 @@ impl World<'_> {
             }
             return;
         }
+        self.delete_node_object(node);
+    }
+
+    /// A node whose kubelet is gone cannot be drained: its VM is deleted with the Node
+    /// object, and PodGC deletes the pods still bound to it (upstream after a 40 s
+    /// quarantine, here at once, since no pod may point at a node that is gone).
+    /// Upstream: pkg/controller/podgc/gc_controller.go (gcOrphaned).
+    fn delete_unreachable_node(&mut self, node: NodeId) {
+        let pods: Vec<PodId> = self.store.node(node).pods.iter().copied().collect();
+        for p in pods {
+            if self.store.pod(p).is_active() {
+                self.delete_pod(p, TerminationReason::NodeLost);
+            }
+            if self.store.pods.contains_key(&p) {
+                self.forget_pod(p);
+            }
+        }
+        self.delete_node_object(node);
+    }
+
+    /// Deletes an empty node: `node_removed`, and its group one smaller.
+    fn delete_node_object(&mut self, node: NodeId) {
+        let now = self.now();
         let removed = self.store.remove_node(node);
         let pool = self.scenario.cluster.node_pools.iter().position(|p| Some(&p.name) == removed.pool.as_ref());
         self.events.emit(now, "node_removed", |e| {

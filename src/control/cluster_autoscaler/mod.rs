@@ -203,9 +203,8 @@ impl ClusterAutoscaler {
             .nodes
             .iter()
             .filter(|n| pool_of(n.pool.as_deref()).is_some_and(|i| pools[i].autoscaling.is_some()))
-            .filter(|n| n.condition == crate::model::NodeCondition::Ready && !n.unschedulable)
-            .filter(|n| !n.taints.iter().any(|(t, _)| t.key == TO_BE_DELETED_TAINT))
-            .filter(|n| utilization(n) < self.config.scale_down_utilization_threshold)
+            .filter(|n| !n.unschedulable && !n.taints.iter().any(|(t, _)| t.key == TO_BE_DELETED_TAINT))
+            .filter(|n| utilization(store, n, now) < self.config.scale_down_utilization_threshold)
             .map(|n| n.id)
             .collect();
         let unneeded = scale_down::removable(store, &self.scheduler, &candidates, now);
@@ -222,8 +221,12 @@ impl ClusterAutoscaler {
             .zip(sizes)
             .map(|(p, s)| p.autoscaling.map_or(0, |l| s.target().saturating_sub(l.min)))
             .collect();
-        let ripe =
-            unneeded.iter().copied().filter(|n| now >= self.unneeded_since[n] + self.config.scale_down_unneeded_time);
+        // Upstream: core/scaledown/unneeded/nodes.go (RemovableAt: the unready time for nodes not Ready).
+        let wait = |n: NodeId| match store.node(n).condition {
+            crate::model::NodeCondition::Ready => self.config.scale_down_unneeded_time,
+            _ => self.config.scale_down_unready_time,
+        };
+        let ripe = unneeded.iter().copied().filter(|n| now >= self.unneeded_since[n] + wait(*n));
         let mut empty = Vec::new();
         let mut non_empty = None;
         for node in ripe {

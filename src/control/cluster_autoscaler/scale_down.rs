@@ -4,19 +4,34 @@
 
 use super::simulation::Simulator;
 use crate::control::pdb;
-use crate::engine::Time;
-use crate::model::{Node, NodeId, PodId, Store};
+use crate::engine::{Duration, Time};
+use crate::model::{Node, NodeId, Pod, PodId, Store};
 use crate::scenario::SchedulerConfig;
 
 /// Upstream: --scale-down-non-empty-candidates-count (30).
 pub const NON_EMPTY_CANDIDATES: usize = 30;
 
-/// The larger of the node's cpu and memory requested / allocatable.
-/// Upstream: simulator/utilization/info.go (Calculate; no DaemonSet or mirror pods here).
-pub fn utilization(node: &Node) -> f64 {
+/// Upstream: utils/drain (PodLongTerminatingExtraThreshold).
+const LONG_TERMINATING_EXTRA: Duration = Duration::from_secs(30);
+
+/// A pod deleted long ago that is still there (its kubelet is gone): its deletion
+/// timestamp (the deletion plus its grace period) plus the grace period again and 30 s
+/// have passed. Upstream: utils/drain/drain.go (IsPodLongTerminating).
+fn long_terminating(pod: &Pod, now: Time) -> bool {
+    let grace = pod.template.spec.termination_grace_period;
+    pod.deletion.is_some_and(|deleted| deleted + grace + grace + LONG_TERMINATING_EXTRA < now)
+}
+
+/// The larger of the node's cpu and memory requested / allocatable, long-terminating pods
+/// left out. Upstream: simulator/utilization/info.go (Calculate; no DaemonSet or mirror pods here).
+pub fn utilization(store: &Store, node: &Node, now: Time) -> f64 {
+    let mut requested = node.requested;
+    for pod in node.pods.iter().map(|p| store.pod(*p)).filter(|p| long_terminating(p, now)) {
+        requested -= pod.requests;
+    }
     let part = |req: i64, cap: i64| if cap > 0 { req as f64 / cap as f64 } else { 0.0 };
-    part(node.requested.cpu_millis, node.allocatable.cpu_millis)
-        .max(part(node.requested.memory_bytes, node.allocatable.memory_bytes))
+    part(requested.cpu_millis, node.allocatable.cpu_millis)
+        .max(part(requested.memory_bytes, node.allocatable.memory_bytes))
 }
 
 /// Of `candidates` (in order), the nodes that can be removed together: empty nodes, and
@@ -89,8 +104,16 @@ mod tests {
     use crate::model::Resources;
 
     #[test]
-    fn utilization_is_the_larger_share() {
-        let n = node(4000, 1000, Resources::new(1000, 600, 2));
-        assert_eq!(utilization(&n), 0.6);
+    fn utilization_is_the_larger_share_without_long_terminating_pods() {
+        let mut store = Store::default();
+        let n = store.add_node(|id| Node { id, ..node(4000, 1000, Resources::default()) });
+        let template = crate::model::testing::pod(&[(1000, 600)]).template;
+        let p = store.create_pod("p".into(), template, vec![], None, Time::ZERO);
+        store.bind(p, n);
+        assert_eq!(utilization(&store, store.node(n), Time::ZERO), 0.6);
+        store.mark_terminating(p, Time::from_secs(100));
+        // Grace 30 s: the deletion timestamp is 130 s; long terminating after 130 + 30 + 30.
+        assert_eq!(utilization(&store, store.node(n), Time::from_secs(190)), 0.6);
+        assert_eq!(utilization(&store, store.node(n), Time::from_secs(191)), 0.0);
     }
 }
