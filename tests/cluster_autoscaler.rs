@@ -231,3 +231,15 @@ fn a_dead_node_goes_after_the_unready_time_and_its_pods_with_it() {
     assert_eq!(summary["node_pools"]["burst"]["final_nodes"], 2);
     assert_eq!(summary["deployments"]["web"]["final_ready"], 6);
 }
+
+#[test]
+fn max_nodes_total_counts_every_node_of_the_cluster() {
+    let pool = "      autoscaling: {min: 0, max: 10}\n      provisioningDelay: 60s\n";
+    let yaml = scenario(6, pool, "", "")
+        .replace("  podStartup: 1s\n", "  podStartup: 1s\n  clusterAutoscaler: {maxNodesTotal: 2}\n");
+    let (ev, summary) = run(&yaml);
+    let up = scaled(&ev, "scale_up");
+    assert_eq!(up.len(), 1, "{up:?}");
+    assert_eq!(up[0]["to"].as_i64(), Some(1), "the worker counts: one burst node makes two");
+    assert_eq!(summary["node_pools"]["burst"]["max_nodes"], 1);
+}

@@ -353,6 +353,9 @@ fn decode_cluster_autoscaler(r: Reader, node: &Node) -> R<ClusterAutoscalerConfi
             }
         };
     }
+    if let Some(n) = f.opt("maxNodesTotal") {
+        ca.max_nodes_total = r.count(n, "maxNodesTotal", 1_000_000)? as u32;
+    }
     if let Some(n) = f.opt("scaleDownUtilizationThreshold") {
         let t = r.float(n, "scaleDownUtilizationThreshold")?;
         if !(0.0..=1.0).contains(&t) {
@@ -370,6 +373,7 @@ fn decode_cluster_autoscaler(r: Reader, node: &Node) -> R<ClusterAutoscalerConfi
         "scaleDownDelayAfterAdd",
         "scaleDownUtilizationThreshold",
         "maxNodeProvisionTime",
+        "maxNodesTotal",
     ])?;
     Ok(ca)
 }

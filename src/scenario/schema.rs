@@ -96,6 +96,8 @@ pub struct ClusterAutoscalerConfig {
     pub scale_down_utilization_threshold: f64,
     /// --max-node-provision-time (15 min).
     pub max_node_provision_time: Duration,
+    /// --max-nodes-total (0: no limit): nodes in the cluster, autoscaled or not.
+    pub max_nodes_total: u32,
 }
 
 impl Default for ClusterAutoscalerConfig {
@@ -108,6 +110,7 @@ impl Default for ClusterAutoscalerConfig {
             scale_down_delay_after_add: Duration::from_secs(600),
             scale_down_utilization_threshold: 0.5,
             max_node_provision_time: Duration::from_secs(900),
+            max_nodes_total: 0,
         }
     }
 }

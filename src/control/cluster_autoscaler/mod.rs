@@ -169,16 +169,25 @@ impl ClusterAutoscaler {
         if remaining.is_empty() {
             return None;
         }
+        // Upstream: --max-nodes-total (0: no limit) caps every option by the nodes left.
+        let cluster_room = match self.config.max_nodes_total {
+            0 => u32::MAX,
+            total => {
+                let upcoming: u32 = sizes.iter().map(|s| s.upcoming).sum();
+                total.saturating_sub(store.nodes.len() as u32 + upcoming)
+            }
+        };
         let mut options = Vec::new();
         for (i, pool) in pools.iter().enumerate() {
             let Some(limits) = pool.autoscaling else { continue };
             let target = sizes[i].target();
-            if target >= limits.max || self.backoff[i].0 > now {
+            let room = (limits.max.saturating_sub(target)).min(cluster_room);
+            if room == 0 || self.backoff[i].0 > now {
                 continue;
             }
             let mut what_if = base.clone();
             let mut simulator = Simulator::new(&self.scheduler);
-            let est = estimate(&mut what_if, &mut simulator, pool, i, &remaining, limits.max - target);
+            let est = estimate(&mut what_if, &mut simulator, pool, i, &remaining, room);
             if !est.pods.is_empty() {
                 options.push(GroupOption { pool_index: i, pool, estimate: est });
             }
@@ -336,6 +345,18 @@ mod tests {
         let picks: std::collections::BTreeSet<usize> =
             (0..64).map(|_| expander::choose(Expander::Random, &store, &options, &mut rng)).collect();
         assert_eq!(picks.len(), 2, "random picks either");
+    }
+
+    #[test]
+    fn max_nodes_total_caps_a_scale_up() {
+        let (store, _) = pending(12, 1000);
+        let config = ClusterAutoscalerConfig { max_nodes_total: 2, ..ClusterAutoscalerConfig::default() };
+        let mut ca = ClusterAutoscaler::new(config, SchedulerConfig::default(), 1, RngStreams::new(1).stream("ca"));
+        let pools = vec![pool("b", 4000)];
+        let d = ca.scan(&store, &pools, &[GroupSize { live: 0, upcoming: 1 }], Time::from_secs(10));
+        assert_eq!(d, vec![CaDecision::ScaleUp { pool: 0, nodes: 1, pods: 4 }], "one node left under the total");
+        let d = ca.scan(&store, &pools, &[GroupSize { live: 0, upcoming: 2 }], Time::from_secs(20));
+        assert!(d.iter().all(|d| !matches!(d, CaDecision::ScaleUp { .. })), "{d:?}");
     }
 
     #[test]
