@@ -353,6 +353,11 @@ fn decode_cluster_autoscaler(r: Reader, node: &Node) -> R<ClusterAutoscalerConfi
             }
         };
     }
+    for (key, slot, milli) in [("coresTotal", &mut ca.cpu_total, true), ("memoryTotal", &mut ca.memory_total, false)] {
+        if let Some(n) = f.opt(key) {
+            *slot = resource_range(r, n, key, milli, *slot)?;
+        }
+    }
     if let Some(n) = f.opt("maxNodesTotal") {
         ca.max_nodes_total = r.count(n, "maxNodesTotal", 1_000_000)? as u32;
     }
@@ -374,8 +379,28 @@ fn decode_cluster_autoscaler(r: Reader, node: &Node) -> R<ClusterAutoscalerConfi
         "scaleDownUtilizationThreshold",
         "maxNodeProvisionTime",
         "maxNodesTotal",
+        "coresTotal",
+        "memoryTotal",
     ])?;
     Ok(ca)
+}
+
+/// `{min, max}` as Kubernetes quantities (cpu in millicores when `milli`); either may be
+/// left out to keep `default`'s.
+fn resource_range(r: Reader, node: &Node, key: &str, milli: bool, default: ResourceRange) -> R<ResourceRange> {
+    let mut f = r.fields(node, key)?;
+    let read = |n: &Node, what: &str| if milli { r.milli_quantity(n, what) } else { r.unit_quantity(n, what) };
+    let min = f.opt("min").map(|n| read(n, "min")).transpose()?.unwrap_or(default.min);
+    let max = f.opt("max").map(|n| read(n, "max")).transpose()?.unwrap_or(default.max);
+    f.deny_unknown(&["min", "max"])?;
+    if min > max {
+        return Err(r.error(node.span, format!("{key} min is above its max")).with_hint(if milli {
+            "e.g. coresTotal: {min: 8, max: 400}"
+        } else {
+            "e.g. memoryTotal: {min: 32Gi, max: 2Ti}"
+        }));
+    }
+    Ok(ResourceRange { min, max })
 }
 
 fn decode_scheduler(r: Reader, node: &Node) -> R<SchedulerConfig> {

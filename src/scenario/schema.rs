@@ -98,6 +98,18 @@ pub struct ClusterAutoscalerConfig {
     pub max_node_provision_time: Duration,
     /// --max-nodes-total (0: no limit): nodes in the cluster, autoscaled or not.
     pub max_nodes_total: u32,
+    /// --cores-total (0:320000 cores), in millicores: the cluster's allocatable cpu stays
+    /// within it (scale-up stops at max, scale-down at min).
+    pub cpu_total: ResourceRange,
+    /// --memory-total (0:6400000 GiB), in bytes.
+    pub memory_total: ResourceRange,
+}
+
+/// A cluster-wide resource limit, `min..=max`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResourceRange {
+    pub min: i64,
+    pub max: i64,
 }
 
 impl Default for ClusterAutoscalerConfig {
@@ -111,6 +123,8 @@ impl Default for ClusterAutoscalerConfig {
             scale_down_utilization_threshold: 0.5,
             max_node_provision_time: Duration::from_secs(900),
             max_nodes_total: 0,
+            cpu_total: ResourceRange { min: 0, max: 320_000 * 1000 },
+            memory_total: ResourceRange { min: 0, max: 6_400_000 << 30 },
         }
     }
 }

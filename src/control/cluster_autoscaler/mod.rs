@@ -177,11 +177,12 @@ impl ClusterAutoscaler {
                 total.saturating_sub(store.nodes.len() as u32 + upcoming)
             }
         };
+        let totals = cluster_totals(store, pools, sizes);
         let mut options = Vec::new();
         for (i, pool) in pools.iter().enumerate() {
             let Some(limits) = pool.autoscaling else { continue };
             let target = sizes[i].target();
-            let room = (limits.max.saturating_sub(target)).min(cluster_room);
+            let room = (limits.max.saturating_sub(target)).min(cluster_room).min(self.resource_room(totals, pool));
             if room == 0 || self.backoff[i].0 > now {
                 continue;
             }
@@ -224,7 +225,9 @@ impl ClusterAutoscaler {
         if cooling {
             return None;
         }
-        // Ripe nodes, without taking any group below its minimum.
+        // Ripe nodes, without taking any group below its minimum nor the cluster below
+        // --cores-total / --memory-total min.
+        let mut totals = cluster_totals(store, pools, sizes);
         let mut room: Vec<u32> = pools
             .iter()
             .zip(sizes)
@@ -240,12 +243,15 @@ impl ClusterAutoscaler {
         let mut non_empty = None;
         for node in ripe {
             let Some(pool) = pool_of(store.node(node).pool.as_deref()) else { continue };
-            if room[pool] == 0 {
+            let alloc = store.node(node).allocatable;
+            let (cpu, memory) = (totals.0 - alloc.cpu_millis, totals.1 - alloc.memory_bytes);
+            if room[pool] == 0 || cpu < self.config.cpu_total.min || memory < self.config.memory_total.min {
                 continue;
             }
             let is_empty = store.node(node).pods.iter().all(|p| !store.pod(*p).is_active());
             if is_empty && empty.len() < MAX_EMPTY_BULK_DELETE {
                 room[pool] -= 1;
+                totals = (cpu, memory);
                 empty.push(node);
             } else if !is_empty && non_empty.is_none() {
                 non_empty = Some((node, pool));
@@ -265,6 +271,33 @@ impl ClusterAutoscaler {
     }
 }
 
+/// The cluster's allocatable (cpu millicores, memory bytes) counting nodes on their way.
+/// Upstream: core/utils (CalculateCoresMemoryTotal, with upcoming nodes).
+fn cluster_totals(store: &Store, pools: &[NodePool], sizes: &[GroupSize]) -> (i64, i64) {
+    let live =
+        store.nodes.iter().fold((0, 0), |(c, m), n| (c + n.allocatable.cpu_millis, m + n.allocatable.memory_bytes));
+    pools.iter().zip(sizes).fold(live, |(c, m), (p, s)| {
+        let n = i64::from(s.upcoming);
+        (c + n * p.capacity.cpu_millis, m + n * p.capacity.memory_bytes)
+    })
+}
+
+impl ClusterAutoscaler {
+    /// How many nodes of `pool` fit under --cores-total / --memory-total max.
+    /// Upstream: core/scaleup/resource/manager.go (ApplyLimits).
+    fn resource_room(&self, (cpu, memory): (i64, i64), pool: &NodePool) -> u32 {
+        let fit = |left: i64, per_node: i64| {
+            if per_node > 0 {
+                (left.max(0) / per_node).min(u32::MAX as i64) as u32
+            } else {
+                u32::MAX
+            }
+        };
+        fit(self.config.cpu_total.max - cpu, pool.capacity.cpu_millis)
+            .min(fit(self.config.memory_total.max - memory, pool.capacity.memory_bytes))
+    }
+}
+
 /// Pods the scheduler could not place: unbound and not being deleted, highest priority
 /// first, then oldest. Upstream lists pods whose PodScheduled condition is Unschedulable.
 fn pending_pods(store: &Store) -> Vec<PodId> {
@@ -278,7 +311,7 @@ mod tests {
     use super::*;
     use crate::engine::RngStreams;
     use crate::model::testing::pod;
-    use crate::model::Resources;
+    use crate::model::{Node, Resources};
     use crate::scenario::{Distribution, Expander, PoolLimits};
 
     fn pool(name: &str, cpu: i64) -> NodePool {
@@ -345,6 +378,42 @@ mod tests {
         let picks: std::collections::BTreeSet<usize> =
             (0..64).map(|_| expander::choose(Expander::Random, &store, &options, &mut rng)).collect();
         assert_eq!(picks.len(), 2, "random picks either");
+    }
+
+    #[test]
+    fn cluster_resource_limits_cap_scale_up_and_scale_down() {
+        let (mut store, _) = pending(12, 1000);
+        let config = ClusterAutoscalerConfig {
+            cpu_total: crate::scenario::ResourceRange { min: 4000, max: 10_000 },
+            ..ClusterAutoscalerConfig::default()
+        };
+        let mut ca = ClusterAutoscaler::new(config, SchedulerConfig::default(), 1, RngStreams::new(1).stream("ca"));
+        let pools = vec![pool("b", 4000)];
+        // 12 pods need 3 nodes of 4 cpu; 10 cpu in all leave room for 2.
+        let d = ca.scan(&store, &pools, &[GroupSize::default()], Time::from_secs(10));
+        assert_eq!(d, vec![CaDecision::ScaleUp { pool: 0, nodes: 2, pods: 8 }]);
+        // Two empty nodes later: only one may go, the other keeps the 4-cpu minimum.
+        let ids: Vec<PodId> = store.pods.keys().copied().collect();
+        for p in ids {
+            store.remove_pod(p);
+        }
+        for i in 0..2 {
+            store.add_node(|id| Node {
+                pool: Some("b".into()),
+                ..Node::joined(
+                    id,
+                    format!("b-{i}"),
+                    Default::default(),
+                    Resources::new(4000, 64 << 30, 110),
+                    Time::ZERO,
+                )
+            });
+        }
+        let sizes = [GroupSize { live: 2, upcoming: 0 }];
+        ca.scan(&store, &pools, &sizes, Time::from_secs(2000));
+        let d = ca.scan(&store, &pools, &sizes, Time::from_secs(2700));
+        let down: Vec<&CaDecision> = d.iter().filter(|d| matches!(d, CaDecision::ScaleDown { .. })).collect();
+        assert_eq!(down, [&CaDecision::ScaleDown { nodes: vec![NodeId(0)] }], "{d:?}");
     }
 
     #[test]
