@@ -226,6 +226,13 @@ fn cases() -> Vec<Case> {
             "did you mean \"least-waste\"?",
         ),
         (
+            with("controlPlane:\n  clusterAutoscaler: {coresTotal: {min: 64, max: 8}}\n"),
+            vec![],
+            (7, 35),
+            "coresTotal min is above its max",
+            "coresTotal: {min: 8, max: 400}",
+        ),
+        (
             with("controlPlane:\n  hpaSyncPeriod: 1ms\n"),
             vec![],
             (7, 18),
