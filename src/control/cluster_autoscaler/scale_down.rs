@@ -39,6 +39,9 @@ pub fn utilization(store: &Store, node: &Node, now: Time) -> f64 {
 /// within their PodDisruptionBudgets and pass the filters on the nodes that remain (each
 /// removal's moved pods count against the next).
 pub fn removable(store: &Store, config: &SchedulerConfig, candidates: &[NodeId], now: Time) -> Vec<NodeId> {
+    if candidates.is_empty() {
+        return Vec::new(); // no copy of the store for nothing
+    }
     let mut sim = store.clone();
     let mut simulator = Simulator::new(config);
     let mut allowed: Vec<i64> = store.pdbs.iter().map(|b| pdb::disruptions_allowed(store, b)).collect();
