@@ -133,19 +133,22 @@ fn preferred_node_affinity_wins_when_it_can() {
     assert!(per_node.keys().all(|n| n.starts_with("a-")), "{per_node:?}");
 }
 
+/// A PriorityClass `high` (1000), for the preemption tests.
+const HIGH_PRIORITY: &str =
+    "  - inline: {apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: high}, value: 1000}\n";
+/// The high-priority `api` pod arrives at 30 s, once the lower-priority pods are placed.
+const API_ARRIVES_AT_30S: &str = "timeline:\n  - {at: 30s, scale: {deployment: api, replicas: 1}}\n";
+
+/// `api`: no replicas until the timeline scales it, pods of 1.5 cpu with priority `high`.
+fn api() -> String {
+    deployment("api", 0, "1500m", "            priorityClassName: high\n")
+}
+
 #[test]
 fn higher_priority_pods_preempt_the_fewest_lowest_priority_victims() {
-    let classes =
-        "  - inline: {apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: high}, value: 1000}\n";
     let low = deployment("batch", 4, "1", "");
-    let high = deployment("api", 0, "1500m", "            priorityClassName: high\n");
     // Two 2-cpu nodes full of 1-cpu batch pods; the api pod (1.5 cpu) arrives at 30 s.
-    let yaml = cluster(
-        2,
-        "default",
-        &format!("{classes}{low}{high}"),
-        "timeline:\n  - {at: 30s, scale: {deployment: api, replicas: 1}}\n",
-    );
+    let yaml = cluster(2, "default", &format!("{HIGH_PRIORITY}{low}{}", api()), API_ARRIVES_AT_30S);
     let (_, ev) = placement(&yaml, "api");
     let preempting = of_kind(&ev, "pod_preempting");
     assert_eq!(preempting.len(), 1, "{:#?}", of_kind(&ev, "pod_unschedulable"));
@@ -159,20 +162,12 @@ fn higher_priority_pods_preempt_the_fewest_lowest_priority_victims() {
 
 #[test]
 fn preemption_spares_pods_a_disruption_budget_protects() {
-    let classes =
-        "  - inline: {apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: high}, value: 1000}\n";
     let pdb = "  - inline: {apiVersion: policy/v1, kind: PodDisruptionBudget, metadata: {name: guarded}, spec: {minAvailable: 2, selector: {matchLabels: {app: guarded}}}}\n";
     let guarded = deployment("guarded", 2, "1", "            nodeSelector: {topology.kubernetes.io/zone: a}\n");
     let free = deployment("free", 2, "1", "            nodeSelector: {topology.kubernetes.io/zone: b}\n");
-    let high = deployment("api", 0, "1500m", "            priorityClassName: high\n");
     // The api pod arrives once both nodes are full (at t=0 it would outrank the others in
     // the queue and take an empty node at random).
-    let yaml = cluster(
-        2,
-        "default",
-        &format!("{classes}{pdb}{guarded}{free}{high}"),
-        "timeline:\n  - {at: 30s, scale: {deployment: api, replicas: 1}}\n",
-    );
+    let yaml = cluster(2, "default", &format!("{HIGH_PRIORITY}{pdb}{guarded}{free}{}", api()), API_ARRIVES_AT_30S);
     let (per_node, ev) = placement(&yaml, "api");
     assert_eq!(
         per_node.keys().collect::<Vec<_>>(),

@@ -97,6 +97,16 @@ impl PodSpec {
         )
     }
 
+    /// The containers' requests summed, init containers left out: what the Cluster
+    /// Autoscaler's estimator and least-waste expander read (upstream sums `Spec.Containers`).
+    pub fn container_requests(&self) -> Resources {
+        let (cpu, memory) = self
+            .containers
+            .iter()
+            .fold((0, 0), |(c, m), k| (c + k.cpu_request_millis.unwrap_or(0), m + k.memory_request_bytes.unwrap_or(0)));
+        Resources::new(cpu, memory, 0)
+    }
+
     fn requests_with(&self, cpu: impl Fn(&Container) -> i64, mem: impl Fn(&Container) -> i64) -> Resources {
         let sum_cpu: i64 = self.containers.iter().map(&cpu).sum();
         let sum_mem: i64 = self.containers.iter().map(&mem).sum();

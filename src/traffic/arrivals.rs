@@ -109,17 +109,7 @@ impl RateCurve {
 
     /// The rate at `t` in requests per second (the right-hand value at a step).
     pub fn rate_at(&self, t: Time) -> f64 {
-        let p = &self.points;
-        let k = p.partition_point(|q| q.at <= t);
-        if k == 0 {
-            return p[0].rps;
-        }
-        if k == p.len() {
-            return p[k - 1].rps;
-        }
-        let (a, b) = (p[k - 1], p[k]);
-        let f = (t.0 - a.at.0) as f64 / (b.at.0 - a.at.0) as f64;
-        a.rps + f * (b.rps - a.rps)
+        self.interpolate(t, self.points.partition_point(|q| q.at <= t))
     }
 
     /// The expected number of arrivals in `[from, to)`: the integral of the rate.
@@ -142,9 +132,15 @@ impl RateCurve {
             .sum()
     }
 
+    /// The rate just before `t` (the left-hand value at a step).
     fn rate_left_of(&self, t: Time) -> f64 {
+        self.interpolate(t, self.points.partition_point(|q| q.at < t))
+    }
+
+    /// The rate at `t` on the piece that ends at point `k` (flat before the first point
+    /// and after the last).
+    fn interpolate(&self, t: Time, k: usize) -> f64 {
         let p = &self.points;
-        let k = p.partition_point(|q| q.at < t);
         if k == 0 {
             return p[0].rps;
         }

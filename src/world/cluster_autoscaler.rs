@@ -101,7 +101,7 @@ impl World<'_> {
                 ca.upcoming[pool] -= 1;
                 ca.autoscaler.provisioning_failed(pool, now);
                 let to = self.pool_size(pool).target();
-                self.group_scaled(pool, to + 1, to, "provisioning_timeout");
+                self.group_scaled(pool, to + 1, to, "provisioning_timeout", None);
             }
             CaEvent::DeletionPoll { node, deadline } => self.deletion_poll(node, deadline),
         }
@@ -118,10 +118,14 @@ impl World<'_> {
         GroupSize { live, upcoming }
     }
 
-    fn group_scaled(&mut self, pool: usize, from: u32, to: u32, reason: &str) {
+    /// `node_group_scaled`; a scale-up also says how many pending pods it is for.
+    fn group_scaled(&mut self, pool: usize, from: u32, to: u32, reason: &str, pods: Option<usize>) {
         let name = &self.scenario.cluster.node_pools[pool].name;
         self.events.emit(self.queue.now(), "node_group_scaled", |e| {
             e.str("pool", name).int("from", i64::from(from)).int("to", i64::from(to)).str("reason", reason);
+            if let Some(pods) = pods {
+                e.int("pods", pods as i64);
+            }
         });
     }
 
@@ -147,11 +151,7 @@ impl World<'_> {
     /// drawn provisioning delay.
     fn provision(&mut self, pool: usize, count: u32, from: u32, pods: usize) {
         let now = self.now();
-        let name = &self.scenario.cluster.node_pools[pool].name;
-        self.events.emit(now, "node_group_scaled", |e| {
-            e.str("pool", name).int("from", i64::from(from)).int("to", i64::from(from + count));
-            e.str("reason", "scale_up").int("pods", pods as i64);
-        });
+        self.group_scaled(pool, from, from + count, "scale_up", Some(pods));
         let spec = &self.scenario.cluster.node_pools[pool];
         let limit = self.scenario.control_plane.cluster_autoscaler.max_node_provision_time;
         let Some(ca) = &mut self.cluster_autoscaler else { return };
@@ -275,7 +275,7 @@ impl World<'_> {
         self.observations.bound_on_node.entry(removed.name.clone()).or_default().record(now, 0);
         if let Some(pool) = pool {
             let to = self.pool_size(pool).target();
-            self.group_scaled(pool, to + 1, to, "scale_down");
+            self.group_scaled(pool, to + 1, to, "scale_down", None);
         }
         self.cluster_changed();
     }

@@ -27,13 +27,10 @@ fn equivalence_groups(store: &Store, pool: &NodePool, pods: &[PodId]) -> Vec<Vec
         }
     }
     let alloc = pool.capacity;
-    // Upstream sums the containers' requests (init containers left out).
     let share = |p: PodId| {
-        let containers = &store.pod(p).template.spec.containers;
-        let cpu: i64 = containers.iter().map(|c| c.cpu_request_millis.unwrap_or(0)).sum();
-        let mem: i64 = containers.iter().map(|c| c.memory_request_bytes.unwrap_or(0)).sum();
+        let r = store.pod(p).template.spec.container_requests();
         let part = |req: i64, cap: i64| if cap > 0 { req as f64 / cap as f64 } else { 0.0 };
-        part(cpu, alloc.cpu_millis) + part(mem, alloc.memory_bytes)
+        part(r.cpu_millis, alloc.cpu_millis) + part(r.memory_bytes, alloc.memory_bytes)
     };
     // Stable: equal shares keep the pending order (priority, then age).
     groups.sort_by(|(_, a), (_, b)| share(b[0]).total_cmp(&share(a[0])));

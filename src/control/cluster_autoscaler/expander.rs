@@ -17,11 +17,8 @@ pub struct GroupOption<'a> {
 /// for memory (lower is better). Upstream: expander/waste/waste.go (BestOptions).
 pub fn wasted_score(store: &Store, option: &GroupOption) -> f64 {
     let n = i64::from(option.estimate.nodes);
-    // Upstream sums the containers' requests (init containers left out).
-    let containers = option.estimate.pods.iter().flat_map(|p| &store.pod(*p).template.spec.containers);
-    let (cpu, mem) = containers.fold((0i64, 0i64), |(c, m), k| {
-        (c + k.cpu_request_millis.unwrap_or(0), m + k.memory_request_bytes.unwrap_or(0))
-    });
+    let requested = option.estimate.pods.iter().map(|p| store.pod(*p).template.spec.container_requests());
+    let (cpu, mem) = requested.fold((0i64, 0i64), |(c, m), r| (c + r.cpu_millis, m + r.memory_bytes));
     let waste = |requested: i64, per_node: i64| {
         let available = (per_node * n) as f64;
         if available > 0.0 {

@@ -186,7 +186,8 @@ impl Scheduler {
         let nominated = self.nominated_requests(store, pod_id);
         for node in head.iter().chain(tail) {
             processed += 1;
-            if self.profile.passes(&ctx, node) && (nominated.is_empty() || fits_with_nominated(&ctx, node, &nominated))
+            if self.profile.passes(&ctx, node)
+                && (nominated.is_empty() || nominated_shortage(&ctx, node, &nominated).is_none())
             {
                 feasible.push(node.id);
                 if feasible.len() >= want {
@@ -282,15 +283,6 @@ impl Scheduler {
     pub fn next_pod(&mut self, now: Time) -> Option<PodId> {
         self.queue.pop(now)
     }
-}
-
-/// Whether the pod still fits on `node` with the nominated pods' requests added.
-fn fits_with_nominated(
-    ctx: &Ctx,
-    node: &crate::model::Node,
-    nominated: &BTreeMap<NodeId, crate::model::Resources>,
-) -> bool {
-    nominated_shortage(ctx, node, nominated).is_none()
 }
 
 /// NodeResourcesFit's verdict with the nominated pods' requests added (upstream runs the
