@@ -33,6 +33,9 @@ pub struct Args {
     jobs: Option<usize>,
 }
 
+/// The file whose presence marks a complete comparison.
+const COMPARE_COMPLETION: &str = "compare.md";
+
 fn parse_variant(text: &str) -> Result<(String, Vec<String>), String> {
     let (name, sets) =
         text.split_once(':').ok_or_else(|| format!("--variant {text:?} needs NAME:PATH=VALUE[,PATH=VALUE]"))?;
@@ -58,7 +61,8 @@ pub fn run(args: Args) -> u8 {
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut table: Vec<(String, Vec<RunDigest>)> = Vec::new();
     let mut firsts = Vec::new();
-    let mut name = String::new();
+    // Every variant is loaded and checked before the output folder is claimed.
+    let mut loaded = Vec::new();
     for (vname, sets) in &variants {
         let mut all_sets = args.set.clone();
         all_sets.extend(sets.iter().cloned());
@@ -66,7 +70,6 @@ pub fn run(args: Args) -> u8 {
             Ok(s) => s,
             Err(code) => return code,
         };
-        name = scenario.name.clone();
         let seeds: Vec<u64> = match &args.seeds {
             Some(s) => match parse_seeds(s) {
                 Ok(r) => r.collect(),
@@ -77,6 +80,15 @@ pub fn run(args: Args) -> u8 {
             },
             None => vec![scenario.seed],
         };
+        loaded.push((vname, scenario, seeds));
+    }
+    let name = loaded.first().map(|(_, s, _)| s.name.clone()).unwrap_or_default();
+    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{name}-compare")));
+    let folder = match super::claim_output(&dir, COMPARE_COMPLETION) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    for (vname, scenario, seeds) in loaded {
         let runs = match run_seeds(&scenario, &seeds, jobs, &|_| {}) {
             Ok(r) => r,
             Err(e) => {
@@ -95,16 +107,14 @@ pub fn run(args: Args) -> u8 {
         }
         table.push((vname.clone(), runs.into_iter().map(|(d, _)| d).collect()));
     }
-    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{name}-compare")));
     let md = markdown(&name, &table);
-    if let Err(e) = std::fs::create_dir_all(&dir).and_then(|_| {
-        std::fs::write(dir.join("compare.md"), &md)?;
+    if let Err(e) = folder.commit(|w| {
         for (file, svg) in plots(&firsts) {
-            std::fs::write(dir.join(file), svg)?;
+            w.file(&file, svg)?;
         }
-        Ok(())
+        w.file(COMPARE_COMPLETION, &md)
     }) {
-        eprintln!("error: cannot write the comparison to {}: {e}", dir.display());
+        eprintln!("{e}");
         return EXIT_BAD_INPUT;
     }
     print!("{md}");

@@ -52,6 +52,15 @@ pub fn dispatch(cli: Cli) -> u8 {
     }
 }
 
+/// Claims the output folder `dir` before any work starts; on refusal prints why and
+/// returns `Err(exit code)` (SPEC 5.1: nothing has been touched).
+pub fn claim_output(dir: &std::path::Path, completion: &str) -> Result<clustersim::report::OutputFolder, u8> {
+    clustersim::report::OutputFolder::claim(dir, completion).map_err(|e| {
+        eprintln!("{e}");
+        EXIT_BAD_INPUT
+    })
+}
+
 /// Loads a scenario, printing warnings; on error prints it and returns `Err(exit code)`.
 pub fn load(file: &std::path::Path, sets: &[String]) -> Result<clustersim::scenario::Scenario, u8> {
     match clustersim::scenario::load_scenario(file, sets) {

@@ -1,7 +1,7 @@
 //! `sim run FILE`: one scenario in virtual time, its report, and a kubectl-style summary.
 
 use super::{EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_INTERNAL, EXIT_OK};
-use clustersim::report::{evaluate, stdout_table, write_report, Summary};
+use clustersim::report::{evaluate, stdout_table, write_report, Summary, RUN_COMPLETION};
 use clustersim::world::{run as simulate, RunOptions};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -38,6 +38,11 @@ pub fn run(args: Args) -> u8 {
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
+    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
+    let folder = match super::claim_output(&dir, RUN_COMPLETION) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
     let options =
         RunOptions { explain: args.explain, check_invariants: args.check_invariants || cfg!(debug_assertions) };
     let started = Instant::now();
@@ -56,10 +61,8 @@ pub fn run(args: Args) -> u8 {
     let wall = started.elapsed().as_secs_f64();
     let results = evaluate(&scenario, &output);
     let summary = Summary::new(&scenario, &output, &results, wall);
-    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
-    if let Err(e) = write_report(&dir, &summary) {
-        eprintln!("error: cannot write the report to {}: {e}", dir.display());
-        eprintln!("  hint: pick a writable folder with --out DIR");
+    if let Err(e) = write_report(folder, &summary) {
+        eprintln!("{e}");
         return EXIT_BAD_INPUT;
     }
     if !args.quiet || !summary.passed() {

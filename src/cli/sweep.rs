@@ -3,7 +3,7 @@
 //! distribution of each metric). Results are ordered by seed, whatever `--jobs` is.
 
 use super::{EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_INTERNAL, EXIT_OK};
-use clustersim::report::{aggregate_json, aggregate_markdown, evaluate, RunDigest, Summary};
+use clustersim::report::{aggregate_json, aggregate_markdown, evaluate, FolderError, OutputFolder, RunDigest, Summary};
 use clustersim::scenario::Scenario;
 use clustersim::world::{run as simulate, RunOptions};
 use std::io::Write;
@@ -97,6 +97,11 @@ pub fn run(args: Args) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", scenario.name)));
+    let folder = match super::claim_output(&dir, SWEEP_COMPLETION) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
     let seeds: Vec<u64> = range.collect();
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let total = seeds.len();
@@ -107,10 +112,9 @@ pub fn run(args: Args) -> u8 {
             return EXIT_INTERNAL;
         }
     };
-    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", scenario.name)));
     let digests: Vec<RunDigest> = runs.iter().map(|(d, _)| d.clone()).collect();
-    if let Err(e) = write_sweep(&dir, &scenario.name, &args.file, &runs, &digests) {
-        eprintln!("error: cannot write the sweep to {}: {e}", dir.display());
+    if let Err(e) = write_sweep(folder, &scenario.name, &args.file, &runs, &digests) {
+        eprintln!("{e}");
         return EXIT_BAD_INPUT;
     }
     let passed = digests.iter().filter(|d| d.passed()).count();
@@ -123,25 +127,24 @@ pub fn run(args: Args) -> u8 {
     }
 }
 
+/// The file whose presence marks a complete sweep.
+pub const SWEEP_COMPLETION: &str = "sweep.json";
+
+/// Writes `seeds/N.json`, `sweep.md` and, last, `sweep.json` into the claimed folder.
 fn write_sweep(
-    dir: &Path,
+    folder: OutputFolder,
     name: &str,
     file: &Path,
     runs: &[(RunDigest, String)],
     digests: &[RunDigest],
-) -> std::io::Result<()> {
-    let tmp = dir.with_extension(format!("tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(tmp.join("seeds"))?;
-    for (d, json) in runs {
-        std::fs::write(tmp.join("seeds").join(format!("{}.json", d.seed)), json)?;
-    }
-    std::fs::write(tmp.join("sweep.md"), aggregate_markdown(name, &file.display().to_string(), digests))?;
-    std::fs::write(tmp.join("sweep.json"), aggregate_json(name, digests))?;
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)?;
-    }
-    std::fs::rename(&tmp, dir)
+) -> Result<(), FolderError> {
+    folder.commit(|w| {
+        for (d, json) in runs {
+            w.file(&format!("seeds/{}.json", d.seed), json)?;
+        }
+        w.file("sweep.md", aggregate_markdown(name, &file.display().to_string(), digests))?;
+        w.file(SWEEP_COMPLETION, aggregate_json(name, digests))
+    })
 }
 
 #[cfg(test)]

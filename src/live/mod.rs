@@ -14,7 +14,6 @@ mod events;
 mod expected;
 mod http;
 mod image;
-mod interrupt;
 mod plan;
 mod replay;
 mod tar;

@@ -5,6 +5,7 @@
 
 mod aggregate;
 mod expect;
+pub mod folder;
 mod html;
 mod json;
 mod metrics;
@@ -15,10 +16,11 @@ mod write;
 
 pub use aggregate::{aggregate_json, aggregate_markdown, RunDigest};
 pub use expect::{evaluate, ExpectationResult};
+pub use folder::{FolderError, OutputFolder};
 pub use json::number as json_number;
 pub use summary::{summary_json, summary_markdown, Summary};
 pub use table::stdout_table;
-pub use write::{write_report, ReportFiles};
+pub use write::{write_report, RUN_COMPLETION};
 
 use crate::engine::Duration;
 
