@@ -197,20 +197,20 @@ impl Docker {
         Ok(out)
     }
 
-    /// The IDs of every image labelled `label=value`.
-    pub fn list_images(&mut self, label: &str, value: &str) -> Result<Vec<String>, DockerError> {
-        let filters = json!({"label": [format!("{label}={value}")]}).to_string();
-        let response = self.call("GET", &format!("/images/json?all=1&filters={}", query_escape(&filters)), None)?;
-        let list = self.json("GET /images/json", &response)?;
-        Ok(list
-            .as_array()
-            .map(|items| items.iter().filter_map(|i| i.get("Id").and_then(Value::as_str).map(str::to_string)).collect())
-            .unwrap_or_default())
+    /// Whether an image named `name` (a tag or an ID) exists.
+    pub fn image_exists(&mut self, name: &str) -> Result<bool, DockerError> {
+        match self.call("GET", &format!("/images/{}/json", query_escape(name)), None) {
+            Ok(_) => Ok(true),
+            Err(DockerError::Status { status: 404, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
-    /// Removes an image and its untagged parents (already gone is fine).
-    pub fn remove_image(&mut self, id: &str) -> Result<(), DockerError> {
-        match self.call("DELETE", &format!("/images/{}?force=1", query_escape(id)), None) {
+    /// Removes the tag `repo:tag` without force: the image (and its untagged parents) goes
+    /// only when no other tag and no container uses it; a container in the way is a 409.
+    /// Already gone is fine.
+    pub fn untag_image(&mut self, tag: &str) -> Result<(), DockerError> {
+        match self.call("DELETE", &format!("/images/{}", query_escape(tag)), None) {
             Err(DockerError::Status { status: 404, .. }) => Ok(()),
             other => other.map(drop),
         }

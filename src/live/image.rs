@@ -9,16 +9,14 @@ pub const PAUSE_BINARY: Option<&[u8]> = Some(include_bytes!(concat!(env!("OUT_DI
 #[cfg(clustersim_no_pause)]
 pub const PAUSE_BINARY: Option<&[u8]> = None;
 
-/// The Dockerfile: the run label comes first so every layer and every intermediate
-/// container of the build carries it.
-pub fn dockerfile(run_label: &str, run_id: &str) -> String {
-    format!("FROM scratch\nLABEL {run_label}=\"{run_id}\"\nCOPY pause /pause\nENTRYPOINT [\"/pause\"]\n")
-}
+/// The Dockerfile. It carries no label: containers get the replay's label when the replay
+/// creates them, so a container someone else starts from this image has none.
+pub const DOCKERFILE: &str = "FROM scratch\nCOPY pause /pause\nENTRYPOINT [\"/pause\"]\n";
 
 /// The build context (a tar archive): the Dockerfile and the pause binary.
-pub fn build_context(pause: &[u8], run_label: &str, run_id: &str) -> Result<Vec<u8>, String> {
+pub fn build_context(pause: &[u8]) -> Result<Vec<u8>, String> {
     let mut tar = TarBuilder::default();
-    tar.file("Dockerfile", 0o644, dockerfile(run_label, run_id).as_bytes())?;
+    tar.file("Dockerfile", 0o644, DOCKERFILE.as_bytes())?;
     tar.file("pause", 0o755, pause)?;
     Ok(tar.finish())
 }
@@ -29,11 +27,10 @@ mod tests {
 
     #[test]
     fn context_holds_the_dockerfile_then_the_binary() {
-        let context = build_context(b"\x7fELF", "clustersim.run", "42-7").unwrap();
+        let context = build_context(b"\x7fELF").unwrap();
         assert_eq!(&context[..10], b"Dockerfile");
-        let dockerfile = dockerfile("clustersim.run", "42-7");
-        assert_eq!(&context[512..512 + dockerfile.len()], dockerfile.as_bytes());
-        assert!(dockerfile.contains("LABEL clustersim.run=\"42-7\"\n"));
+        assert_eq!(&context[512..512 + DOCKERFILE.len()], DOCKERFILE.as_bytes());
+        assert!(!DOCKERFILE.contains("LABEL"), "the image carries no run label");
         assert_eq!(&context[1024..1029], b"pause");
         assert_eq!(&context[1536..1540], b"\x7fELF");
         assert_eq!(context.len(), 6 * 512);
