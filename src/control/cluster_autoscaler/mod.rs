@@ -301,7 +301,8 @@ impl ClusterAutoscaler {
 /// Pods the scheduler could not place: unbound and not being deleted, highest priority
 /// first, then oldest. Upstream lists pods whose PodScheduled condition is Unschedulable.
 fn pending_pods(store: &Store) -> Vec<PodId> {
-    let mut pods: Vec<&crate::model::Pod> = store.pods.values().filter(|p| p.node.is_none() && p.is_active()).collect();
+    let mut pods: Vec<&crate::model::Pod> =
+        store.pods().values().filter(|p| p.node.is_none() && p.is_active()).collect();
     pods.sort_by(|a, b| b.template.spec.priority.cmp(&a.template.spec.priority).then(a.created.cmp(&b.created)));
     pods.into_iter().map(|p| p.id).collect()
 }
@@ -393,7 +394,7 @@ mod tests {
         let d = ca.scan(&store, &pools, &[GroupSize::default()], Time::from_secs(10));
         assert_eq!(d, vec![CaDecision::ScaleUp { pool: 0, nodes: 2, pods: 8 }]);
         // Two empty nodes later: only one may go, the other keeps the 4-cpu minimum.
-        let ids: Vec<PodId> = store.pods.keys().copied().collect();
+        let ids: Vec<PodId> = store.pods().keys().copied().collect();
         for p in ids {
             store.remove_pod(p);
         }

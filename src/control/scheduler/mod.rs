@@ -239,7 +239,7 @@ impl Scheduler {
         let mut out = BTreeMap::new();
         let priority = store.pod(pod_id).template.spec.priority;
         for (&p, &node) in &self.queue.nominated {
-            let Some(other) = store.pods.get(&p) else { continue };
+            let Some(other) = store.pods().get(&p) else { continue };
             if p != pod_id && other.node.is_none() && other.template.spec.priority >= priority {
                 *out.entry(node).or_default() += other.requests;
             }
