@@ -101,6 +101,8 @@ pub struct Store {
     pub queues: WorkQueues,
     /// Nodes per pool name.
     pool_nodes: BTreeMap<String, u32>,
+    /// Priority -> how many bound, active pods have it (preemption's "anyone lower?").
+    bound_priorities: BTreeMap<i32, u32>,
 }
 
 impl Store {
@@ -293,6 +295,13 @@ impl Store {
                 out.push(format!("node {} kept counts {kept:?} but its pods count {counted:?}", node.name));
             }
         }
+        let mut priorities: BTreeMap<i32, u32> = BTreeMap::new();
+        for p in self.pods.values().filter(|p| p.node.is_some() && p.is_active()) {
+            *priorities.entry(p.template.spec.priority).or_default() += 1;
+        }
+        if priorities != self.bound_priorities {
+            out.push(format!("kept bound priorities {:?} but the pods have {priorities:?}", self.bound_priorities));
+        }
         for (pool, &n) in &self.pool_nodes {
             let counted = self.nodes.iter().filter(|x| x.pool.as_deref() == Some(pool.as_str())).count() as u32;
             if counted != n {
@@ -368,7 +377,23 @@ impl Store {
         node.pods.insert(pod_id);
         if active {
             self.groups[group as usize].add(node_id, 1);
+            let priority = self.pods[&pod_id].template.spec.priority;
+            *self.bound_priorities.entry(priority).or_default() += 1;
         }
+    }
+
+    fn forget_bound_priority(&mut self, priority: i32) {
+        if let Some(n) = self.bound_priorities.get_mut(&priority) {
+            *n -= 1;
+            if *n == 0 {
+                self.bound_priorities.remove(&priority);
+            }
+        }
+    }
+
+    /// The lowest priority of any bound pod that is not being deleted.
+    pub fn lowest_bound_priority(&self) -> Option<i32> {
+        self.bound_priorities.keys().next().copied()
     }
 
     /// Marks a pod as being deleted: it stops counting as active (and for spreading) but
@@ -382,8 +407,9 @@ impl Store {
         pod.deletion = Some(now);
         pod.ready = false;
         if let Some(node) = pod.node {
-            let group = pod.group;
+            let (group, priority) = (pod.group, pod.template.spec.priority);
             self.groups[group as usize].add(node, -1);
+            self.forget_bound_priority(priority);
         }
     }
 
@@ -412,6 +438,7 @@ impl Store {
             node.pods.remove(&pod_id);
             if pod.is_active() {
                 self.groups[pod.group as usize].add(node_id, -1);
+                self.forget_bound_priority(pod.template.spec.priority);
             }
         }
         if let Some(rs) = pod.owner {
