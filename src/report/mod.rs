@@ -8,12 +8,13 @@ mod expect;
 mod html;
 mod json;
 mod metrics;
+pub mod shard;
 mod summary;
 pub mod svg;
 mod table;
 mod write;
 
-pub use aggregate::{aggregate_json, aggregate_markdown, RunDigest};
+pub use aggregate::{aggregate_json, aggregate_markdown, sweep_files, RunDigest};
 pub use expect::{evaluate, ExpectationResult};
 pub use json::number as json_number;
 pub use summary::{summary_json, summary_markdown, Summary};
