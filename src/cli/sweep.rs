@@ -156,6 +156,14 @@ pub fn run(args: Args) -> u8 {
         Some(spec) => shard_seeds(&range, spec),
         None => range.clone().collect(),
     };
+    // A shard records the binary that ran it; find out before running anything.
+    let binary = match shard.map(|_| current_binary()).transpose() {
+        Ok(b) => b.cloned(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_INTERNAL;
+        }
+    };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let total = seeds.len();
     let runs = match run_seeds(&scenario, &seeds, jobs, &|done| progress(done, total)) {
@@ -184,19 +192,13 @@ pub fn run(args: Args) -> u8 {
             }
         }
         Some(spec) => {
-            let binary = match current_binary() {
-                Ok(b) => b.clone(),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return EXIT_INTERNAL;
-                }
-            };
+            let shard_seeds = seed_list(&runs.iter().map(|(d, _)| d.seed).collect::<Vec<_>>());
             let info = ShardInfo {
                 scenario: scenario.name.clone(),
                 file,
                 sets: args.set.clone(),
                 scenario_hash: scenario_hash(&scenario),
-                binary,
+                binary: binary.expect("looked up for a shard"),
                 seeds: (*range.start(), *range.end()),
                 shard: spec,
             };
@@ -208,16 +210,25 @@ pub fn run(args: Args) -> u8 {
                 return EXIT_BAD_INPUT;
             }
             println!(
-                "sweep {}, shard {spec}: {passed} of {total} seeds passed every expectation (seeds {}..{} every {})",
+                "sweep {}, shard {spec}: {passed} of {total} seeds passed every expectation (seeds {shard_seeds} of {}..{})",
                 scenario.name,
-                range.start() + spec.index,
+                range.start(),
                 range.end(),
-                spec.count
             );
             println!("shard: {}", dir.display());
             println!("  merge every shard with: sim merge SHARD_DIR... --out DIR");
             EXIT_OK
         }
+    }
+}
+
+/// `2, 5, 8` or `2, 5, 8, ..., 98`.
+fn seed_list(seeds: &[u64]) -> String {
+    let text: Vec<String> = seeds.iter().map(u64::to_string).collect();
+    if text.len() <= 5 {
+        text.join(", ")
+    } else {
+        format!("{}, ..., {}", text[..3].join(", "), text[text.len() - 1])
     }
 }
 
@@ -297,6 +308,13 @@ pub fn write_sweep(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> std::io::Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shard_seeds_are_listed_briefly() {
+        assert_eq!(seed_list(&[2, 5]), "2, 5");
+        assert_eq!(seed_list(&[1, 2, 3, 4, 5]), "1, 2, 3, 4, 5");
+        assert_eq!(seed_list(&[2, 5, 8, 11, 14, 17]), "2, 5, 8, ..., 17");
+    }
 
     #[test]
     fn seed_ranges_are_inclusive() {
