@@ -527,6 +527,22 @@ fn static_sim() -> Option<PathBuf> {
     candidates.into_iter().flatten().find(|p| std::fs::read(p).is_ok_and(|b| is_static_executable(&b) == Ok(true)))
 }
 
+#[test]
+fn image_without_an_engine_exits_3() {
+    let Some(binary) = static_sim() else {
+        println!("SKIPPED: no static sim (see the test below for how to build one)");
+        return;
+    };
+    let out =
+        sim_env(&["image", SCENARIO, "--binary", path(&binary)], &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("/nonexistent/docker.sock") && text(&out.stderr).contains("hint:"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 /// Removes, at the end of the test whatever happens, every container labelled with this
 /// test's run id and the image it built.
 struct Cleanup {
