@@ -255,7 +255,9 @@ fn merge_refuses_gaps_duplicates_and_mismatches() {
 
 #[test]
 fn shard_arguments_are_checked() {
-    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+    /// Extra arguments, environment, what the message must say.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
         (&["--shard", "3/3"], &[], "is not I/N"),
         (&["--shards", "3"], &[], "needs JOB_COMPLETION_INDEX"),
         (&["--shards", "3"], &[("JOB_COMPLETION_INDEX", "3")], "JOB_COMPLETION_INDEX=3"),
