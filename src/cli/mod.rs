@@ -1,6 +1,8 @@
 //! One file per subcommand, each with its `Args` and `run(args) -> exit code`.
 
 mod compare;
+mod image;
+mod merge;
 mod replay;
 mod run;
 mod sweep;
@@ -40,6 +42,10 @@ enum Command {
     Compare(compare::Args),
     /// Replay a run's decisions against the local Docker engine, checking every step.
     Replay(replay::Args),
+    /// Merge the shard folders of a sweep (`sim sweep --shard I/N`) into the whole sweep.
+    Merge(merge::Args),
+    /// Build an image (FROM scratch) with a static sim and a scenario's files, on the local Docker engine.
+    Image(image::Args),
 }
 
 pub fn dispatch(cli: Cli) -> u8 {
@@ -49,6 +55,8 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Sweep(args) => sweep::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Merge(args) => merge::run(args),
+        Command::Image(args) => image::run(args),
     }
 }
 

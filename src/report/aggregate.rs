@@ -5,6 +5,7 @@ use super::json::{number, Json};
 use super::ExpectationResult;
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::path::{Path, PathBuf};
 
 /// What one run contributes to an aggregate.
 #[derive(Clone, Debug)]
@@ -175,6 +176,22 @@ pub fn aggregate_markdown(scenario: &str, file: &str, runs: &[RunDigest]) -> Str
         }
     }
     md
+}
+
+/// The files of a sweep folder, in writing order: `seeds/N.json` (each seed's
+/// `summary.json`), `sweep.md`, `sweep.json`. The unsharded sweep and `sim merge` both
+/// write exactly these.
+pub fn sweep_files(scenario: &str, file: &str, runs: Vec<(RunDigest, String)>) -> Vec<(PathBuf, Vec<u8>)> {
+    let digests: Vec<RunDigest> = runs.iter().map(|(d, _)| d.clone()).collect();
+    let md = aggregate_markdown(scenario, file, &digests);
+    let json = aggregate_json(scenario, &digests);
+    let mut files: Vec<(PathBuf, Vec<u8>)> = runs
+        .into_iter()
+        .map(|(d, summary)| (Path::new("seeds").join(format!("{}.json", d.seed)), summary.into_bytes()))
+        .collect();
+    files.push((PathBuf::from("sweep.md"), md.into_bytes()));
+    files.push((PathBuf::from("sweep.json"), json.into_bytes()));
+    files
 }
 
 #[cfg(test)]

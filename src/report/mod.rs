@@ -9,12 +9,13 @@ pub mod folder;
 mod html;
 mod json;
 mod metrics;
+pub mod shard;
 mod summary;
 pub mod svg;
 mod table;
 mod write;
 
-pub use aggregate::{aggregate_json, aggregate_markdown, RunDigest};
+pub use aggregate::{aggregate_json, aggregate_markdown, sweep_files, RunDigest};
 pub use expect::{evaluate, ExpectationResult};
 pub use folder::{FolderError, OutputFolder};
 pub use json::number as json_number;
