@@ -127,6 +127,8 @@ pub struct World<'s> {
     ops: ops::Ops,
     /// The Cluster Autoscaler, when a pool autoscales.
     cluster_autoscaler: Option<cluster_autoscaler::CaRun>,
+    /// The run's one source of random streams (each part takes its named streams here).
+    streams: RngStreams,
 }
 
 /// Runs `scenario` to its horizon.
@@ -163,6 +165,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, RunErr
         last_hpa_sync: Time::ZERO,
         ops: ops::Ops::new(scenario, &streams),
         cluster_autoscaler: cluster_autoscaler::CaRun::new(scenario, &streams),
+        streams,
     };
     world.bootstrap();
     world.settle()?;

@@ -37,7 +37,6 @@ pub(super) struct TrafficRun {
 impl World<'_> {
     /// One traffic model per Service with traffic, created once the manifests exist.
     pub(super) fn start_traffic(&mut self) {
-        let streams = crate::engine::RngStreams::new(self.scenario.seed);
         for t in &self.scenario.traffic {
             let Some(svc) = self.store.services.iter().find(|s| s.name == t.service) else { continue };
             let mut profiles = BTreeMap::new();
@@ -54,7 +53,7 @@ impl World<'_> {
             self.traffic.services.push(ServiceRun {
                 name: t.service.clone(),
                 selector: svc.selector.clone(),
-                traffic: ServiceTraffic::new(&t.service, spec, &streams),
+                traffic: ServiceTraffic::new(&t.service, spec, &self.streams),
                 profiles,
                 last: Vec::new(),
                 members: BTreeMap::new(),
