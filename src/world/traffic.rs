@@ -104,8 +104,8 @@ impl World<'_> {
                     .int("offered", f.counts.offered as i64)
                     .int("served", f.counts.served as i64)
                     .int("dropped", f.counts.dropped.total() as i64)
-                    .raw("p50_ms", &crate::report::json_number(p50))
-                    .raw("p99_ms", &crate::report::json_number(p99))
+                    .raw("p50_ms", &crate::record::json_number(p50))
+                    .raw("p99_ms", &crate::record::json_number(p99))
                     .int("in_flight", f.in_flight as i64);
             });
             self.observations.traffic.entry(name).or_default().push(crate::record::TrafficWindow { figures: f });

@@ -6,6 +6,7 @@
 //! Like the other controllers it reads the store and returns decisions; the world
 //! provisions nodes (after the pool's `provisioningDelay`), drains and deletes them.
 
+pub mod config;
 mod estimator;
 mod expander;
 mod scale_down;
@@ -14,9 +15,10 @@ mod simulation;
 pub use estimator::{estimate, Estimate};
 pub use scale_down::{utilization, NON_EMPTY_CANDIDATES};
 
+use crate::control::cluster_autoscaler::config::{ClusterAutoscalerConfig, NodePool};
+use crate::control::scheduler::config::SchedulerConfig;
 use crate::engine::{Duration, RandomStream, Time};
 use crate::model::{NodeId, PodId, Store};
-use crate::scenario::{ClusterAutoscalerConfig, NodePool, SchedulerConfig};
 use expander::GroupOption;
 use simulation::{add_template_node, Simulator};
 use std::collections::BTreeMap;
@@ -310,10 +312,10 @@ fn pending_pods(store: &Store) -> Vec<PodId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::control::cluster_autoscaler::config::{Distribution, Expander, PoolLimits};
     use crate::engine::RngStreams;
     use crate::model::testing::pod;
     use crate::model::{Node, Resources};
-    use crate::scenario::{Distribution, Expander, PoolLimits};
 
     fn pool(name: &str, cpu: i64) -> NodePool {
         NodePool {
@@ -385,7 +387,7 @@ mod tests {
     fn cluster_resource_limits_cap_scale_up_and_scale_down() {
         let (mut store, _) = pending(12, 1000);
         let config = ClusterAutoscalerConfig {
-            cpu_total: crate::scenario::ResourceRange { min: 4000, max: 10_000 },
+            cpu_total: crate::control::cluster_autoscaler::config::ResourceRange { min: 4000, max: 10_000 },
             ..ClusterAutoscalerConfig::default()
         };
         let mut ca = ClusterAutoscaler::new(config, SchedulerConfig::default(), 1, RngStreams::new(1).stream("ca"));

@@ -2,6 +2,7 @@
 //! extension points (PreFilter, Filter, PostFilter, PreScore, Score, NormalizeScore).
 //! Upstream: pkg/scheduler/schedule_one.go.
 
+pub mod config;
 mod framework;
 mod plugins;
 mod policies;
@@ -16,9 +17,9 @@ pub use profile::{HostSelection, Profile};
 pub use queue::{backoff_for, SchedulingQueue};
 
 use super::{Decision, ScoreTable};
+use crate::control::scheduler::config::SchedulerConfig;
 use crate::engine::{RandomStream, Time};
 use crate::model::{Node, NodeId, PodId, Store};
-use crate::scenario::SchedulerConfig;
 use std::collections::BTreeMap;
 use topology::TopologyIndex;
 
