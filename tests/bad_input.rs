@@ -195,7 +195,7 @@ fn cases() -> Vec<Case> {
             "serving: {web:",
         ),
         (with("traffic: [{service: web, loadBalancing: leastConn, rate: []}]\n"), vec![], (6, 41), "unknown loadBalancing \"leastConn\"", "powerOfTwo"),
-        (with("a: [1, 2\n"), vec![], (7, 1), "invalid YAML", "indentation"),
+        (with("a: [1, 2\n"), vec![], (6, 4), "this `[` is never closed", "close it with `]`"),
         (with("seed: 1\nseed: 2\n"), vec![], (7, 1), "duplicate key \"seed\"", "once"),
         (
             "- just\n- a list\n".to_string(),
@@ -313,5 +313,8 @@ fn set_overrides_are_checked_like_the_file() {
 fn a_missing_file_is_bad_input_not_a_panic() {
     let out = sim(&["run", "does/not/exist.yaml"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read does/not/exist.yaml"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("does/not/exist.yaml: error: cannot read the scenario file: "), "{stderr}");
+    assert!(stderr.contains("hint: check the path of the scenario file"), "{stderr}");
+    assert!(!stderr.contains("--set"), "{stderr}");
 }

@@ -3,6 +3,7 @@
 
 use super::decode::{Fields, Reader};
 use super::diag::{Diagnostic, Span, Warnings};
+use super::input::{read_input, MAX_INPUT_BYTES};
 use super::manifest::{capacity, decode_object, taints};
 use super::overrides::apply_override;
 use super::schema::*;
@@ -42,7 +43,7 @@ const MAX_DURATION: Duration = Duration::from_secs(365 * 86_400);
 
 /// Reads and checks `path`, applying `overrides` (`PATH=VALUE`) first.
 pub fn load_scenario(path: &Path, overrides: &[String]) -> R<Loaded> {
-    let text = read_file(path, path, Span::default())?;
+    let text = read_input(path, MAX_INPUT_BYTES).map_err(|e| e.diagnostic(path, None, "the scenario file"))?;
     let mut docs = parse_documents(&text, path)?;
     if docs.len() != 1 {
         return Err(Diagnostic::new(
@@ -61,11 +62,9 @@ pub fn load_scenario(path: &Path, overrides: &[String]) -> R<Loaded> {
     Ok(Loaded { scenario, warnings })
 }
 
-fn read_file(path: &Path, referrer: &Path, span: Span) -> R<String> {
-    std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::new(referrer, span, format!("cannot read {}: {e}", path.display()))
-            .with_hint("check the path; manifest paths are relative to the scenario file")
-    })
+/// Reads a file the scenario names (`referrer` at `span` is the value naming it).
+pub(super) fn read_referenced(path: &Path, referrer: &Path, span: Span, what: &str) -> R<String> {
+    read_input(path, MAX_INPUT_BYTES).map_err(|e| e.diagnostic(path, Some((referrer, span)), what))
 }
 
 fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenario> {
@@ -648,7 +647,7 @@ fn decode_manifest_entry(
         (Some(file_node), None) => {
             let rel = r.string(file_node, "file")?;
             let path = r.file.parent().unwrap_or(Path::new(".")).join(&rel);
-            let text = read_file(&path, r.file, file_node.span)?;
+            let text = read_referenced(&path, r.file, file_node.span, "the manifest file")?;
             let sub = Reader { file: &path };
             for doc in parse_documents(&text, &path)? {
                 if doc.value == Value::Null {
@@ -821,7 +820,7 @@ fn decode_timeline(r: Reader, node: &Node, duration: Duration, warnings: &mut Wa
                 let file = r.string(file_node, "file")?;
                 af.deny_unknown(&["file"])?;
                 let path = r.file.parent().unwrap_or(Path::new(".")).join(&file);
-                let text = read_file(&path, r.file, file_node.span)?;
+                let text = read_referenced(&path, r.file, file_node.span, "the applied file")?;
                 let sub = Reader { file: &path };
                 let mut objects = Vec::new();
                 let mut spans = Vec::new();

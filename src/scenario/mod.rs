@@ -8,6 +8,7 @@ mod decode;
 mod diag;
 mod duration;
 mod hpa;
+mod input;
 mod load;
 mod manifest;
 mod ops;
@@ -20,6 +21,7 @@ mod yaml;
 
 pub use diag::{Diagnostic, Span, Warnings};
 pub use duration::{format_duration_nanos, parse_duration_nanos};
+pub use input::{read_input, InputError, MAX_INPUT_BYTES};
 pub use load::{load_scenario, object_kind_name, Loaded};
 pub use ops::{Fault, FaultSpec, ZONE_LABEL};
 pub use quantity::parse_quantity;

@@ -58,10 +58,7 @@ fn service_time(r: Reader, node: &Node) -> R<ServiceTime> {
     if let Some(file) = node.get("empirical") {
         let rel = r.string(file, "empirical")?;
         let path = r.file.parent().unwrap_or(Path::new(".")).join(&rel);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            r.error(file.span, format!("cannot read {}: {e}", path.display()))
-                .with_hint("paths are relative to the scenario file")
-        })?;
+        let text = super::load::read_referenced(&path, r.file, file.span, "the samples file")?;
         return ServiceTime::empirical_from_csv(&text).map_err(|e| {
             Diagnostic::new(&path, Span { line: e.line as u32, col: e.column as u32 }, e.message.clone())
                 .with_hint("one duration in milliseconds per line")
@@ -135,10 +132,7 @@ pub fn decode_traffic(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Traf
             (None, Some(trace)) => {
                 let rel = r.string(trace, "trace")?;
                 let path = r.file.parent().unwrap_or(Path::new(".")).join(&rel);
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    r.error(trace.span, format!("cannot read {}: {e}", path.display()))
-                        .with_hint("paths are relative to the scenario file")
-                })?;
+                let text = super::load::read_referenced(&path, r.file, trace.span, "the trace file")?;
                 RateCurve::from_trace_csv(&text).map_err(|e| {
                     Diagnostic::new(&path, Span { line: e.line as u32, col: e.column as u32 }, e.message.clone())
                         .with_hint("columns t_seconds,rps with a header line")
