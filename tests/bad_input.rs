@@ -253,6 +253,20 @@ fn cases() -> Vec<Case> {
             "scaleDownUtilizationThreshold 50 is outside 0..1",
             "e.g. 0.5",
         ),
+        (
+            with("faults: [{kind: nodeCrash, pool: worker, mtbf: 1ns, mttr: 1ns}]\n"),
+            vec![],
+            (6, 48),
+            "mtbf \"1ns\" is shorter than 1s",
+            "use at least 1s",
+        ),
+        (
+            with("faults: [{kind: masterCrash, mtbf: 1h, mttr: 999ms}]\n"),
+            vec![],
+            (6, 46),
+            "mttr \"999ms\" is shorter than 1s",
+            "mean time to repair",
+        ),
     ]
 }
 
@@ -317,4 +331,34 @@ fn a_missing_file_is_bad_input_not_a_panic() {
     assert!(stderr.starts_with("does/not/exist.yaml: error: cannot read the scenario file: "), "{stderr}");
     assert!(stderr.contains("hint: check the path of the scenario file"), "{stderr}");
     assert!(!stderr.contains("--set"), "{stderr}");
+}
+
+#[test]
+fn a_run_past_its_limits_stops_with_a_message_not_an_abort() {
+    use clustersim::world::{run_with_limits, RunError, RunLimits, RunOptions};
+    let text = basic_scenario(20, 10, "100m", "faults: [{kind: nodeCrash, pool: worker, mtbf: 1s, mttr: 1s}]\n");
+    let scenario = load_str(&text).expect("1s is the shortest mean time allowed");
+    let options = RunOptions::default();
+    let defaults = RunLimits::default();
+    let few_events = RunLimits { max_events: 2_000, ..defaults };
+    match run_with_limits(&scenario, options, few_events) {
+        Err(e @ RunError::Limit { .. }) => {
+            assert!(e.is_bad_input());
+            assert!(e.to_string().contains("more than 2000 world events were handled"), "{e}");
+            assert!(e.hint().contains("longer mtbf"), "{}", e.hint());
+        }
+        other => panic!("expected the event bound, got {:?}", other.map(|o| o.end)),
+    }
+    let small_log = RunLimits { max_log_bytes: 64 * 1024, ..defaults };
+    match run_with_limits(&scenario, options, small_log) {
+        Err(e) => assert!(e.to_string().contains("events.jsonl grew past 65536 bytes"), "{e}"),
+        Ok(_) => panic!("expected the log bound"),
+    }
+    let few_pending = RunLimits { max_pending: 5, ..defaults };
+    match run_with_limits(&scenario, options, few_pending) {
+        Err(e) => assert!(e.to_string().contains("more than 5 world events were waiting"), "{e}"),
+        Ok(_) => panic!("expected the queue bound"),
+    }
+    // Under the default bounds the same run finishes.
+    assert!(run_with_limits(&scenario, options, defaults).is_ok());
 }

@@ -132,8 +132,13 @@ fn did_you_mean(name: &str, known: &[&str], label: &str) -> String {
     }
 }
 
+/// The shortest mean up or down time of a fault process: below it a process flips
+/// millions of times a simulated hour, far faster than any heartbeat or controller can
+/// react, and a run would only grow.
+pub const MIN_FAULT_MEAN: Duration = Duration::from_secs(1);
+
 /// The `faults:` list, checked against the cluster: pools and zones must exist, mean
-/// times must be positive, an outage must start within the run, one slowStart per pool.
+/// times at least [`MIN_FAULT_MEAN`], an outage must start within the run, one slowStart per pool.
 pub(super) fn decode_faults(
     r: Reader,
     node: &Node,
@@ -167,12 +172,20 @@ pub(super) fn decode_faults(
             Ok(name)
         };
         let mean = |f: &mut super::decode::Fields, key: &str| -> R<Duration> {
-            let hint = if key == "mtbf" {
+            let example = if key == "mtbf" {
                 "the mean time between failures, e.g. `mtbf: 2h`"
             } else {
                 "the mean time to repair, e.g. `mttr: 10m`"
             };
-            positive(r, f.req(key)?, key, hint)
+            let n = f.req(key)?;
+            let d = r.duration(n, key)?;
+            if d < MIN_FAULT_MEAN {
+                return Err(r.error(n.span, format!("{key} {} is shorter than 1s", n.describe())).with_hint(format!(
+                    "{example}; a fault process draws these times again and again for the whole run, and \
+                     heartbeats, grace periods and controllers work in seconds: use at least 1s"
+                )));
+            }
+            Ok(d)
         };
         let fault =
             match kind.as_str() {
