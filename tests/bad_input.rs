@@ -97,22 +97,22 @@ fn cases() -> Vec<Case> {
         (
             with("timeline:\n  - {at: 1m, scale: {deployment: wbe, replicas: 3}}\n"),
             vec![],
-            (7, 21),
+            (7, 34),
             "unknown deployment \"wbe\"",
             "there are no deployments",
         ),
         (
             with("manifests: [{file: web.yaml}]\ntimeline:\n  - {at: 1m, scale: {deployment: wbe, replicas: 3}}\n"),
             web.clone(),
-            (8, 21),
+            (8, 34),
             "unknown deployment \"wbe\"",
             "did you mean \"web\"?",
         ),
         (
             with("manifests: [{file: web.yaml}]\nexpect:\n  - readyReplicas: {deployment: api, atLeast: 1, by: 1m}\n"),
             web.clone(),
-            (8, 20),
-            "unknown deployment \"api\"",
+            (8, 33),
+            "readyReplicas names unknown deployment \"api\"",
             "web",
         ),
         (with("timeline:\n  - {at: 1m, explode: worker-1}\n"), vec![], (7, 14), "unknown key `explode`", "valid keys"),
@@ -186,11 +186,11 @@ fn cases() -> Vec<Case> {
             "must be a duration or a distribution",
             "lognormal",
         ),
-        (with("traffic: [{service: web, rate: [{at: 0s, rps: 10}]}]\n"), vec![], (6, 11), "unknown Service \"web\"", "kubectl create service"),
+        (with("traffic: [{service: web, rate: [{at: 0s, rps: 10}]}]\n"), vec![], (6, 21), "unknown Service \"web\"", "kubectl create service"),
         (
             with("manifests: [{file: web.yaml}]\ntraffic: [{service: web, rate: [{at: 0s, rps: 10}]}]\n"),
             vec![("web.yaml", format!("{DEPLOYMENT}---\napiVersion: v1\nkind: Service\nmetadata: {{name: web}}\nspec: {{selector: {{app: web}}}}\n"))],
-            (7, 11),
+            (7, 21),
             "sends traffic to Deployment \"web\", which has no serving profile",
             "serving: {web:",
         ),
@@ -267,25 +267,126 @@ fn cases() -> Vec<Case> {
             "mttr \"999ms\" is shorter than 1s",
             "mean time to repair",
         ),
+        // Item 4 of issue 10: every name refers to something that exists.
+        (
+            shop("expect:\n  - availability: {service: wbe, min: \"99%\"}\n"),
+            shop_files(),
+            (10, 29),
+            "availability names unknown Service \"wbe\"",
+            "did you mean \"web\"?",
+        ),
+        (
+            shop("expect:\n  - latency: {service: wbe, p99: 1s}\n"),
+            shop_files(),
+            (10, 24),
+            "latency names unknown Service \"wbe\"",
+            "did you mean \"web\"?",
+        ),
+        (
+            with("manifests: [{file: web.yaml}]\nexpect:\n  - availability: {service: web, min: \"99%\"}\n"),
+            shop_files(),
+            (8, 29),
+            "availability names Service \"web\", which has no traffic",
+            "traffic: [{service: web, rate:",
+        ),
+        (
+            with("manifests: [{file: web.yaml}]\nserving: {wbe: {serviceTime: {exponential: 20ms}}}\n"),
+            shop_files(),
+            (7, 11),
+            "serving names unknown deployment \"wbe\"",
+            "did you mean \"web\"?",
+        ),
+        (
+            shop("").replace("traffic: [{service: web", "traffic: [{service: wbe"),
+            shop_files(),
+            (8, 21),
+            "traffic names unknown Service \"wbe\"",
+            "did you mean \"web\"?",
+        ),
+        (
+            with("manifests: [{file: web.yaml}]\ntimeline:\n  - {at: 1m, setImage: {deployment: web, container: d, image: y}}\n"),
+            web.clone(),
+            (8, 53),
+            "setImage names container \"d\", which Deployment \"web\" does not have",
+            "did you mean \"c\"?",
+        ),
+        (
+            with("manifests: [{file: web.yaml}]\ntimeline:\n  - {at: 1m, deletePod: wbe}\n"),
+            web.clone(),
+            (8, 25),
+            "deletePod names \"wbe\", which is no Deployment",
+            "did you mean \"web\"?",
+        ),
+        (
+            with("manifests: [{file: web.yaml}]\n"),
+            vec![("web.yaml", format!("{DEPLOYMENT}---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: h}}\nspec: {{scaleTargetRef: {{kind: Deployment, name: wbe}}, minReplicas: 1, maxReplicas: 3}}\n"))],
+            (12, 1),
+            "HorizontalPodAutoscaler \"h\" targets unknown Deployment \"wbe\"",
+            "did you mean \"web\"?",
+        ),
+        (
+            with("manifests: [{file: web.yaml}]\n"),
+            vec![("web.yaml", format!("apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {{name: high}}\nvalue: 1000\n---\n{}", DEPLOYMENT.replace("image: x}]", "image: x}]\n      priorityClassName: hgh")))],
+            (6, 1),
+            "Deployment \"web\" uses priorityClassName \"hgh\", which is not defined",
+            "did you mean \"high\"?",
+        ),
+        (with("expect:\n  - noPodOn: {node: wroker-1}\n"), vec![], (7, 21), "noPodOn names unknown node \"wroker-1\"", "did you mean \"worker-1\"?"),
+        (with("expect:\n  - poolSize: {pool: wroker, atMost: 3}\n"), vec![], (7, 22), "expectation names unknown pool \"wroker\"", "did you mean \"worker\"?"),
+        (with("expect:\n  - cost: {pool: wroker, max: 3}\n"), vec![], (7, 18), "expectation names unknown pool \"wroker\"", "did you mean \"worker\"?"),
+        (
+            with("manifests: [{file: web.yaml}]\nexpect:\n  - rolloutComplete: {deployment: wbe, revision: 2, by: 1m}\n"),
+            web.clone(),
+            (8, 35),
+            "rolloutComplete names unknown deployment \"wbe\"",
+            "did you mean \"web\"?",
+        ),
+        (with("timeline:\n  - {at: 1m, join: {pool: wroker}}\n"), vec![], (7, 27), "join names unknown pool \"wroker\"", "did you mean \"worker\"?"),
+        (
+            with("timeline:\n  - {at: 1m, partitionNode: {node: wroker-1, for: 1m}}\n"),
+            vec![],
+            (7, 36),
+            "partitionNode names node \"wroker-1\", which does not exist",
+            "did you mean \"worker-1\"?",
+        ),
     ]
+}
+
+/// The Deployment and Service `web` with its serving profile and traffic (lines 6-8),
+/// then `extra` from line 9.
+fn shop(extra: &str) -> String {
+    format!("{GOOD_HEAD}manifests: [{{file: web.yaml}}]\nserving: {{web: {{serviceTime: {{exponential: 20ms}}}}}}\ntraffic: [{{service: web, rate: [{{at: 0s, rps: 10}}]}}]\n{extra}")
+}
+
+fn shop_files() -> Vec<(&'static str, String)> {
+    vec![("web.yaml", format!("{DEPLOYMENT}---\napiVersion: v1\nkind: Service\nmetadata: {{name: web}}\nspec: {{selector: {{app: web}}}}\n"))]
 }
 
 #[test]
 fn every_bad_input_names_file_line_column_value_and_hint() {
+    // Every case is checked and every mismatch reported at once.
+    let mut failures = Vec::new();
     for (i, (scenario, files, (line, col), message, hint)) in cases().into_iter().enumerate() {
         let mut all: Vec<(&str, &str)> = vec![("scenario.yaml", &scenario)];
         all.extend(files.iter().map(|(n, t)| (*n, t.as_str())));
         let err = match load_files(&all) {
-            Ok(_) => panic!("case {i} loaded but should fail: {scenario}"),
+            Ok(_) => {
+                failures.push(format!("case {i} loaded but should fail: {scenario}"));
+                continue;
+            }
             Err(e) => e,
         };
         let rendered = err.to_string();
-        assert!(err.message.contains(message), "case {i}: message {:?} lacks {message:?}", err.message);
         let got_hint = err.hint.clone().unwrap_or_default();
-        assert!(got_hint.contains(hint), "case {i}: hint {got_hint:?} lacks {hint:?}");
-        assert_eq!((err.span.line, err.span.col), (line, col), "case {i}: {rendered}");
-        assert!(rendered.contains(&format!(":{line}:{col}: error: ")), "case {i}: {rendered}");
+        if !err.message.contains(message)
+            || !got_hint.contains(hint)
+            || (err.span.line, err.span.col) != (line, col)
+            || !rendered.contains(&format!(":{line}:{col}: error: "))
+        {
+            failures.push(format!("case {i}: expected {line}:{col} {message:?} hint {hint:?}, got {rendered}"));
+        }
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

@@ -316,6 +316,11 @@ impl TreeBuilder<'_> {
                             "each key may appear once in a mapping; remove one of them",
                         ));
                     }
+                    // yaml-rust2 places a block mapping's start at its first `:`; the
+                    // mapping starts at its first key.
+                    if entries.is_empty() && !frame.flow && node.span < frame.node.span {
+                        frame.node.span = node.span;
+                    }
                     frame.key = Some(Key { name, span: node.span });
                 }
             },
