@@ -45,6 +45,10 @@ const MAX_DURATION: Duration = Duration::from_secs(365 * 86_400);
 pub fn load_scenario(path: &Path, overrides: &[String]) -> R<Loaded> {
     let text = read_input(path, MAX_INPUT_BYTES).map_err(|e| e.diagnostic(path, None, "the scenario file"))?;
     let mut docs = parse_documents(&text, path)?;
+    if docs.is_empty() {
+        return Err(Diagnostic::new(path, Span::WHOLE_FILE, "the scenario file is empty")
+            .with_hint("a scenario needs at least `name`, `duration` and `cluster`"));
+    }
     if docs.len() != 1 {
         return Err(Diagnostic::new(
             path,
