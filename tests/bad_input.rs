@@ -349,7 +349,71 @@ fn cases() -> Vec<Case> {
             "partitionNode names node \"wroker-1\", which does not exist",
             "did you mean \"worker-1\"?",
         ),
+        // Items 2, 5 and 7 of issue 10: hostile YAML.
+        (with(&bomb()), vec![], (12, 12), "with the alias *a4 the aliases of this file would copy more than 100000 values (this one copies 66430)", "billion laughs"),
+        (with(&chain(1_000)), vec![], (453, 12), "with the alias *a445 the aliases of this file would copy more than 100000 values", "fewer aliases"),
+        (with(&format!("x:\n  {}a\n", "- ".repeat(30_000))), vec![], (7, 201), "values nested more than 100 deep", "runaway"),
+        (with(&format!("x: {}\n", "[".repeat(30_000))), vec![], (6, 259), "`[` and `{` nested more than 255 deep", "runaway"),
+        (with(&format!("x: {}{}\n", "[".repeat(150), "]".repeat(150))), vec![], (6, 103), "values nested more than 100 deep", "runaway"),
+        (
+            GOOD_HEAD.replace("count: 2", "count: 1234567890123456789012345678901234567890"),
+            vec![],
+            (5, 29),
+            "the integer 1234567890123456789012345678901234567890 is out of range",
+            "quote it",
+        ),
+        (GOOD_HEAD.replace("count: 2", "count: 1e30"), vec![], (5, 29), "count 1e30 is absurdly large", "typo"),
+        (with("seed: 1e999\n"), vec![], (6, 7), "seed must be a whole number, found a number .inf", "without quotes"),
+        (with("seed: .nan\n"), vec![], (6, 7), "seed must be a whole number, found a number .nan", "without quotes"),
+        (
+            GOOD_HEAD.replace("count: 2,", "count: 2, costPerHour: -.inf,"),
+            vec![],
+            (5, 45),
+            "costPerHour must be a finite number, found -.inf",
+            "0.5",
+        ),
+        (with("seed: !!binary aGk=\n"), vec![], (6, 16), "the tag `!!binary` is not supported", "!!int, !!float"),
+        (with("description: !Ref x\n"), vec![], (6, 19), "the tag `!Ref` is not supported", "remove the tag"),
+        (with("seed: !!int x\n"), vec![], (6, 13), "`!!int` needs an integer, found \"x\"", "0x2A"),
+        (with("seed: !!str 42\n"), vec![], (6, 13), "seed must be a whole number, found a string \"42\"", "without quotes"),
+        (with("timeline:\n  - {at: 1m, cordon: worker-1"), vec![], (7, 5), "this `{` is never closed", "cut short"),
+        (with("timeline:\n  - at: 1m\n    cordon"), vec![], (8, 5), "invalid YAML at the end of the file", "cut short"),
+        (with("description: \"cut"), vec![], (6, 14), "quoted scalar", "cut short"),
+        (
+            with("manifests: [{file: web.yaml}]\n"),
+            vec![("web.yaml", format!("{DEPLOYMENT}---\napiVersion: v1\nkind: Service\nmetadata: {{name: web, labels: {}}}\n", flow_bomb()))],
+            (14, 31 + flow_bomb().find("&a5 [").unwrap() as u32 + 5),
+            "with the alias *a4 the aliases of this file would copy more than 100000 values",
+            "billion laughs",
+        ),
     ]
+}
+
+/// A "billion laughs" mapping under the unknown key `x` (lines 6-16).
+fn bomb() -> String {
+    let mut s = String::from("x:\n  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..10 {
+        s.push_str(&format!("  a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 9].join(", ")));
+    }
+    s
+}
+
+/// The same bomb as one flow mapping.
+fn flow_bomb() -> String {
+    let mut s = String::from("{a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]");
+    for i in 1..10 {
+        s.push_str(&format!(", a{i}: &a{i} [{}]", vec![format!("*a{}", i - 1); 9].join(", ")));
+    }
+    s + "}"
+}
+
+/// `n` anchors under `x`, each aliasing the previous one.
+fn chain(n: usize) -> String {
+    let mut s = String::from("x:\n  - &a0 [x]\n");
+    for i in 1..n {
+        s.push_str(&format!("  - &a{i} [*a{}]\n", i - 1));
+    }
+    s
 }
 
 /// The Deployment and Service `web` with its serving profile and traffic (lines 6-8),
@@ -462,4 +526,102 @@ fn a_run_past_its_limits_stops_with_a_message_not_an_abort() {
     }
     // Under the default bounds the same run finishes.
     assert!(run_with_limits(&scenario, options, defaults).is_ok());
+}
+
+#[test]
+fn yaml_1_2_core_integers_are_numbers() {
+    for form in ["0x2A", "0o52", "!!int 42", "42", "+42", "!!float 42"] {
+        let s = load_str(&format!("{GOOD_HEAD}seed: {form}\n")).unwrap_or_else(|e| panic!("{form}: {e}"));
+        assert_eq!(s.seed, 42, "{form}");
+    }
+}
+
+#[test]
+fn invalid_utf8_names_the_file_line_and_column() {
+    let dir = scratch("bad-utf8");
+    let scenario = dir.join("s.yaml");
+    std::fs::write(&scenario, [GOOD_HEAD.as_bytes(), b"description: caf\xc3\xa9 \xff\n"].concat()).unwrap();
+    let err = clustersim::scenario::load_scenario(&scenario, &[]).err().expect("refused");
+    assert_eq!((err.span.line, err.span.col), (6, 19), "{err}");
+    assert_eq!(err.message, "invalid UTF-8 (byte 0xFF)");
+    assert!(err.hint.as_deref().unwrap().contains("save the scenario file as UTF-8"), "{err}");
+    // In a manifest, the position is in the manifest.
+    std::fs::write(&scenario, format!("{GOOD_HEAD}manifests: [{{file: web.yaml}}]\n")).unwrap();
+    std::fs::write(
+        dir.join("web.yaml"),
+        [&DEPLOYMENT.as_bytes()[..20], b"\xc0\x80", &DEPLOYMENT.as_bytes()[20..]].concat(),
+    )
+    .unwrap();
+    let err = clustersim::scenario::load_scenario(&scenario, &[]).err().expect("refused");
+    assert_eq!(err.file, dir.join("web.yaml"));
+    assert_eq!((err.span.line, err.span.col), (2, 1), "{err}");
+    assert_eq!(err.message, "invalid UTF-8 (byte 0xC0)");
+}
+
+/// Makes a FIFO at `path` (no writer ever opens it).
+fn mkfifo(path: &std::path::Path) {
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {}", path.display());
+}
+
+#[test]
+fn non_regular_files_exit_2_without_blocking() {
+    let dir = scratch("bad-special");
+    let fifo = dir.join("pipe.yaml");
+    mkfifo(&fifo);
+    std::fs::create_dir(dir.join("folder.yaml")).unwrap();
+    // The scenario itself: named alone, no `--set` label, a hint that fits.
+    for (path, kind) in [(fifo.clone(), "a FIFO"), (dir.join("folder.yaml"), "a folder")] {
+        let out = sim(&["validate", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let expected =
+            format!("{}: error: cannot read the scenario file: not a regular file (it is {kind})", path.display());
+        assert!(stderr.starts_with(&expected), "{stderr}");
+        assert!(stderr.contains("hint: the scenario file must be a regular file"), "{stderr}");
+        assert!(!stderr.contains("--set") && !stderr.contains("manifest"), "{stderr}");
+    }
+    // Named by the scenario: located at the name.
+    let scenario = dir.join("s.yaml");
+    for (target, kind, place, col) in [
+        ("pipe.yaml", "a FIFO", "manifests: [{file: X}]", 20),
+        ("/dev/urandom", "a character device", "manifests: [{file: X}]", 20),
+        ("folder.yaml", "a folder", "timeline: [{at: 1m, apply: {file: X}}]", 35),
+        ("/dev/zero", "a character device", "traffic: [{service: web, trace: X}]", 33),
+        ("pipe.yaml", "a FIFO", "serving: {web: {serviceTime: {empirical: X}}}", 42),
+    ] {
+        std::fs::write(&scenario, format!("{GOOD_HEAD}{}\n", place.replace('X', target))).unwrap();
+        let out = sim(&["validate", scenario.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{target} in {place}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let expected = format!("s.yaml:6:{col}: error: cannot read ");
+        assert!(stderr.contains(&expected), "{target} in {place}: {stderr}");
+        assert!(stderr.contains(&format!("{target}: not a regular file (it is {kind})")), "{stderr}");
+        assert!(!stderr.contains("--set"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused_by_name() {
+    let dir = scratch("bad-size");
+    let scenario = dir.join("s.yaml");
+    std::fs::write(&scenario, format!("{GOOD_HEAD}manifests: [{{file: huge.yaml}}]\n")).unwrap();
+    // Sparse: the size is in the metadata, nothing is written to disk.
+    let huge = std::fs::File::create(dir.join("huge.yaml")).unwrap();
+    huge.set_len(clustersim::scenario::MAX_INPUT_BYTES + 1).unwrap();
+    let err = clustersim::scenario::load_scenario(&scenario, &[]).err().expect("refused");
+    assert_eq!((err.span.line, err.span.col), (6, 20), "{err}");
+    assert!(err.message.ends_with("huge.yaml: the file is larger than 64 MiB"), "{err}");
+    assert!(err.hint.as_deref().unwrap().contains("up to 64 MiB"), "{err}");
+}
+
+#[test]
+fn an_alias_bomb_exits_2_at_the_alias() {
+    let dir = scratch("bad-bomb");
+    let file = dir.join("bomb.yaml");
+    std::fs::write(&file, format!("{GOOD_HEAD}{}", bomb())).unwrap();
+    let out = sim(&["validate", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bomb.yaml:12:12: error: with the alias *a4"), "{stderr}");
 }

@@ -153,6 +153,11 @@ fn syntax_error(text: &str, file: &Path, e: &ScanError, stack: &[Frame]) -> Diag
     }
     let hint = "check the indentation and quoting around this position";
     let Some(tail) = at_end(text, m.index()) else {
+        let hint = if info.contains("end of stream") {
+            format!("the file may be cut short; {hint}")
+        } else {
+            hint.to_string()
+        };
         return Diagnostic::new(file, span_of(m), format!("invalid YAML: {info}")).with_hint(hint);
     };
     if info.contains("quoted scalar") {
@@ -178,16 +183,21 @@ fn syntax_error(text: &str, file: &Path, e: &ScanError, stack: &[Frame]) -> Diag
 /// character (the file's last word).
 fn at_end(text: &str, index: usize) -> Option<Span> {
     let trimmed = text.trim_end();
-    let chars = trimmed.chars().count();
-    if index < chars {
+    if index < trimmed.chars().count() {
         return None;
     }
-    let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
-    let last_line = &trimmed[line_start..];
-    let word_start = last_line.rfind(char::is_whitespace).map_or(0, |i| i + 1);
-    let line = trimmed[..line_start].matches('\n').count() + 1;
-    let col = last_line[..word_start].chars().count() + 1;
-    Some(Span { line: line as u32, col: col as u32 })
+    let line_start = trimmed.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let word_start = trimmed[line_start..].rfind(char::is_whitespace).map_or(line_start, |i| line_start + i + 1);
+    Some(position(text, word_start))
+}
+
+/// The line and column of byte `at`, counting line breaks as YAML does (`\r\n`, `\r`
+/// or `\n`), columns in characters.
+fn position(text: &str, at: usize) -> Span {
+    let before = &text[..at];
+    let line = before.matches('\n').count() + before.matches('\r').count() - before.matches("\r\n").count() + 1;
+    let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    Span { line: line as u32, col: before[line_start..].chars().count() as u32 + 1 }
 }
 
 /// The position of the quote that opens an unterminated quoted scalar at the end of
@@ -212,9 +222,7 @@ fn opening_quote(text: &str) -> Option<Span> {
         (Some(d), Some(s)) => d.max(s),
         (d, s) => d.or(s)?,
     };
-    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let line = text[..line_start].matches('\n').count() + 1;
-    Some(Span { line: line as u32, col: text[line_start..at].chars().count() as u32 + 1 })
+    Some(position(text, at))
 }
 
 /// How much a value holds: values (scalars and collections) and bytes of scalar text.
