@@ -349,6 +349,30 @@ fn cases() -> Vec<Case> {
             "partitionNode names node \"wroker-1\", which does not exist",
             "did you mean \"worker-1\"?",
         ),
+        // Item 3: what a run would have to hold is bounded up front.
+        (
+            format!(
+                "name: t\nduration: 5m\ncluster:\n  nodePools:\n{}",
+                (1..=6).map(|i| format!("    - {{name: p{i}, count: 20000, capacity: {{cpu: \"2\", memory: 4Gi}}}}\n")).collect::<String>()
+            ),
+            vec![],
+            (10, 7),
+            "the cluster could reach 120000 nodes, more than the 100000 a run holds",
+            "5,000 nodes per cluster",
+        ),
+        (
+            with("manifests: [{file: web.yaml}]\n"),
+            vec![(
+                "web.yaml",
+                (0..11)
+                    .map(|i| DEPLOYMENT.replace("name: web", &format!("name: web{i}")).replace("replicas: 2", "replicas: 100000"))
+                    .collect::<Vec<_>>()
+                    .join("---\n"),
+            )],
+            (111, 1),
+            "the workloads could ask for 1100000 pods, more than the 1000000 a run holds",
+            "150,000 pods per cluster",
+        ),
         // Items 2, 5 and 7 of issue 10: hostile YAML.
         (with(&bomb()), vec![], (12, 12), "with the alias *a4 the aliases of this file would copy more than 100000 values (this one copies 66430)", "billion laughs"),
         (with(&chain(1_000)), vec![], (453, 12), "with the alias *a445 the aliases of this file would copy more than 100000 values", "fewer aliases"),
@@ -523,6 +547,14 @@ fn a_run_past_its_limits_stops_with_a_message_not_an_abort() {
     match run_with_limits(&scenario, options, few_pending) {
         Err(e) => assert!(e.to_string().contains("more than 5 world events were waiting"), "{e}"),
         Ok(_) => panic!("expected the queue bound"),
+    }
+    // The bounds hold while controllers settle too (here: creating the pods at t=0).
+    match run_with_limits(&scenario, options, RunLimits { max_log_bytes: 100, ..defaults }) {
+        Err(RunError::Limit { time, what }) => {
+            assert_eq!(time.as_nanos(), 0);
+            assert_eq!(what, "events.jsonl grew past 100 bytes");
+        }
+        other => panic!("expected the log bound at t=0, got {:?}", other.map(|o| o.end)),
     }
     // Under the default bounds the same run finishes.
     assert!(run_with_limits(&scenario, options, defaults).is_ok());

@@ -96,7 +96,7 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
             .error(duration_node.span, format!("duration {} is out of range", duration_node.describe()))
             .with_hint("use a positive horizon of at most a year, e.g. 15m"));
     }
-    let cluster = decode_cluster(r, f.req("cluster")?, warnings)?;
+    let (cluster, pool_spans) = decode_cluster(r, f.req("cluster")?, warnings)?;
     let control_plane = match f.opt("controlPlane") {
         Some(n) => decode_control_plane(r, n)?,
         None => ControlPlane::default(),
@@ -146,12 +146,14 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
     };
     let mut scenario = scenario;
     check_names(r, &scenario, &object_spans)?;
+    check_size(r, &scenario, &pool_spans, &object_spans)?;
     super::traffic::check_traffic(r, &scenario, &traffic_spans, &serving_spans)?;
     resolve_priorities(&mut scenario, &object_spans)?;
     Ok(scenario)
 }
 
-fn decode_cluster(r: Reader, node: &Node, warnings: &mut Warnings) -> R<ClusterSpec> {
+/// The cluster, and where each pool was written.
+fn decode_cluster(r: Reader, node: &Node, warnings: &mut Warnings) -> R<(ClusterSpec, Vec<Span>)> {
     let mut f = r.fields(node, "cluster")?;
     let masters_node = f.opt("masters");
     let masters = masters_node.map(|n| r.count(n, "cluster.masters", 99)).transpose()?.unwrap_or(1) as u32;
@@ -161,8 +163,10 @@ fn decode_cluster(r: Reader, node: &Node, warnings: &mut Warnings) -> R<ClusterS
             .with_hint("a cluster needs a control plane; 3 masters is the usual HA setup"));
     }
     let mut node_pools: Vec<NodePool> = Vec::new();
+    let mut spans = Vec::new();
     if let Some(list) = f.opt("nodePools") {
         for item in r.list(list, "nodePools")? {
+            spans.push(item.span);
             let pool = decode_pool(r, item, warnings)?;
             if node_pools.iter().any(|p| p.name == pool.name) {
                 return Err(r
@@ -173,7 +177,7 @@ fn decode_cluster(r: Reader, node: &Node, warnings: &mut Warnings) -> R<ClusterS
         }
     }
     f.deny_unknown(&["masters", "nodePools"])?;
-    Ok(ClusterSpec { masters, node_pools })
+    Ok((ClusterSpec { masters, node_pools }, spans))
 }
 
 fn decode_pool(r: Reader, node: &Node, warnings: &mut Warnings) -> R<NodePool> {
@@ -1217,6 +1221,99 @@ fn check_names(r: Reader, s: &Scenario, object_spans: &[(PathBuf, Span)]) -> R<(
                 return Err(r
                     .error(*span, format!("noPodOn names unknown node {node:?}"))
                     .with_hint(node_hint(&all_nodes_eventually, node)));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Nodes a run may ever hold (pools at their count or autoscaling maximum, joins, Node
+/// objects): 20 times the 5,000 nodes Kubernetes supports in one cluster.
+pub const MAX_CLUSTER_NODES: u64 = 100_000;
+/// Replicas all workloads together may ask for (each Deployment at the largest of its
+/// replicas, its HPA's maxReplicas and its `scale` actions): about 7 times the 150,000
+/// pods Kubernetes supports in one cluster.
+pub const MAX_TOTAL_REPLICAS: u64 = 1_000_000;
+
+/// A scenario whose cluster or workloads could grow past what one run holds is refused
+/// here, before a run allocates it; the run's own `RunLimits` catch the rest.
+fn check_size(r: Reader, s: &Scenario, pool_spans: &[Span], object_spans: &[(PathBuf, Span)]) -> R<()> {
+    let too_many_nodes = |file: &Path, span: Span, total: u64| {
+        Diagnostic::new(
+            file,
+            span,
+            format!("the cluster could reach {total} nodes, more than the {MAX_CLUSTER_NODES} a run holds"),
+        )
+        .with_hint(
+            "count pools at their count or autoscaling.max, plus joins; Kubernetes supports 5,000 nodes per cluster",
+        )
+    };
+    let mut nodes = 0u64;
+    for (pool, span) in s.cluster.node_pools.iter().zip(pool_spans) {
+        nodes += u64::from(pool.autoscaling.map_or(pool.count, |a| a.max.max(pool.count)));
+        if nodes > MAX_CLUSTER_NODES {
+            return Err(too_many_nodes(r.file, *span, nodes));
+        }
+    }
+    for (i, o) in s.objects.iter().enumerate() {
+        if let Object::Node(_) = o {
+            nodes += 1;
+            if nodes > MAX_CLUSTER_NODES {
+                return Err(too_many_nodes(&object_spans[i].0, object_spans[i].1, nodes));
+            }
+        }
+    }
+    for a in &s.timeline {
+        if let Action::Join { count, .. } = &a.action {
+            nodes += u64::from(*count);
+            if nodes > MAX_CLUSTER_NODES {
+                return Err(too_many_nodes(r.file, a.span, nodes));
+            }
+        }
+    }
+    // Replicas: a running total of each workload's largest request, in file order.
+    let mut wanted: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut total = 0u64;
+    let mut raise = |name: &str, replicas: u64, file: &Path, span: Span| -> R<()> {
+        let slot = wanted.entry(name.to_string()).or_insert(0);
+        if replicas > *slot {
+            total += replicas - *slot;
+            *slot = replicas;
+        }
+        if total > MAX_TOTAL_REPLICAS {
+            return Err(Diagnostic::new(
+                file,
+                span,
+                format!("the workloads could ask for {total} pods, more than the {MAX_TOTAL_REPLICAS} a run holds"),
+            )
+            .with_hint("count each Deployment at the largest of replicas, HPA maxReplicas and scale; Kubernetes supports 150,000 pods per cluster"));
+        }
+        Ok(())
+    };
+    let workloads = |o: &Object| match o {
+        Object::Deployment(d) => Some((format!("Deployment/{}", d.name), u64::from(d.replicas))),
+        Object::ReplicaSet(rs) => Some((format!("ReplicaSet/{}", rs.name), u64::from(rs.replicas))),
+        Object::Pod(p) => Some((format!("Pod/{}", p.name), 1)),
+        Object::HorizontalPodAutoscaler(h) => {
+            Some((format!("Deployment/{}", h.deployment), h.max_replicas.max(0) as u64))
+        }
+        _ => None,
+    };
+    for (i, o) in s.objects.iter().enumerate() {
+        if let Some((name, replicas)) = workloads(o) {
+            raise(&name, replicas, &object_spans[i].0, object_spans[i].1)?;
+        }
+    }
+    for a in &s.timeline {
+        match &a.action {
+            Action::Scale { deployment, replicas } => {
+                raise(&format!("Deployment/{deployment}"), u64::from(*replicas), r.file, a.span)?
+            }
+            Action::Apply { objects, .. } => {
+                for (name, replicas) in objects.iter().filter_map(workloads) {
+                    raise(&name, replicas, r.file, a.span)?;
+                }
             }
             _ => {}
         }

@@ -169,6 +169,9 @@ pub struct World<'s> {
     ops: ops::Ops,
     /// The Cluster Autoscaler, when a pool autoscales.
     cluster_autoscaler: Option<cluster_autoscaler::CaRun>,
+    /// Bounds on the run's size, and the world events handled so far.
+    limits: RunLimits,
+    handled: u64,
 }
 
 /// Runs `scenario` to its horizon under the default [`RunLimits`].
@@ -210,6 +213,8 @@ pub fn run_with_limits(scenario: &Scenario, options: RunOptions, limits: RunLimi
         last_hpa_sync: Time::ZERO,
         ops: ops::Ops::new(scenario, &streams),
         cluster_autoscaler: cluster_autoscaler::CaRun::new(scenario, &streams),
+        limits,
+        handled: 0,
     };
     world.bootstrap();
     world.settle()?;
@@ -219,10 +224,9 @@ pub fn run_with_limits(scenario: &Scenario, options: RunOptions, limits: RunLimi
     world.check()?;
     let horizon = Time::ZERO + scenario.duration;
     let (mut instant, mut at_instant) = (Time::ZERO, 0u32);
-    let mut handled = 0u64;
     while let Some((t, event)) = world.queue.pop_until(horizon) {
-        handled += 1;
-        world.check_limits(&limits, handled)?;
+        world.handled += 1;
+        world.check_limits()?;
         // Guard against a livelock of world events that never lets time advance.
         if t == instant {
             at_instant += 1;
@@ -333,6 +337,7 @@ impl World<'_> {
     /// Runs the controllers until none has anything left to do at this instant.
     fn settle(&mut self) -> Result<(), RunError> {
         for _ in 0..MAX_SETTLE_ROUNDS {
+            self.check_limits()?;
             let mut changed = false;
             // Controllers act only with a leader and a writable API (world/masters.rs).
             // Each visits only the keys queued since it last ran (kept while it has no leader).
@@ -406,9 +411,11 @@ impl World<'_> {
         }
     }
 
-    /// O(1): the counts are kept by the queue and the event log.
-    fn check_limits(&self, limits: &RunLimits, handled: u64) -> Result<(), RunError> {
-        let what = if handled > limits.max_events {
+    /// O(1): the counts are kept by the queue and the event log. Checked after every
+    /// world event and every controller round.
+    fn check_limits(&self) -> Result<(), RunError> {
+        let limits = &self.limits;
+        let what = if self.handled > limits.max_events {
             format!("more than {} world events were handled", limits.max_events)
         } else if self.events.as_bytes().len() as u64 > limits.max_log_bytes {
             let limit = limits.max_log_bytes;
