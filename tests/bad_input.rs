@@ -353,25 +353,25 @@ fn cases() -> Vec<Case> {
         (
             format!(
                 "name: t\nduration: 5m\ncluster:\n  nodePools:\n{}",
-                (1..=6).map(|i| format!("    - {{name: p{i}, count: 20000, capacity: {{cpu: \"2\", memory: 4Gi}}}}\n")).collect::<String>()
+                (1..=3).map(|i| format!("    - {{name: p{i}, count: 100000, capacity: {{cpu: \"2\", memory: 4Gi}}}}\n")).collect::<String>()
             ),
             vec![],
-            (10, 7),
-            "the cluster could reach 120000 nodes, more than the 100000 a run holds",
-            "5,000 nodes per cluster",
+            (7, 7),
+            "the cluster could reach 300000 nodes, more than the 250000 a run holds",
+            "130,000 nodes",
         ),
         (
             with("manifests: [{file: web.yaml}]\n"),
             vec![(
                 "web.yaml",
-                (0..11)
-                    .map(|i| DEPLOYMENT.replace("name: web", &format!("name: web{i}")).replace("replicas: 2", "replicas: 100000"))
+                (0..2)
+                    .map(|i| DEPLOYMENT.replace("name: web", &format!("name: web{i}")).replace("replicas: 2", "replicas: 1500000"))
                     .collect::<Vec<_>>()
                     .join("---\n"),
             )],
-            (111, 1),
-            "the workloads could ask for 1100000 pods, more than the 1000000 a run holds",
-            "150,000 pods per cluster",
+            (12, 1),
+            "the workloads could ask for 3000000 pods, more than the 2000000 a run holds",
+            "1,000,000 pods",
         ),
         // Items 2, 5 and 7 of issue 10: hostile YAML.
         (with(&bomb()), vec![], (12, 12), "with the alias *a4 the aliases of this file would copy more than 100000 values (this one copies 66430)", "billion laughs"),

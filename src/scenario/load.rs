@@ -145,8 +145,8 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
         faults,
     };
     let mut scenario = scenario;
-    check_names(r, &scenario, &object_spans)?;
     check_size(r, &scenario, &pool_spans, &object_spans)?;
+    check_names(r, &scenario, &object_spans)?;
     super::traffic::check_traffic(r, &scenario, &traffic_spans, &serving_spans)?;
     resolve_priorities(&mut scenario, &object_spans)?;
     Ok(scenario)
@@ -1229,12 +1229,13 @@ fn check_names(r: Reader, s: &Scenario, object_spans: &[(PathBuf, Span)]) -> R<(
 }
 
 /// Nodes a run may ever hold (pools at their count or autoscaling maximum, joins, Node
-/// objects): 20 times the 5,000 nodes Kubernetes supports in one cluster.
-pub const MAX_CLUSTER_NODES: u64 = 100_000;
+/// objects): like one pool's bound, past the largest cluster reported (GKE, 130,000
+/// nodes) with room to spare.
+pub const MAX_CLUSTER_NODES: u64 = MAX_NODES_PER_POOL;
 /// Replicas all workloads together may ask for (each Deployment at the largest of its
-/// replicas, its HPA's maxReplicas and its `scale` actions): about 7 times the 150,000
-/// pods Kubernetes supports in one cluster.
-pub const MAX_TOTAL_REPLICAS: u64 = 1_000_000;
+/// replicas, its HPA's maxReplicas and its `scale` actions): like one Deployment's
+/// bound, past the largest cluster reported (1,000,000 pods) with room to spare.
+pub const MAX_TOTAL_REPLICAS: u64 = 2_000_000;
 
 /// A scenario whose cluster or workloads could grow past what one run holds is refused
 /// here, before a run allocates it; the run's own `RunLimits` catch the rest.
@@ -1246,7 +1247,7 @@ fn check_size(r: Reader, s: &Scenario, pool_spans: &[Span], object_spans: &[(Pat
             format!("the cluster could reach {total} nodes, more than the {MAX_CLUSTER_NODES} a run holds"),
         )
         .with_hint(
-            "count pools at their count or autoscaling.max, plus joins; Kubernetes supports 5,000 nodes per cluster",
+            "pools count at their count or autoscaling.max, plus joins; the largest cluster reported has 130,000 nodes",
         )
     };
     let mut nodes = 0u64;
@@ -1287,7 +1288,7 @@ fn check_size(r: Reader, s: &Scenario, pool_spans: &[Span], object_spans: &[(Pat
                 span,
                 format!("the workloads could ask for {total} pods, more than the {MAX_TOTAL_REPLICAS} a run holds"),
             )
-            .with_hint("count each Deployment at the largest of replicas, HPA maxReplicas and scale; Kubernetes supports 150,000 pods per cluster"));
+            .with_hint("each Deployment counts at the largest of replicas, HPA maxReplicas and scale; the largest cluster reported runs 1,000,000 pods"));
         }
         Ok(())
     };

@@ -87,10 +87,11 @@ pub struct RunLimits {
 }
 
 impl Default for RunLimits {
-    /// Far above the bundled scenarios (at most a few hundred kB of events), far below
-    /// what exhausts memory.
+    /// Room for the largest scenario the loader accepts (2,000,000 pods, about 400 bytes
+    /// of events and 3 world events each, twice over for a full rollout); a runaway
+    /// scenario stops at 2 GiB of events instead of exhausting memory.
     fn default() -> Self {
-        RunLimits { max_events: 50_000_000, max_log_bytes: 1 << 30, max_pending: 10_000_000 }
+        RunLimits { max_events: 100_000_000, max_log_bytes: 2 << 30, max_pending: 10_000_000 }
     }
 }
 
