@@ -60,7 +60,7 @@ fn traffic_beyond_what_a_run_can_simulate_is_refused_up_front() {
     let out = run_to(&dir, &["scenarios/double-eleven.yaml", "--set", "traffic.0.rate.2.rps=100000000"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("double-eleven.yaml:34:12") && stderr.contains("3.00e10 requests"), "{stderr}");
+    assert!(stderr.contains("double-eleven.yaml:34:14") && stderr.contains("3.00e10 requests"), "{stderr}");
     assert!(stderr.contains("lower the rps or the duration"), "{stderr}");
     assert!(!dir.exists(), "no report is written");
 }

@@ -3,7 +3,7 @@
 //! median metrics, and plots with one line per variant.
 
 use super::sweep::{parse_seeds, run_seeds};
-use super::{EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK};
+use super::{EXIT_BAD_INPUT, EXIT_OK};
 use clustersim::report::svg::{Chart, Marker, Series};
 use clustersim::report::RunDigest;
 use clustersim::world::{run as simulate, RunOptions};
@@ -89,21 +89,16 @@ pub fn run(args: Args) -> u8 {
         Err(code) => return code,
     };
     for (vname, scenario, seeds) in loaded {
+        let rerun = |seed: u64| format!("sim run {} --seed {seed} (variant {vname})", args.file.display());
         let runs = match run_seeds(&scenario, &seeds, jobs, &|_| {}) {
             Ok(r) => r,
-            Err(e) => {
-                eprintln!("internal error: {e}");
-                return EXIT_INTERNAL;
-            }
+            Err((seed, e)) => return super::run_failed(&e, seed, &rerun(seed)),
         };
         let mut first = scenario.clone();
         first.seed = seeds[0];
         match simulate(&first, RunOptions::default()) {
             Ok(out) => firsts.push((vname.clone(), out)),
-            Err(e) => {
-                eprintln!("internal error: {e}");
-                return EXIT_INTERNAL;
-            }
+            Err(e) => return super::run_failed(&e, first.seed, &rerun(first.seed)),
         }
         table.push((vname.clone(), runs.into_iter().map(|(d, _)| d).collect()));
     }

@@ -69,6 +69,21 @@ pub fn claim_output(dir: &std::path::Path, completion: &str) -> Result<clustersi
     })
 }
 
+/// Reports a run that could not finish and returns the exit code: 2 when the scenario
+/// asked for more than a run can hold (`RunError::Limit`), 4 for a simulator bug.
+/// `seed` and `rerun` name the run ("sim run FILE --seed N").
+pub fn run_failed(e: &clustersim::world::RunError, seed: u64, rerun: &str) -> u8 {
+    if e.is_bad_input() {
+        eprintln!("error: seed {seed}: {e}");
+        eprintln!("  hint: {}", e.hint());
+        EXIT_BAD_INPUT
+    } else {
+        eprintln!("internal error: seed {seed}: {e}");
+        eprintln!("  this is a bug in clustersim; reproduce with: {rerun}");
+        EXIT_INTERNAL
+    }
+}
+
 /// Loads a scenario, printing warnings; on error prints it and returns `Err(exit code)`.
 pub fn load(file: &std::path::Path, sets: &[String]) -> Result<clustersim::scenario::Scenario, u8> {
     match clustersim::scenario::load_scenario(file, sets) {
@@ -82,5 +97,20 @@ pub fn load(file: &std::path::Path, sets: &[String]) -> Result<clustersim::scena
             eprintln!("{d}");
             Err(EXIT_BAD_INPUT)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clustersim::engine::Time;
+    use clustersim::world::RunError;
+
+    #[test]
+    fn a_run_limit_is_bad_input_and_an_invariant_a_bug() {
+        let limit = RunError::Limit { time: Time::ZERO, what: "more than 1 world events were handled".into() };
+        assert_eq!(run_failed(&limit, 1, "sim run s.yaml --seed 1"), EXIT_BAD_INPUT);
+        let bug = RunError::Invariant { time: Time::ZERO, message: "x".into() };
+        assert_eq!(run_failed(&bug, 1, "sim run s.yaml --seed 1"), EXIT_INTERNAL);
     }
 }

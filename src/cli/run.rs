@@ -1,6 +1,6 @@
 //! `sim run FILE`: one scenario in virtual time, its report, and a kubectl-style summary.
 
-use super::{EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_INTERNAL, EXIT_OK};
+use super::{EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_OK};
 use clustersim::report::{evaluate, stdout_table, write_report, Summary, RUN_COMPLETION};
 use clustersim::world::{run as simulate, RunOptions};
 use std::path::PathBuf;
@@ -49,13 +49,8 @@ pub fn run(args: Args) -> u8 {
     let output = match simulate(&scenario, options) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("internal error: {e}");
-            eprintln!(
-                "  this is a bug in clustersim; reproduce with: sim run {} --seed {}",
-                args.file.display(),
-                scenario.seed
-            );
-            return EXIT_INTERNAL;
+            let rerun = format!("sim run {} --seed {}", args.file.display(), scenario.seed);
+            return super::run_failed(&e, scenario.seed, &rerun);
         }
     };
     let wall = started.elapsed().as_secs_f64();

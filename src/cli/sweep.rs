@@ -15,7 +15,7 @@ use clustersim::report::shard::{
 };
 use clustersim::report::{evaluate, sweep_files, FolderError, OutputFolder, RunDigest, Summary};
 use clustersim::scenario::{image_scenario_path, Scenario};
-use clustersim::world::{run as simulate, RunOptions};
+use clustersim::world::{run as simulate, RunError, RunOptions};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -71,8 +71,8 @@ pub fn parse_seeds(text: &str) -> Result<std::ops::RangeInclusive<u64>, String> 
     }
 }
 
-/// One seed's digest and its `summary.json`, or why the run broke.
-type SeedResult = Result<(RunDigest, String), String>;
+/// One seed's digest and its `summary.json`, or the seed and why its run broke.
+type SeedResult = Result<(RunDigest, String), (u64, RunError)>;
 
 /// Runs `scenario` once per seed on `jobs` threads, calling `each` as runs finish.
 pub fn run_seeds(
@@ -80,7 +80,7 @@ pub fn run_seeds(
     seeds: &[u64],
     jobs: usize,
     each: &(dyn Fn(usize) + Sync),
-) -> Result<Vec<(RunDigest, String)>, String> {
+) -> Result<Vec<(RunDigest, String)>, (u64, RunError)> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<SeedResult>>> = Mutex::new(vec![None; seeds.len()]);
     let done = AtomicUsize::new(0);
@@ -91,7 +91,7 @@ pub fn run_seeds(
                 let Some(&seed) = seeds.get(i) else { break };
                 let mut s = scenario.clone();
                 s.seed = seed;
-                let r = simulate(&s, RunOptions::default()).map_err(|e| format!("seed {seed}: {e}")).map(|out| {
+                let r = simulate(&s, RunOptions::default()).map_err(|e| (seed, e)).map(|out| {
                     let results = evaluate(&s, &out);
                     let summary = Summary::new(&s, &out, &results, 0.0);
                     let json = clustersim::report::summary_json(&summary);
@@ -186,9 +186,8 @@ pub fn run(args: Args) -> u8 {
     let total = seeds.len();
     let runs = match run_seeds(&scenario, &seeds, jobs, &|done| progress(done, total)) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("internal error: {e}");
-            return EXIT_INTERNAL;
+        Err((seed, e)) => {
+            return super::run_failed(&e, seed, &format!("sim run {} --seed {seed}", args.file.display()))
         }
     };
     let passed = runs.iter().filter(|(d, _)| d.passed()).count();

@@ -67,10 +67,18 @@ pub enum Event {
 }
 
 /// Reads and checks the whole file; the error names the line, the bad value and a hint.
+/// Through the scenario loader's reader (regular files only, bounded, UTF-8 checked), up
+/// to the largest events.jsonl a run may write.
 pub fn read_events(path: &Path) -> Result<Vec<EventLine>, Diagnostic> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::new(path, Span { line: 1, col: 1 }, format!("cannot read {}: {e}", path.display()))
-            .with_hint("pass the folder `sim run` wrote its report to, e.g. reports/failover/")
+    let limit = crate::world::RunLimits::default().max_log_bytes;
+    let text = crate::scenario::read_input(path, limit).map_err(|e| {
+        let d = e.diagnostic(path, None, "events.jsonl");
+        match e {
+            crate::scenario::InputError::Io(_) => {
+                d.with_hint("pass the folder `sim run` wrote its report to, e.g. reports/failover/")
+            }
+            _ => d,
+        }
     })?;
     if text.trim().is_empty() {
         return Err(Diagnostic::new(
@@ -236,7 +244,9 @@ mod tests {
     #[test]
     fn a_missing_file_says_which_and_what_to_pass() {
         let err = read_events(Path::new("/nonexistent/run/events.jsonl")).unwrap_err().render("error");
-        assert!(err.contains("cannot read /nonexistent/run/events.jsonl"), "{err}");
+        assert!(err.starts_with("/nonexistent/run/events.jsonl: error: cannot read events.jsonl: "), "{err}");
         assert!(err.contains("hint: pass the folder"), "{err}");
+        let err = read_events(Path::new("/dev/null")).unwrap_err().render("error");
+        assert!(err.contains("not a regular file (it is a character device)"), "{err}");
     }
 }

@@ -90,7 +90,8 @@ impl<'f> Reader<'f> {
     pub fn count(&self, node: &Node, what: &str, max: u64) -> R<u64> {
         let value: i128 = match &node.value {
             Value::Int(i) => *i,
-            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => *f as i128,
+            // Whole floats (`3.0`, `1e3`); beyond i128 the cast saturates, still "too large".
+            Value::Float(f) if f.is_finite() && f.fract() == 0.0 => *f as i128,
             other => {
                 return Err(self
                     .error(
@@ -107,7 +108,7 @@ impl<'f> Reader<'f> {
         }
         if value > i128::from(max) {
             return Err(self
-                .error(node.span, format!("{what} {value} is absurdly large (at most {max})"))
+                .error(node.span, format!("{what} {} is absurdly large (at most {max})", node.describe()))
                 .with_hint("check for a typo or a missing unit"));
         }
         Ok(value as u64)
@@ -117,6 +118,9 @@ impl<'f> Reader<'f> {
         match &node.value {
             Value::Int(i) => Ok(*i as f64),
             Value::Float(f) if f.is_finite() => Ok(*f),
+            Value::Float(_) => Err(self
+                .error(node.span, format!("{what} must be a finite number, found {}", node.describe()))
+                .with_hint("write a number such as `0.5`")),
             other => Err(self
                 .error(node.span, format!("{what} must be a number, found {} {}", other.type_name(), node.describe()))
                 .with_hint("write a number such as `0.5`")),

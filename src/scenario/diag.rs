@@ -10,6 +10,11 @@ pub struct Span {
     pub col: u32,
 }
 
+impl Span {
+    /// No position: the diagnostic is about the file as a whole (it cannot be read).
+    pub const WHOLE_FILE: Span = Span { line: 0, col: 0 };
+}
+
 /// One error or warning about the input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -31,7 +36,9 @@ impl Diagnostic {
 
     /// Renders as `file:line:col: <severity>: message` plus an indented hint line.
     pub fn render(&self, severity: &str) -> String {
-        let mut out = if self.span.line == 0 {
+        let mut out = if self.span == Span::WHOLE_FILE {
+            format!("{}: {severity}: {}", self.file.display(), self.message)
+        } else if self.span.line == 0 {
             // Line 0 marks a value that came from the command line's n-th `--set`.
             format!("{} (--set #{}): {severity}: {}", self.file.display(), self.span.col, self.message)
         } else {

@@ -3,6 +3,7 @@
 
 use super::decode::{Fields, Reader};
 use super::diag::{Diagnostic, Span, Warnings};
+use super::input::{read_input, MAX_INPUT_BYTES};
 use super::manifest::{capacity, decode_object, taints};
 use super::overrides::apply_override;
 use super::schema::*;
@@ -42,8 +43,12 @@ const MAX_DURATION: Duration = Duration::from_secs(365 * 86_400);
 
 /// Reads and checks `path`, applying `overrides` (`PATH=VALUE`) first.
 pub fn load_scenario(path: &Path, overrides: &[String]) -> R<Loaded> {
-    let text = read_file(path, path, Span::default())?;
+    let text = read_input(path, MAX_INPUT_BYTES).map_err(|e| e.diagnostic(path, None, "the scenario file"))?;
     let mut docs = parse_documents(&text, path)?;
+    if docs.is_empty() {
+        return Err(Diagnostic::new(path, Span::WHOLE_FILE, "the scenario file is empty")
+            .with_hint("a scenario needs at least `name`, `duration` and `cluster`"));
+    }
     if docs.len() != 1 {
         return Err(Diagnostic::new(
             path,
@@ -61,11 +66,9 @@ pub fn load_scenario(path: &Path, overrides: &[String]) -> R<Loaded> {
     Ok(Loaded { scenario, warnings })
 }
 
-fn read_file(path: &Path, referrer: &Path, span: Span) -> R<String> {
-    std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::new(referrer, span, format!("cannot read {}: {e}", path.display()))
-            .with_hint("check the path; manifest paths are relative to the scenario file")
-    })
+/// Reads a file the scenario names (`referrer` at `span` is the value naming it).
+pub(super) fn read_referenced(path: &Path, referrer: &Path, span: Span, what: &str) -> R<String> {
+    read_input(path, MAX_INPUT_BYTES).map_err(|e| e.diagnostic(path, Some((referrer, span)), what))
 }
 
 fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenario> {
@@ -93,7 +96,7 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
             .error(duration_node.span, format!("duration {} is out of range", duration_node.describe()))
             .with_hint("use a positive horizon of at most a year, e.g. 15m"));
     }
-    let cluster = decode_cluster(r, f.req("cluster")?, warnings)?;
+    let (cluster, pool_spans) = decode_cluster(r, f.req("cluster")?, warnings)?;
     let control_plane = match f.opt("controlPlane") {
         Some(n) => decode_control_plane(r, n)?,
         None => ControlPlane::default(),
@@ -106,7 +109,7 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
         }
     }
     let timeline = match f.opt("timeline") {
-        Some(n) => decode_timeline(r, n, duration, warnings)?,
+        Some(n) => decode_timeline(r, n, duration, &objects, warnings)?,
         None => Vec::new(),
     };
     let faults = match f.opt("faults") {
@@ -142,13 +145,15 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
         faults,
     };
     let mut scenario = scenario;
-    check_names(r, &scenario)?;
+    check_size(r, &scenario, &pool_spans, &object_spans)?;
+    check_names(r, &scenario, &object_spans)?;
     super::traffic::check_traffic(r, &scenario, &traffic_spans, &serving_spans)?;
-    resolve_priorities(r, &mut scenario)?;
+    resolve_priorities(&mut scenario, &object_spans)?;
     Ok(scenario)
 }
 
-fn decode_cluster(r: Reader, node: &Node, warnings: &mut Warnings) -> R<ClusterSpec> {
+/// The cluster, and where each pool was written.
+fn decode_cluster(r: Reader, node: &Node, warnings: &mut Warnings) -> R<(ClusterSpec, Vec<Span>)> {
     let mut f = r.fields(node, "cluster")?;
     let masters_node = f.opt("masters");
     let masters = masters_node.map(|n| r.count(n, "cluster.masters", 99)).transpose()?.unwrap_or(1) as u32;
@@ -158,8 +163,10 @@ fn decode_cluster(r: Reader, node: &Node, warnings: &mut Warnings) -> R<ClusterS
             .with_hint("a cluster needs a control plane; 3 masters is the usual HA setup"));
     }
     let mut node_pools: Vec<NodePool> = Vec::new();
+    let mut spans = Vec::new();
     if let Some(list) = f.opt("nodePools") {
         for item in r.list(list, "nodePools")? {
+            spans.push(item.span);
             let pool = decode_pool(r, item, warnings)?;
             if node_pools.iter().any(|p| p.name == pool.name) {
                 return Err(r
@@ -170,7 +177,7 @@ fn decode_cluster(r: Reader, node: &Node, warnings: &mut Warnings) -> R<ClusterS
         }
     }
     f.deny_unknown(&["masters", "nodePools"])?;
-    Ok(ClusterSpec { masters, node_pools })
+    Ok((ClusterSpec { masters, node_pools }, spans))
 }
 
 fn decode_pool(r: Reader, node: &Node, warnings: &mut Warnings) -> R<NodePool> {
@@ -648,7 +655,7 @@ fn decode_manifest_entry(
         (Some(file_node), None) => {
             let rel = r.string(file_node, "file")?;
             let path = r.file.parent().unwrap_or(Path::new(".")).join(&rel);
-            let text = read_file(&path, r.file, file_node.span)?;
+            let text = read_referenced(&path, r.file, file_node.span, "the manifest file")?;
             let sub = Reader { file: &path };
             for doc in parse_documents(&text, &path)? {
                 if doc.value == Value::Null {
@@ -727,8 +734,16 @@ const ACTIONS: &[&str] = &[
 ];
 const ACTIONS_NOT_YET: &[&str] = &[];
 
-fn decode_timeline(r: Reader, node: &Node, duration: Duration, warnings: &mut Warnings) -> R<Vec<TimedAction>> {
+fn decode_timeline(
+    r: Reader,
+    node: &Node,
+    duration: Duration,
+    manifests: &[Object],
+    warnings: &mut Warnings,
+) -> R<Vec<TimedAction>> {
     let mut out = Vec::new();
+    // setImage entries naming a container: (index in `out`, where the name is).
+    let mut set_image_containers: Vec<(usize, Span)> = Vec::new();
     for item in r.list(node, "timeline")? {
         let mut f = r.fields(item, "a timeline entry")?;
         let at_node = f.req("at")?;
@@ -766,10 +781,12 @@ fn decode_timeline(r: Reader, node: &Node, duration: Duration, warnings: &mut Wa
                     .with_hint("split it into two entries with the same `at`"))
             }
         };
+        // Where the name the action refers to was written (for "unknown ..." errors).
+        let mut span = arg.span;
         let action = match verb {
             "join" => {
                 let mut jf = r.fields(arg, "join")?;
-                let pool = r.string(jf.req("pool")?, "pool")?;
+                let pool = r.string(noted(&mut span, jf.req("pool")?), "pool")?;
                 let count =
                     jf.opt("count").map(|n| r.count(n, "count", MAX_NODES_PER_POOL)).transpose()?.unwrap_or(1) as u32;
                 jf.deny_unknown(&["pool", "count"])?;
@@ -777,7 +794,7 @@ fn decode_timeline(r: Reader, node: &Node, duration: Duration, warnings: &mut Wa
             }
             "scale" => {
                 let mut sf = r.fields(arg, "scale")?;
-                let deployment = r.string(sf.req("deployment")?, "deployment")?;
+                let deployment = r.string(noted(&mut span, sf.req("deployment")?), "deployment")?;
                 let replicas = r.count(sf.req("replicas")?, "replicas", 2_000_000)? as u32;
                 sf.deny_unknown(&["deployment", "replicas"])?;
                 Action::Scale { deployment, replicas }
@@ -789,15 +806,21 @@ fn decode_timeline(r: Reader, node: &Node, duration: Duration, warnings: &mut Wa
             "uncordon" => Action::Uncordon(r.string(arg, verb)?),
             "setImage" => {
                 let mut sf = r.fields(arg, "setImage")?;
-                let deployment = r.string(sf.req("deployment")?, "deployment")?;
+                let deployment = r.string(noted(&mut span, sf.req("deployment")?), "deployment")?;
                 let image = r.string(sf.req("image")?, "image")?;
-                let container = sf.opt("container").map(|n| r.string(n, "container")).transpose()?;
+                let container = match sf.opt("container") {
+                    Some(n) => {
+                        set_image_containers.push((out.len(), n.span));
+                        Some(r.string(n, "container")?)
+                    }
+                    None => None,
+                };
                 sf.deny_unknown(&["deployment", "image", "container"])?;
                 Action::SetImage { deployment, container, image }
             }
             "rolloutUndo" => {
                 let mut uf = r.fields(arg, "rolloutUndo")?;
-                let deployment = r.string(uf.req("deployment")?, "deployment")?;
+                let deployment = r.string(noted(&mut span, uf.req("deployment")?), "deployment")?;
                 let to_revision =
                     uf.opt("toRevision").map(|n| r.count(n, "toRevision", i64::MAX as u64)).transpose()?.unwrap_or(0)
                         as i64;
@@ -806,22 +829,26 @@ fn decode_timeline(r: Reader, node: &Node, duration: Duration, warnings: &mut Wa
             }
             "setMetric" => {
                 let mut mf = r.fields(arg, "setMetric")?;
-                let deployment = r.string(mf.req("deployment")?, "deployment")?;
+                let deployment = r.string(noted(&mut span, mf.req("deployment")?), "deployment")?;
                 let cpu_utilization = r.percentage_any(mf.req("cpuUtilization")?, "cpuUtilization")?;
                 let for_ = mf.opt("for").map(|n| r.duration(n, "for")).transpose()?.unwrap_or(duration);
                 mf.deny_unknown(&["deployment", "cpuUtilization", "for"])?;
                 Action::SetMetric { deployment, cpu_utilization, for_ }
             }
             "rolloutPause" => Action::RolloutPause(r.string(arg, verb)?),
-            "partitionNode" | "crashMaster" | "recoverMaster" | "drain" => super::ops::decode_action(r, verb, arg)?,
+            "partitionNode" | "crashMaster" | "recoverMaster" | "drain" => {
+                let (action, at) = super::ops::decode_action(r, verb, arg)?;
+                span = at;
+                action
+            }
             "rolloutResume" => Action::RolloutResume(r.string(arg, verb)?),
             _ => {
                 let mut af = r.fields(arg, "apply")?;
-                let file_node = af.req("file")?;
+                let file_node = noted(&mut span, af.req("file")?);
                 let file = r.string(file_node, "file")?;
                 af.deny_unknown(&["file"])?;
                 let path = r.file.parent().unwrap_or(Path::new(".")).join(&file);
-                let text = read_file(&path, r.file, file_node.span)?;
+                let text = read_referenced(&path, r.file, file_node.span, "the applied file")?;
                 let sub = Reader { file: &path };
                 let mut objects = Vec::new();
                 let mut spans = Vec::new();
@@ -833,11 +860,48 @@ fn decode_timeline(r: Reader, node: &Node, duration: Duration, warnings: &mut Wa
                 Action::Apply { file, objects }
             }
         };
-        out.push(TimedAction { at, action, span: arg.span });
+        out.push(TimedAction { at, action, span });
     }
+    check_containers(r, manifests, &out, &set_image_containers)?;
     // Stable: simultaneous actions keep their order in the file.
     out.sort_by_key(|a| a.at);
     Ok(out)
+}
+
+/// Notes where `n` was written in `slot` and hands it on.
+fn noted<'a>(slot: &mut Span, n: &'a Node) -> &'a Node {
+    *slot = n.span;
+    n
+}
+
+/// `setImage {container}` must name a container of the Deployment (kubectl set image:
+/// "unable to find container named"), as defined by the manifests or any `apply`.
+fn check_containers(r: Reader, manifests: &[Object], actions: &[TimedAction], at: &[(usize, Span)]) -> R<()> {
+    let applied = actions.iter().flat_map(|a| match &a.action {
+        Action::Apply { objects, .. } => objects.as_slice(),
+        _ => &[],
+    });
+    for &(i, span) in at {
+        let Action::SetImage { deployment, container: Some(container), .. } = &actions[i].action else { continue };
+        let mut names: Vec<&str> = Vec::new();
+        for o in manifests.iter().chain(applied.clone()) {
+            if let Object::Deployment(d) = o {
+                if &d.name == deployment {
+                    names.extend(d.template.spec.containers.iter().map(|c| c.name.as_str()));
+                }
+            }
+        }
+        // No such Deployment at all: check_names reports it.
+        if !names.is_empty() && !names.contains(&container.as_str()) {
+            return Err(r
+                .error(
+                    span,
+                    format!("setImage names container {container:?}, which Deployment {deployment:?} does not have"),
+                )
+                .with_hint(did_you_mean(container, names.into_iter(), "containers")));
+        }
+    }
+    Ok(())
 }
 
 const EXPECTATIONS: &[&str] =
@@ -878,11 +942,12 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
         };
         let expectation = if let Some(n) = f.opt("readyReplicas") {
             let mut ef = r.fields(n, "readyReplicas")?;
-            let deployment = r.string(ef.req("deployment")?, "deployment")?;
+            let name = ef.req("deployment")?;
+            let deployment = r.string(name, "deployment")?;
             let at_least = r.count(ef.req("atLeast")?, "atLeast", 2_000_000)? as u32;
             let by = time(&mut ef, "by", None)?;
             ef.deny_unknown(&["deployment", "atLeast", "by"])?;
-            (Expectation::ReadyReplicas { deployment, at_least, by }, n.span)
+            (Expectation::ReadyReplicas { deployment, at_least, by }, name.span)
         } else if let Some(n) = f.opt("allPodsScheduled") {
             let mut ef = r.fields(n, "allPodsScheduled")?;
             let by = time(&mut ef, "by", None)?;
@@ -890,15 +955,17 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
             (Expectation::AllPodsScheduled { by }, n.span)
         } else if let Some(n) = f.opt("availability") {
             let mut ef = r.fields(n, "availability")?;
-            let service = r.string(ef.req("service")?, "service")?;
+            let name = ef.req("service")?;
+            let service = r.string(name, "service")?;
             let min = r.percentage(ef.req("min")?, "min")?;
             let from = time(&mut ef, "from", Some(Duration::ZERO))?;
             let to = time(&mut ef, "to", Some(duration))?;
             ef.deny_unknown(&["service", "min", "from", "to"])?;
-            (Expectation::Availability { service, min, from, to }, n.span)
+            (Expectation::Availability { service, min, from, to }, name.span)
         } else if let Some(n) = f.opt("latency") {
             let mut ef = r.fields(n, "latency")?;
-            let service = r.string(ef.req("service")?, "service")?;
+            let name = ef.req("service")?;
+            let service = r.string(name, "service")?;
             let p50 = ef.opt("p50").map(|x| r.duration(x, "p50")).transpose()?;
             let p99 = ef.opt("p99").map(|x| r.duration(x, "p99")).transpose()?;
             if p50.is_none() && p99.is_none() {
@@ -909,17 +976,19 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
             let from = time(&mut ef, "from", Some(Duration::ZERO))?;
             let to = time(&mut ef, "to", Some(duration))?;
             ef.deny_unknown(&["service", "p50", "p99", "from", "to"])?;
-            (Expectation::Latency { service, p50, p99, from, to }, n.span)
+            (Expectation::Latency { service, p50, p99, from, to }, name.span)
         } else if let Some(n) = f.opt("rolloutComplete") {
             let mut ef = r.fields(n, "rolloutComplete")?;
-            let deployment = r.string(ef.req("deployment")?, "deployment")?;
+            let name = ef.req("deployment")?;
+            let deployment = r.string(name, "deployment")?;
             let revision = r.count(ef.req("revision")?, "revision", 1_000_000)?;
             let by = time(&mut ef, "by", None)?;
             ef.deny_unknown(&["deployment", "revision", "by"])?;
-            (Expectation::RolloutComplete { deployment, revision, by }, n.span)
+            (Expectation::RolloutComplete { deployment, revision, by }, name.span)
         } else if let Some(n) = f.opt("poolSize") {
             let mut ef = r.fields(n, "poolSize")?;
-            let pool = r.string(ef.req("pool")?, "pool")?;
+            let name = ef.req("pool")?;
+            let pool = r.string(name, "pool")?;
             let bound = |ef: &mut Fields, key: &str| ef.opt(key).map(|x| r.count(x, key, 1_000_000)).transpose();
             let (at_least, at_most) = (bound(&mut ef, "atLeast")?, bound(&mut ef, "atMost")?);
             if at_least.is_none() && at_most.is_none() {
@@ -931,10 +1000,11 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
             let to = time(&mut ef, "to", Some(duration))?;
             ef.deny_unknown(&["pool", "atLeast", "atMost", "from", "to"])?;
             let (at_least, at_most) = (at_least.map(|x| x as u32), at_most.map(|x| x as u32));
-            (Expectation::PoolSize { pool, at_least, at_most, from, to }, n.span)
+            (Expectation::PoolSize { pool, at_least, at_most, from, to }, name.span)
         } else if let Some(n) = f.opt("cost") {
             let mut ef = r.fields(n, "cost")?;
-            let pool = ef.opt("pool").map(|x| r.string(x, "pool")).transpose()?;
+            let name = ef.opt("pool");
+            let pool = name.map(|x| r.string(x, "pool")).transpose()?;
             let max_node = ef.req("max")?;
             let max = r.float(max_node, "max")?;
             if max < 0.0 {
@@ -943,17 +1013,18 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
                     .with_hint("e.g. cost: {max: 12.5}"));
             }
             ef.deny_unknown(&["pool", "max"])?;
-            (Expectation::Cost { pool, max }, n.span)
+            (Expectation::Cost { pool, max }, name.map_or(n.span, |x| x.span))
         } else if let Some(n) = f.opt("noPodOn") {
             let mut ef = r.fields(n, "noPodOn")?;
-            let node = r.string(ef.req("node")?, "node")?;
+            let name = ef.req("node")?;
+            let node = r.string(name, "node")?;
             let from = time(&mut ef, "from", Some(Duration::ZERO))?;
             let to = time(&mut ef, "to", Some(duration))?;
             ef.deny_unknown(&["node", "from", "to"])?;
             if to < from {
                 return Err(r.error(n.span, "`to` is before `from`").with_hint("swap them"));
             }
-            (Expectation::NoPodOn { node, from, to }, n.span)
+            (Expectation::NoPodOn { node, from, to }, name.span)
         } else {
             let all: Vec<&str> = EXPECTATIONS.iter().chain(EXPECTATIONS_NOT_YET).copied().collect();
             f.deny_unknown(&all)?;
@@ -969,7 +1040,8 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
 }
 
 /// Every name the timeline and expectations use must exist when it is used.
-fn check_names(r: Reader, s: &Scenario) -> R<()> {
+/// `object_spans[i]` is where `s.objects[i]` was written.
+fn check_names(r: Reader, s: &Scenario, object_spans: &[(PathBuf, Span)]) -> R<()> {
     let mut nodes: BTreeSet<String> = BTreeSet::new();
     let mut pool_sizes: Vec<(String, u32)> = Vec::new();
     for pool in &s.cluster.node_pools {
@@ -980,14 +1052,18 @@ fn check_names(r: Reader, s: &Scenario) -> R<()> {
     }
     let mut deployments = BTreeSet::new();
     let mut pod_owners = BTreeSet::new();
-    let mut hpa_targets: Vec<String> = Vec::new();
-    for o in &s.objects {
+    let mut hpa_targets: Vec<(String, usize)> = Vec::new();
+    for (i, o) in s.objects.iter().enumerate() {
         match o {
             Object::Node(n) => {
                 if !nodes.insert(n.name.clone()) {
-                    return Err(r
-                        .error(Span { line: 1, col: 1 }, format!("Node {:?} clashes with a node of a pool", n.name))
-                        .with_hint("rename the Node or the pool"));
+                    let (file, span) = &object_spans[i];
+                    return Err(Diagnostic::new(
+                        file,
+                        *span,
+                        format!("Node {:?} clashes with a node of a pool", n.name),
+                    )
+                    .with_hint("pools name their nodes <pool>-1, <pool>-2...; rename the Node or the pool"));
                 }
             }
             Object::Deployment(d) => {
@@ -1001,7 +1077,7 @@ fn check_names(r: Reader, s: &Scenario) -> R<()> {
                 pod_owners.insert(p.name.clone());
             }
             Object::Service(_) | Object::PriorityClass(_) | Object::PodDisruptionBudget(_) => {}
-            Object::HorizontalPodAutoscaler(h) => hpa_targets.push(h.deployment.clone()),
+            Object::HorizontalPodAutoscaler(h) => hpa_targets.push((h.deployment.clone(), i)),
         }
     }
     let all_nodes_eventually = {
@@ -1099,22 +1175,28 @@ fn check_names(r: Reader, s: &Scenario) -> R<()> {
                 let known =
                     pod_owners.contains(target) || pod_owners.iter().any(|o| target.starts_with(&format!("{o}-")));
                 if !known {
+                    let hint = match did_you_mean(target, pod_owners.iter().map(String::as_str), "") {
+                        h if h.starts_with("did you mean") => h,
+                        _ => "name a Deployment, ReplicaSet or Pod (one of its pods is deleted), or a pod".to_string(),
+                    };
                     return Err(r
                         .error(a.span, format!("deletePod names {target:?}, which is no Deployment, ReplicaSet or Pod of the manifests"))
-                        .with_hint("name a Deployment (one of its pods is deleted) or a pod"));
+                        .with_hint(hint));
                 }
             }
         }
     }
-    for target in &hpa_targets {
+    for (target, i) in &hpa_targets {
         if !deployments.contains(target) {
             let hint = did_you_mean(target, deployments.iter().map(String::as_str), "deployments");
-            return Err(r
-                .error(
-                    Span { line: 1, col: 1 },
-                    format!("a HorizontalPodAutoscaler targets unknown Deployment {target:?}"),
-                )
-                .with_hint(hint));
+            let (file, span) = &object_spans[*i];
+            let (_, name) = object_kind_name(&s.objects[*i]);
+            return Err(Diagnostic::new(
+                file,
+                *span,
+                format!("HorizontalPodAutoscaler {name:?} targets unknown Deployment {target:?}"),
+            )
+            .with_hint(hint));
         }
     }
     for (e, span) in &s.expect {
@@ -1122,10 +1204,10 @@ fn check_names(r: Reader, s: &Scenario) -> R<()> {
             Expectation::ReadyReplicas { deployment, .. } | Expectation::RolloutComplete { deployment, .. }
                 if !deployments.contains(deployment) =>
             {
+                let kind =
+                    if matches!(e, Expectation::ReadyReplicas { .. }) { "readyReplicas" } else { "rolloutComplete" };
                 let hint = did_you_mean(deployment, deployments.iter().map(String::as_str), "deployments");
-                return Err(r
-                    .error(*span, format!("readyReplicas names unknown deployment {deployment:?}"))
-                    .with_hint(hint));
+                return Err(r.error(*span, format!("{kind} names unknown deployment {deployment:?}")).with_hint(hint));
             }
             Expectation::PoolSize { pool, .. } | Expectation::Cost { pool: Some(pool), .. }
                 if !s.cluster.node_pools.iter().any(|p| &p.name == pool) =>
@@ -1139,6 +1221,100 @@ fn check_names(r: Reader, s: &Scenario) -> R<()> {
                 return Err(r
                     .error(*span, format!("noPodOn names unknown node {node:?}"))
                     .with_hint(node_hint(&all_nodes_eventually, node)));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Nodes a run may ever hold (pools at their count or autoscaling maximum, joins, Node
+/// objects): like one pool's bound, past the largest cluster reported (GKE, 130,000
+/// nodes) with room to spare.
+pub const MAX_CLUSTER_NODES: u64 = MAX_NODES_PER_POOL;
+/// Replicas all workloads together may ask for (each Deployment at the largest of its
+/// replicas, its HPA's maxReplicas and its `scale` actions): like one Deployment's
+/// bound, past the largest cluster reported (1,000,000 pods) with room to spare.
+pub const MAX_TOTAL_REPLICAS: u64 = 2_000_000;
+
+/// A scenario whose cluster or workloads could grow past what one run holds is refused
+/// here, before a run allocates it; the run's own `RunLimits` catch the rest.
+fn check_size(r: Reader, s: &Scenario, pool_spans: &[Span], object_spans: &[(PathBuf, Span)]) -> R<()> {
+    let too_many_nodes = |file: &Path, span: Span, total: u64| {
+        Diagnostic::new(
+            file,
+            span,
+            format!("the cluster could reach {total} nodes, more than the {MAX_CLUSTER_NODES} a run holds"),
+        )
+        .with_hint(
+            "pools count at their count or autoscaling.max, plus joins; the largest cluster reported has 130,000 nodes",
+        )
+    };
+    let mut nodes = 0u64;
+    for (pool, span) in s.cluster.node_pools.iter().zip(pool_spans) {
+        nodes += u64::from(pool.autoscaling.map_or(pool.count, |a| a.max.max(pool.count)));
+        if nodes > MAX_CLUSTER_NODES {
+            return Err(too_many_nodes(r.file, *span, nodes));
+        }
+    }
+    for (i, o) in s.objects.iter().enumerate() {
+        if let Object::Node(_) = o {
+            nodes += 1;
+            if nodes > MAX_CLUSTER_NODES {
+                return Err(too_many_nodes(&object_spans[i].0, object_spans[i].1, nodes));
+            }
+        }
+    }
+    for a in &s.timeline {
+        if let Action::Join { count, .. } = &a.action {
+            nodes += u64::from(*count);
+            if nodes > MAX_CLUSTER_NODES {
+                return Err(too_many_nodes(r.file, a.span, nodes));
+            }
+        }
+    }
+    // Replicas: a running total of each workload's largest request, in file order.
+    let mut wanted: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut total = 0u64;
+    let mut raise = |name: &str, replicas: u64, file: &Path, span: Span| -> R<()> {
+        let slot = wanted.entry(name.to_string()).or_insert(0);
+        if replicas > *slot {
+            total += replicas - *slot;
+            *slot = replicas;
+        }
+        if total > MAX_TOTAL_REPLICAS {
+            return Err(Diagnostic::new(
+                file,
+                span,
+                format!("the workloads could ask for {total} pods, more than the {MAX_TOTAL_REPLICAS} a run holds"),
+            )
+            .with_hint("each Deployment counts at the largest of replicas, HPA maxReplicas and scale; the largest cluster reported runs 1,000,000 pods"));
+        }
+        Ok(())
+    };
+    let workloads = |o: &Object| match o {
+        Object::Deployment(d) => Some((format!("Deployment/{}", d.name), u64::from(d.replicas))),
+        Object::ReplicaSet(rs) => Some((format!("ReplicaSet/{}", rs.name), u64::from(rs.replicas))),
+        Object::Pod(p) => Some((format!("Pod/{}", p.name), 1)),
+        Object::HorizontalPodAutoscaler(h) => {
+            Some((format!("Deployment/{}", h.deployment), h.max_replicas.max(0) as u64))
+        }
+        _ => None,
+    };
+    for (i, o) in s.objects.iter().enumerate() {
+        if let Some((name, replicas)) = workloads(o) {
+            raise(&name, replicas, &object_spans[i].0, object_spans[i].1)?;
+        }
+    }
+    for a in &s.timeline {
+        match &a.action {
+            Action::Scale { deployment, replicas } => {
+                raise(&format!("Deployment/{deployment}"), u64::from(*replicas), r.file, a.span)?
+            }
+            Action::Apply { objects, .. } => {
+                for (name, replicas) in objects.iter().filter_map(workloads) {
+                    raise(&name, replicas, r.file, a.span)?;
+                }
             }
             _ => {}
         }
@@ -1162,15 +1338,29 @@ pub const SYSTEM_PRIORITY_CLASSES: &[(&str, i32)] =
 
 /// Every priorityClassName must exist (the Priority admission plugin rejects the pod
 /// otherwise), and at most one class may be the global default.
-fn check_priority_classes(r: Reader, s: &Scenario) -> R<()> {
+fn check_priority_classes(s: &Scenario, object_spans: &[(PathBuf, Span)]) -> R<()> {
     let classes: Vec<&PriorityClassObject> =
         s.objects.iter().filter_map(|o| if let Object::PriorityClass(p) = o { Some(p) } else { None }).collect();
-    if classes.iter().filter(|c| c.global_default).count() > 1 {
-        return Err(r
-            .error(Span { line: 1, col: 1 }, "more than one PriorityClass has globalDefault: true")
-            .with_hint("keep one global default"));
+    let defaults: Vec<usize> = (0..s.objects.len())
+        .filter(|&i| matches!(&s.objects[i], Object::PriorityClass(p) if p.global_default))
+        .collect();
+    if let [first, second, ..] = defaults[..] {
+        let (file, span) = &object_spans[second];
+        let (first_file, first_span) = &object_spans[first];
+        let (_, name) = object_kind_name(&s.objects[second]);
+        return Err(Diagnostic::new(
+            file,
+            *span,
+            format!("PriorityClass {name:?} is a second one with globalDefault: true"),
+        )
+        .with_hint(format!(
+            "keep one global default (the first is at {}:{}:{})",
+            first_file.display(),
+            first_span.line,
+            first_span.col
+        )));
     }
-    for o in &s.objects {
+    for (i, o) in s.objects.iter().enumerate() {
         let (kind, name, template) = match o {
             Object::Deployment(d) => ("Deployment", &d.name, &d.template),
             Object::ReplicaSet(rs) => ("ReplicaSet", &rs.name, &rs.template),
@@ -1183,12 +1373,13 @@ fn check_priority_classes(r: Reader, s: &Scenario) -> R<()> {
             if !known {
                 let names =
                     classes.iter().map(|c| c.name.as_str()).chain(SYSTEM_PRIORITY_CLASSES.iter().map(|(n, _)| *n));
-                return Err(r
-                    .error(
-                        Span { line: 1, col: 1 },
-                        format!("{kind} {name:?} uses priorityClassName {class:?}, which is not defined"),
-                    )
-                    .with_hint(did_you_mean(class, names, "priority classes")));
+                let (file, span) = &object_spans[i];
+                return Err(Diagnostic::new(
+                    file,
+                    *span,
+                    format!("{kind} {name:?} uses priorityClassName {class:?}, which is not defined"),
+                )
+                .with_hint(did_you_mean(class, names, "priority classes")));
             }
         }
     }
@@ -1199,8 +1390,8 @@ fn check_priority_classes(r: Reader, s: &Scenario) -> R<()> {
 /// global default class's, else `spec.priority` (0). Classes are applied at t=0, before
 /// any pod, so resolving them at load time is exact.
 /// Upstream: plugin/pkg/admission/priority/admission.go.
-fn resolve_priorities(r: Reader, s: &mut Scenario) -> R<()> {
-    check_priority_classes(r, s)?;
+fn resolve_priorities(s: &mut Scenario, object_spans: &[(PathBuf, Span)]) -> R<()> {
+    check_priority_classes(s, object_spans)?;
     let classes: Vec<(String, i32, bool)> = s
         .objects
         .iter()

@@ -62,21 +62,23 @@ pub struct FaultSpec {
     pub span: Span,
 }
 
-/// The argument of one of this module's timeline verbs.
-pub(super) fn decode_action(r: Reader, verb: &str, arg: &Node) -> R<Action> {
+/// The argument of one of this module's timeline verbs, and where the name it refers to
+/// (node or master) was written.
+pub(super) fn decode_action(r: Reader, verb: &str, arg: &Node) -> R<(Action, Span)> {
     match verb {
         "partitionNode" => {
             if !matches!(arg.value, Value::Map(_)) {
-                return Ok(Action::PartitionNode { node: r.string(arg, verb)?, duration: None });
+                return Ok((Action::PartitionNode { node: r.string(arg, verb)?, duration: None }, arg.span));
             }
             let mut f = r.fields(arg, "partitionNode")?;
-            let node = r.string(f.req("node")?, "node")?;
+            let node_node = f.req("node")?;
+            let node = r.string(node_node, "node")?;
             let duration = match f.opt("for") {
                 Some(n) => Some(positive(r, n, "for", "e.g. `for: 2m`")?),
                 None => None,
             };
             f.deny_unknown(&["node", "for"])?;
-            Ok(Action::PartitionNode { node, duration })
+            Ok((Action::PartitionNode { node, duration }, node_node.span))
         }
         "crashMaster" | "recoverMaster" => {
             let k = r.count(arg, verb, 99)? as u32;
@@ -85,20 +87,21 @@ pub(super) fn decode_action(r: Reader, verb: &str, arg: &Node) -> R<Action> {
                     .error(arg.span, format!("{verb} takes a master number from 1"))
                     .with_hint("masters are numbered 1 .. cluster.masters"));
             }
-            Ok(if verb == "crashMaster" { Action::CrashMaster(k) } else { Action::RecoverMaster(k) })
+            Ok((if verb == "crashMaster" { Action::CrashMaster(k) } else { Action::RecoverMaster(k) }, arg.span))
         }
         _ => {
             if !matches!(arg.value, Value::Map(_)) {
-                return Ok(Action::Drain { node: r.string(arg, verb)?, timeout: None, force: false });
+                return Ok((Action::Drain { node: r.string(arg, verb)?, timeout: None, force: false }, arg.span));
             }
             let mut f = r.fields(arg, "drain")?;
-            let node = r.string(f.req("node")?, "node")?;
+            let node_node = f.req("node")?;
+            let node = r.string(node_node, "node")?;
             // kubectl drain --timeout: 0 (the default) waits forever.
             let timeout =
                 f.opt("timeout").map(|n| r.duration(n, "timeout")).transpose()?.filter(|t| *t > Duration::ZERO);
             let force = f.opt("force").map(|n| r.boolean(n, "force")).transpose()?.unwrap_or(false);
             f.deny_unknown(&["node", "timeout", "force"])?;
-            Ok(Action::Drain { node, timeout, force })
+            Ok((Action::Drain { node, timeout, force }, node_node.span))
         }
     }
 }
@@ -132,8 +135,13 @@ fn did_you_mean(name: &str, known: &[&str], label: &str) -> String {
     }
 }
 
+/// The shortest mean up or down time of a fault process: below it a process flips
+/// millions of times a simulated hour, far faster than any heartbeat or controller can
+/// react, and a run would only grow.
+pub const MIN_FAULT_MEAN: Duration = Duration::from_secs(1);
+
 /// The `faults:` list, checked against the cluster: pools and zones must exist, mean
-/// times must be positive, an outage must start within the run, one slowStart per pool.
+/// times at least [`MIN_FAULT_MEAN`], an outage must start within the run, one slowStart per pool.
 pub(super) fn decode_faults(
     r: Reader,
     node: &Node,
@@ -167,12 +175,20 @@ pub(super) fn decode_faults(
             Ok(name)
         };
         let mean = |f: &mut super::decode::Fields, key: &str| -> R<Duration> {
-            let hint = if key == "mtbf" {
+            let example = if key == "mtbf" {
                 "the mean time between failures, e.g. `mtbf: 2h`"
             } else {
                 "the mean time to repair, e.g. `mttr: 10m`"
             };
-            positive(r, f.req(key)?, key, hint)
+            let n = f.req(key)?;
+            let d = r.duration(n, key)?;
+            if d < MIN_FAULT_MEAN {
+                return Err(r.error(n.span, format!("{key} {} is shorter than 1s", n.describe())).with_hint(format!(
+                    "{example}; a fault process draws these times again and again for the whole run, and \
+                     heartbeats, grace periods and controllers work in seconds: use at least 1s"
+                )));
+            }
+            Ok(d)
         };
         let fault =
             match kind.as_str() {

@@ -2,7 +2,7 @@
 //! override is checked exactly like the file.
 
 use super::diag::{Diagnostic, Span};
-use super::yaml::{parse_documents, Key, Node, Value};
+use super::yaml::{parse_documents, Key, Node, Value, MAX_DEPTH};
 use std::path::Path;
 
 /// Applies `PATH=VALUE` to `root`. Numeric segments index lists (`nodePools.0.count`).
@@ -17,6 +17,11 @@ pub fn apply_override(root: &mut Node, text: &str, index: usize, file: &Path) ->
     let (path, raw) = text.split_once('=').ok_or_else(|| bad(format!("--set {text:?} has no `=`")))?;
     if path.is_empty() || path.split('.').any(str::is_empty) {
         return Err(bad(format!("--set path {path:?} is empty or has an empty segment")));
+    }
+    // Each segment may create a mapping: as deep as the file itself may nest.
+    if path.split('.').count() > MAX_DEPTH {
+        let shown: String = path.chars().take(40).collect();
+        return Err(bad(format!("--set path {shown:?}... has more than {MAX_DEPTH} segments")));
     }
     let mut value = parse_documents(raw, Path::new("--set"))
         .map_err(|e| bad(format!("--set value {raw:?} is not valid YAML: {}", e.message)))?
@@ -87,6 +92,9 @@ mod tests {
         apply_override(&mut root, "new.deep=1m", 2, file).unwrap();
         assert_eq!(root.get("a").unwrap().get("b").unwrap().value, Value::Int(7));
         assert_eq!(root.get("new").unwrap().get("deep").unwrap().value, Value::Str("1m".into()));
+        let deep = format!("{}b=1", "a.".repeat(60_000));
+        let e = apply_override(&mut root, &deep, 3, file).unwrap_err();
+        assert!(e.message.ends_with("has more than 100 segments"), "{}", e.message);
         let e = apply_override(&mut root, "l.5.c=1", 3, file).unwrap_err();
         assert!(e.message.contains("not an index"), "{}", e.message);
         assert!(apply_override(&mut root, "noequals", 4, file).is_err());

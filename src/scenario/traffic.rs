@@ -5,7 +5,7 @@
 use super::decode::Reader;
 use super::diag::{Diagnostic, Span};
 use super::load::decode_distribution_like_duration;
-use super::schema::{Object, Scenario, TrafficEntry};
+use super::schema::{Expectation, Object, Scenario, TrafficEntry};
 use super::yaml::{Node, Value};
 use crate::engine::{Duration, Time};
 use crate::traffic::{LoadBalancing, RateCurve, RatePoint, ServiceTime, ServingProfile};
@@ -58,10 +58,7 @@ fn service_time(r: Reader, node: &Node) -> R<ServiceTime> {
     if let Some(file) = node.get("empirical") {
         let rel = r.string(file, "empirical")?;
         let path = r.file.parent().unwrap_or(Path::new(".")).join(&rel);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            r.error(file.span, format!("cannot read {}: {e}", path.display()))
-                .with_hint("paths are relative to the scenario file")
-        })?;
+        let text = super::load::read_referenced(&path, r.file, file.span, "the samples file")?;
         return ServiceTime::empirical_from_csv(&text).map_err(|e| {
             Diagnostic::new(&path, Span { line: e.line as u32, col: e.column as u32 }, e.message.clone())
                 .with_hint("one duration in milliseconds per line")
@@ -91,7 +88,8 @@ pub fn decode_traffic(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Traf
     let mut out = Vec::new();
     for item in r.list(node, "traffic")? {
         let mut f = r.fields(item, "a traffic entry")?;
-        let service = r.string(f.req("service")?, "service")?;
+        let service_node = f.req("service")?;
+        let service = r.string(service_node, "service")?;
         let balancing = match f.opt("loadBalancing") {
             Some(n) => {
                 let name = r.string(n, "loadBalancing")?;
@@ -135,10 +133,7 @@ pub fn decode_traffic(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Traf
             (None, Some(trace)) => {
                 let rel = r.string(trace, "trace")?;
                 let path = r.file.parent().unwrap_or(Path::new(".")).join(&rel);
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    r.error(trace.span, format!("cannot read {}: {e}", path.display()))
-                        .with_hint("paths are relative to the scenario file")
-                })?;
+                let text = super::load::read_referenced(&path, r.file, trace.span, "the trace file")?;
                 RateCurve::from_trace_csv(&text).map_err(|e| {
                     Diagnostic::new(&path, Span { line: e.line as u32, col: e.column as u32 }, e.message.clone())
                         .with_hint("columns t_seconds,rps with a header line")
@@ -151,7 +146,7 @@ pub fn decode_traffic(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Traf
             }
         };
         f.deny_unknown(&["service", "loadBalancing", "rate", "trace"])?;
-        out.push((TrafficEntry { service, balancing, rate }, item.span));
+        out.push((TrafficEntry { service, balancing, rate }, service_node.span));
     }
     let expected = |e: &TrafficEntry| e.rate.expected_arrivals(Time::ZERO, Time::ZERO + duration);
     let total: f64 = out.iter().map(|(e, _)| expected(e)).sum();
@@ -186,14 +181,42 @@ pub fn deployments_behind<'a>(
     })
 }
 
-/// Every Service with traffic exists and every Deployment behind it has a profile.
+/// "did you mean X?" when `name` is close to one of `known`, else `otherwise`.
+fn closest_or(name: &str, known: &[&str], otherwise: String) -> String {
+    match super::suggest::closest(name, known) {
+        Some(best) => format!("did you mean {best:?}?"),
+        None => otherwise,
+    }
+}
+
+/// Every Service with traffic exists and every Deployment behind it has a profile;
+/// every `availability` and `latency` expectation names a Service that has traffic (a
+/// Service without requests would pass on 0 of 0).
 pub fn check_traffic(r: Reader, s: &Scenario, traffic_spans: &[Span], serving_spans: &BTreeMap<String, Span>) -> R<()> {
+    let deployments: Vec<&str> = s
+        .objects
+        .iter()
+        .filter_map(|o| if let Object::Deployment(d) = o { Some(d.name.as_str()) } else { None })
+        .collect();
+    let services: Vec<&str> = s
+        .objects
+        .iter()
+        .filter_map(|o| if let Object::Service(svc) = o { Some(svc.name.as_str()) } else { None })
+        .collect();
+    let listing = |label: &str, names: &[&str]| {
+        if names.is_empty() {
+            format!("the manifests define no {label}")
+        } else {
+            format!("{label}: {}", names.iter().take(12).copied().collect::<Vec<_>>().join(", "))
+        }
+    };
     for (name, span) in serving_spans {
-        let known = s.objects.iter().any(|o| matches!(o, Object::Deployment(d) if &d.name == name));
-        if !known {
-            return Err(r
-                .error(*span, format!("serving names unknown deployment {name:?}"))
-                .with_hint("serving is keyed by Deployment name"));
+        if !deployments.contains(&name.as_str()) {
+            return Err(r.error(*span, format!("serving names unknown deployment {name:?}")).with_hint(closest_or(
+                name,
+                &deployments,
+                format!("serving is keyed by Deployment name; {}", listing("deployments", &deployments)),
+            )));
         }
     }
     for (t, span) in s.traffic.iter().zip(traffic_spans) {
@@ -202,9 +225,12 @@ pub fn check_traffic(r: Reader, s: &Scenario, traffic_spans: &[Span], serving_sp
             _ => None,
         });
         let Some(service) = service else {
-            return Err(r
-                .error(*span, format!("traffic names unknown Service {:?}", t.service))
-                .with_hint("add the Service to the manifests (kubectl create service clusterip ...)"));
+            let hint = closest_or(
+                &t.service,
+                &services,
+                "add the Service to the manifests (kubectl create service clusterip ...)".to_string(),
+            );
+            return Err(r.error(*span, format!("traffic names unknown Service {:?}", t.service)).with_hint(hint));
         };
         for d in deployments_behind(s, &service.selector) {
             if !s.serving.contains_key(d) {
@@ -221,6 +247,34 @@ pub fn check_traffic(r: Reader, s: &Scenario, traffic_spans: &[Span], serving_sp
                     )));
             }
         }
+    }
+    for (e, span) in &s.expect {
+        let (kind, service) = match e {
+            Expectation::Availability { service, .. } => ("availability", service),
+            Expectation::Latency { service, .. } => ("latency", service),
+            _ => continue,
+        };
+        let offered: Vec<&str> = s.traffic.iter().map(|t| t.service.as_str()).collect();
+        if offered.contains(&service.as_str()) {
+            continue;
+        }
+        let message = if services.contains(&service.as_str()) {
+            format!("{kind} names Service {service:?}, which has no traffic")
+        } else {
+            format!("{kind} names unknown Service {service:?}")
+        };
+        let hint = match super::suggest::closest(service, &offered) {
+            Some(best) if best != service => format!("did you mean {best:?}?"),
+            _ if offered.is_empty() => format!(
+                "{kind} is measured on the requests of a `traffic:` entry; add e.g. \
+                 traffic: [{{service: {service}, rate: [{{at: 0s, rps: 100}}]}}]"
+            ),
+            _ => format!(
+                "{kind} is measured on the requests of a `traffic:` entry; {}",
+                listing("Services with traffic", &offered)
+            ),
+        };
+        return Err(r.error(*span, message).with_hint(hint));
     }
     Ok(())
 }

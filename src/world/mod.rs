@@ -44,12 +44,55 @@ pub struct RunOutput {
 }
 
 /// A run that could not finish.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum RunError {
     #[error("invariant violated at t={time}s: {message}")]
     Invariant { time: Time, message: String },
     #[error("controllers did not settle at t={time}s after {rounds} rounds (a controller keeps undoing another)")]
     NoConvergence { time: Time, rounds: u32 },
+    /// The run reached one of its [`RunLimits`]: the scenario asks for more than a run
+    /// can hold. Bad input rather than a bug.
+    #[error("the run stopped at t={time}s: {what}")]
+    Limit { time: Time, what: String },
+}
+
+impl RunError {
+    /// True when the scenario, not the simulator, is at fault ([`RunError::Limit`]).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, RunError::Limit { .. })
+    }
+
+    /// What the user can do about it.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            RunError::Limit { .. } => {
+                "lower the fault rates (longer mtbf), the number of nodes or pods, or the duration; \
+                 a run records every control-plane event in memory"
+            }
+            _ => "this is a bug in clustersim; please report it with the scenario and seed",
+        }
+    }
+}
+
+/// Bounds that end a run which would otherwise grow without end (checked in O(1) after
+/// every world event).
+#[derive(Clone, Copy, Debug)]
+pub struct RunLimits {
+    /// World events handled (kubelet starts, probes, ticks, fault flips...).
+    pub max_events: u64,
+    /// Bytes of `events.jsonl`, which is kept in memory until the report is written.
+    pub max_log_bytes: u64,
+    /// World events waiting in the queue.
+    pub max_pending: usize,
+}
+
+impl Default for RunLimits {
+    /// Room for the largest scenario the loader accepts (2,000,000 pods, about 400 bytes
+    /// of events and 3 world events each, twice over for a full rollout); a runaway
+    /// scenario stops at 2 GiB of events instead of exhausting memory.
+    fn default() -> Self {
+        RunLimits { max_events: 100_000_000, max_log_bytes: 2 << 30, max_pending: 10_000_000 }
+    }
 }
 
 /// Something scheduled to happen in the world.
@@ -129,10 +172,18 @@ pub struct World<'s> {
     cluster_autoscaler: Option<cluster_autoscaler::CaRun>,
     /// The run's one source of random streams (each part takes its named streams here).
     streams: RngStreams,
+    /// Bounds on the run's size, and the world events handled so far.
+    limits: RunLimits,
+    handled: u64,
 }
 
-/// Runs `scenario` to its horizon.
+/// Runs `scenario` to its horizon under the default [`RunLimits`].
 pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, RunError> {
+    run_with_limits(scenario, options, RunLimits::default())
+}
+
+/// Runs `scenario` to its horizon, or stops with [`RunError::Limit`] at `limits`.
+pub fn run_with_limits(scenario: &Scenario, options: RunOptions, limits: RunLimits) -> Result<RunOutput, RunError> {
     let streams = RngStreams::new(scenario.seed);
     let cp = &scenario.control_plane;
     let mut world = World {
@@ -166,6 +217,8 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, RunErr
         ops: ops::Ops::new(scenario, &streams),
         cluster_autoscaler: cluster_autoscaler::CaRun::new(scenario, &streams),
         streams,
+        limits,
+        handled: 0,
     };
     world.bootstrap();
     world.settle()?;
@@ -176,6 +229,8 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, RunErr
     let horizon = Time::ZERO + scenario.duration;
     let (mut instant, mut at_instant) = (Time::ZERO, 0u32);
     while let Some((t, event)) = world.queue.pop_until(horizon) {
+        world.handled += 1;
+        world.check_limits()?;
         // Guard against a livelock of world events that never lets time advance.
         if t == instant {
             at_instant += 1;
@@ -286,6 +341,7 @@ impl World<'_> {
     /// Runs the controllers until none has anything left to do at this instant.
     fn settle(&mut self) -> Result<(), RunError> {
         for _ in 0..MAX_SETTLE_ROUNDS {
+            self.check_limits()?;
             let mut changed = false;
             // Controllers act only with a leader and a writable API (world/masters.rs).
             // Each visits only the keys queued since it last ran (kept while it has no leader).
@@ -357,6 +413,24 @@ impl World<'_> {
             self.resync_due = Some(at);
             self.queue.schedule(at, WorldEvent::Resync);
         }
+    }
+
+    /// O(1): the counts are kept by the queue and the event log. Checked after every
+    /// world event and every controller round.
+    fn check_limits(&self) -> Result<(), RunError> {
+        let limits = &self.limits;
+        let what = if self.handled > limits.max_events {
+            format!("more than {} world events were handled", limits.max_events)
+        } else if self.events.as_bytes().len() as u64 > limits.max_log_bytes {
+            let limit = limits.max_log_bytes;
+            let shown = if limit % (1 << 20) == 0 { format!("{} MiB", limit >> 20) } else { format!("{limit} bytes") };
+            format!("events.jsonl grew past {shown}")
+        } else if self.queue.len() > limits.max_pending {
+            format!("more than {} world events were waiting", limits.max_pending)
+        } else {
+            return Ok(());
+        };
+        Err(RunError::Limit { time: self.now(), what })
     }
 
     fn check(&mut self) -> Result<(), RunError> {
