@@ -70,7 +70,7 @@ pub enum Event {
 /// Through the scenario loader's reader (regular files only, bounded, UTF-8 checked), up
 /// to the largest events.jsonl a run may write.
 pub fn read_events(path: &Path) -> Result<Vec<EventLine>, Diagnostic> {
-    let limit = crate::world::RunLimits::default().max_log_bytes;
+    let limit = crate::record::MAX_EVENT_LOG_BYTES;
     let text = crate::scenario::read_input(path, limit).map_err(|e| {
         let d = e.diagnostic(path, None, "events.jsonl");
         match e {

@@ -91,7 +91,11 @@ impl Default for RunLimits {
     /// of events and 3 world events each, twice over for a full rollout); a runaway
     /// scenario stops at 2 GiB of events instead of exhausting memory.
     fn default() -> Self {
-        RunLimits { max_events: 100_000_000, max_log_bytes: 2 << 30, max_pending: 10_000_000 }
+        RunLimits {
+            max_events: 100_000_000,
+            max_log_bytes: crate::record::MAX_EVENT_LOG_BYTES,
+            max_pending: 10_000_000,
+        }
     }
 }
 
