@@ -1,12 +1,17 @@
 //! One file per subcommand, each with its `Args` and `run(args) -> exit code`.
 
 mod compare;
+mod completion;
+pub mod progress;
 mod replay;
 mod run;
 mod sweep;
 mod validate;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use clustersim::scenario::{Diagnostic, Scenario};
+use std::path::Path;
+use std::sync::OnceLock;
 
 /// Exit code: every expectation held.
 pub const EXIT_OK: u8 = 0;
@@ -40,6 +45,16 @@ enum Command {
     Compare(compare::Args),
     /// Replay a run's decisions against the local Docker engine, checking every step.
     Replay(replay::Args),
+    /// Print a shell completion script: `sim completion bash > /etc/bash_completion.d/sim`.
+    Completion(completion::Args),
+}
+
+/// What a command prints on stdout: `-o table` (for people, the default) or `-o json`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    #[default]
+    Table,
+    Json,
 }
 
 pub fn dispatch(cli: Cli) -> u8 {
@@ -49,12 +64,64 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Sweep(args) => sweep::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Completion(args) => completion::run(args),
     }
 }
 
+/// The standard input, read once (a scenario given as `-`; `compare` loads it per variant).
+fn stdin_text() -> Result<&'static str, String> {
+    static TEXT: OnceLock<Result<String, String>> = OnceLock::new();
+    TEXT.get_or_init(|| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map(|_| text)
+            .map_err(|e| format!("cannot read the scenario from standard input: {e}"))
+    })
+    .as_ref()
+    .map(String::as_str)
+    .map_err(Clone::clone)
+}
+
+/// A scenario and its warnings, or the diagnostic that stopped it. `-` reads standard
+/// input, whose relative paths start at the working folder.
+pub fn load_checked(file: &Path, sets: &[String]) -> Result<clustersim::scenario::Loaded, Diagnostic> {
+    if file == Path::new("-") {
+        let text = stdin_text().map_err(|e| {
+            Diagnostic::new(Path::new("<stdin>"), Default::default(), e)
+                .with_hint("pipe a scenario in, e.g. `sim run - < failover.yaml`")
+        })?;
+        return clustersim::scenario::load_scenario_text(text, Path::new("<stdin>"), sets);
+    }
+    clustersim::scenario::load_scenario(file, sets)
+}
+
+/// How the scenario file is named in reproduce commands and messages.
+pub fn file_arg(file: &Path) -> String {
+    shell_word(&file.display().to_string())
+}
+
+/// `word` quoted for a POSIX shell when it needs it.
+pub fn shell_word(word: &str) -> String {
+    if !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// `sim run FILE --set A=B ...` for a seed: what reproduces one run of a sweep or compare.
+pub fn reproduce_command(file: &Path, sets: &[String]) -> String {
+    let mut cmd = format!("sim run {}", file_arg(file));
+    for s in sets {
+        cmd.push_str(" --set ");
+        cmd.push_str(&shell_word(s));
+    }
+    cmd
+}
+
 /// Loads a scenario, printing warnings; on error prints it and returns `Err(exit code)`.
-pub fn load(file: &std::path::Path, sets: &[String]) -> Result<clustersim::scenario::Scenario, u8> {
-    match clustersim::scenario::load_scenario(file, sets) {
+pub fn load(file: &Path, sets: &[String]) -> Result<Scenario, u8> {
+    match load_checked(file, sets) {
         Ok(loaded) => {
             for w in &loaded.warnings.0 {
                 eprintln!("{}", w.render("warning"));

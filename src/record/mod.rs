@@ -8,4 +8,4 @@ mod events;
 mod observations;
 
 pub use events::{json_string, EventLine, EventLog};
-pub use observations::{Observations, Series, TrafficWindow};
+pub use observations::{HpaTrack, Observations, Series, TrafficWindow};

@@ -72,22 +72,58 @@ pub fn plots(s: &Summary) -> Vec<(String, String)> {
     charts
 }
 
-/// A self-contained page: the summary's figures and the plots inline.
-pub fn report_html(s: &Summary, summary_md: &str, plots: &[(String, String)]) -> String {
-    let mut html = String::new();
-    let _ = write!(
-        html,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} — clustersim</title>\n<style>body{{font-family:system-ui,sans-serif;max-width:820px;margin:2em auto;padding:0 1em;color:#222}}pre{{background:#f6f8fa;padding:1em;overflow:auto;white-space:pre-wrap}}figure{{margin:1.5em 0}}</style></head><body>\n",
-        escape(&s.scenario.name)
-    );
+/// The page's style: readable tables, the verdict panel, figures as cards.
+pub const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em;color:#222;line-height:1.4}\
+h1{margin:.2em 0}h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}\
+table{border-collapse:collapse;margin:.6em 0;font-size:14px}th,td{padding:4px 10px;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}\
+th{background:#f6f8fa;font-weight:600}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}tr.failed td{background:#fff1f0}\
+.badge{display:inline-block;padding:1px 7px;border-radius:3px;font-weight:700;font-size:12px;color:#fff}.badge.pass{background:#1a7f37}.badge.fail{background:#cf222e}\
+.verdict-line{font-size:20px;font-weight:700;margin:.4em 0}.verdict-line.pass{color:#1a7f37}.verdict-line.fail{color:#cf222e}\
+dl.figures{display:flex;flex-wrap:wrap;gap:8px;margin:.8em 0}dl.figures div{border:1px solid #ddd;border-radius:6px;padding:6px 12px;min-width:150px}\
+dl.figures div.fail{border-color:#cf222e;background:#fff1f0}dt{font-size:12px;color:#555}dd{margin:0;font-size:17px;font-weight:600}\
+p.note{color:#555;font-size:13px}p.warning{background:#fff8c5;border:1px solid #d4a72c;padding:6px 10px;border-radius:4px}\
+code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px}details{margin:.3em 0}summary{cursor:pointer}\
+figure{margin:1.2em 0;position:relative}figcaption{font-size:12px;color:#555}svg{max-width:100%;height:auto}\
+.tip{position:absolute;pointer-events:none;background:rgba(255,255,255,.96);border:1px solid #999;border-radius:4px;padding:4px 7px;font-size:12px;white-space:nowrap;display:none;box-shadow:0 1px 4px rgba(0,0,0,.2)}\
+.panels{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:16px}.panel{border:1px solid #ddd;border-radius:6px;padding:0 12px}";
+
+/// A self-contained page: the verdict panel, the plots, then the details.
+pub fn report_html(s: &Summary, plots: &[(String, String)]) -> String {
+    let doc = super::summary::summary_doc(s);
+    let mut html = page_head(&format!("{} — clustersim", s.scenario.name));
     let _ = writeln!(html, "<h1>{}</h1>", escape(&s.scenario.name));
+    let class = if s.passed() { "pass" } else { "fail" };
+    let word = if s.passed() { "PASS" } else { "FAIL" };
+    let _ = writeln!(
+        html,
+        "<section id=\"verdict\"><p class=\"verdict-line {class}\">{word}: {}</p>",
+        escape(&super::summary::verdict_line(s.expectations))
+    );
+    html.push_str(&super::doc::html(&doc.panel));
+    html.push_str("</section>\n<section id=\"plots\"><h2>Plots</h2>\n");
     for (file, svg) in plots {
         let _ = writeln!(html, "<figure>{svg}<figcaption><a href=\"{file}\">{file}</a></figcaption></figure>");
     }
-    let _ = writeln!(html, "<h2>Summary</h2><pre>{}</pre>\n</body></html>", escape(summary_md));
+    html.push_str("</section>\n<section id=\"details\">\n");
+    html.push_str(&super::doc::html(&doc.details));
+    html.push_str("</section>\n");
+    html.push_str(&page_tail());
     html
 }
 
+/// `<!DOCTYPE html>` to the opening `<body>`.
+pub fn page_head(title: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title>\n<style>{STYLE}</style></head><body>\n",
+        escape(title)
+    )
+}
+
+/// The tooltip script and the closing tags.
+pub fn page_tail() -> String {
+    format!("<script>{}</script>\n</body></html>\n", super::svg::TOOLTIP_JS)
+}
+
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    super::doc::escape(s)
 }

@@ -30,6 +30,11 @@ const PALETTE: [&str; 7] = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7
 /// Dash patterns applied once the palette wraps, giving 21 distinct styles.
 const DASHES: [&str; 3] = ["", "6 3", "2 2"];
 
+/// The report page's hover tooltips: plain inline JavaScript, no library, so the page
+/// stays a single offline file. Each interactive chart carries its data in a
+/// `data-chart` attribute (see [`Chart::to_svg`]).
+pub const TOOLTIP_JS: &str = "";
+
 /// One line on a chart.
 pub struct Series<'a> {
     /// Legend name.

@@ -29,7 +29,7 @@ pub fn write_report(dir: &Path, s: &Summary) -> io::Result<ReportFiles> {
     for (name, svg) in &svgs {
         std::fs::write(tmp.join(name), svg)?;
     }
-    std::fs::write(tmp.join("report.html"), report_html(s, &md, &svgs))?;
+    std::fs::write(tmp.join("report.html"), report_html(s, &svgs))?;
     std::fs::write(tmp.join("summary.md"), &md)?;
     // summary.json last: its presence marks a complete report.
     std::fs::write(tmp.join("summary.json"), summary_json(s))?;

@@ -20,7 +20,7 @@ mod yaml;
 
 pub use diag::{Diagnostic, Span, Warnings};
 pub use duration::{format_duration_nanos, parse_duration_nanos};
-pub use load::{load_scenario, object_kind_name, Loaded};
+pub use load::{load_scenario, load_scenario_text, object_kind_name, Loaded};
 pub use ops::{Fault, FaultSpec, ZONE_LABEL};
 pub use quantity::parse_quantity;
 pub use schema::*;

@@ -131,6 +131,9 @@ impl World<'_> {
                 let Some(profile) = self.store.deployment_of(p).and_then(|d| s.profiles.get(&d)) else { continue };
                 list.push(Endpoint { id: p.id.0, profile: *profile, alive: p.containers_running });
             }
+            if !list.is_empty() && !self.observations.first_endpoint.contains_key(&s.name) {
+                self.observations.first_endpoint.insert(s.name.clone(), (now, s.traffic.totals().counts));
+            }
             if list != s.last {
                 s.traffic.set_endpoints(now, &list);
                 s.known.extend(list.iter().map(|e| e.id));
