@@ -174,9 +174,10 @@ fn plots(firsts: &[(String, clustersim::world::RunOutput)]) -> Vec<(String, Stri
         let svg = Chart {
             title: &title,
             y_label: "replicas",
-            series: data.iter().map(|(n, p)| Series { name: n, points: p, step: true }).collect(),
+            series: data.iter().map(|(n, p)| Series::line(n, p, true)).collect(),
             markers: first.observations.markers.iter().map(|(t, l)| Marker { x: t.as_secs_f64(), label: l }).collect(),
             x_max,
+            integer: false,
         }
         .to_svg();
         out.push((format!("ready-{d}.svg"), svg));
@@ -204,9 +205,10 @@ fn plots(firsts: &[(String, clustersim::world::RunOutput)]) -> Vec<(String, Stri
         let svg = Chart {
             title: &title,
             y_label: "req/s",
-            series: data.iter().map(|(n, p)| Series { name: n, points: p, step: true }).collect(),
+            series: data.iter().map(|(n, p)| Series::line(n, p, true)).collect(),
             markers: first.observations.markers.iter().map(|(t, l)| Marker { x: t.as_secs_f64(), label: l }).collect(),
             x_max,
+            integer: false,
         }
         .to_svg();
         out.push((format!("served-{svc}.svg"), svg));

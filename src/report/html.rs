@@ -1,73 +1,293 @@
 //! `report.html` and its SVG plots, readable offline.
 
-use super::svg::{Chart, Marker, Series as SvgSeries};
+use super::pods::natural_cmp;
+use super::svg::{Chart, Marker, Series as SvgSeries, Style, PALETTE};
 use super::Summary;
 use crate::record::Series;
 use std::fmt::Write;
 
-/// The plots as (file name, SVG text).
+/// Per-node plots draw one line per node up to this many nodes, quantile bands past it.
+const NODE_LINES: usize = 12;
+/// Time columns of a quantile band.
+const BAND_COLUMNS: usize = 360;
+
+const SERVED: Style = Style { color: Some("#0072B2"), dash: Some(""), width: Some(3.0), fill: None };
+const OFFERED: Style = Style { color: Some("#222222"), dash: Some("5 4"), width: Some(1.4), fill: None };
+const DROPPED: Style = Style { color: Some("#D55E00"), dash: Some(""), width: Some(1.2), fill: Some(0.35) };
+const LIMIT: Style = Style { color: Some("#888888"), dash: Some("2 3"), width: Some(1.2), fill: None };
+
+fn to_points(series: &Series) -> Vec<(f64, f64)> {
+    series.points.iter().map(|(t, v)| (t.as_secs_f64(), *v as f64)).collect()
+}
+
+/// A file name part made of the name's safe characters.
+fn file_part(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
+}
+
+/// Min–max and p10–p90 bands and the median of many step series, sampled on a grid.
+fn quantile_bands(series: &[&Series], end: f64) -> [Vec<(f64, f64)>; 5] {
+    let mut out: [Vec<(f64, f64)>; 5] = Default::default();
+    let mut values = Vec::with_capacity(series.len());
+    for k in 0..BAND_COLUMNS {
+        let t = end * k as f64 / (BAND_COLUMNS - 1) as f64;
+        let at = crate::engine::Time::ZERO + crate::engine::Duration::from_secs_f64(t);
+        values.clear();
+        values.extend(series.iter().filter(|s| s.points.first().is_some_and(|p| p.0 <= at)).map(|s| s.at(at)));
+        if values.is_empty() {
+            continue;
+        }
+        values.sort_unstable();
+        let rank = |q: f64| values[((q * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1] as f64;
+        for (i, q) in [0.0, 0.1, 0.5, 0.9, 1.0].into_iter().enumerate() {
+            out[i].push((t, if q == 0.0 { values[0] as f64 } else { rank(q) }));
+        }
+    }
+    out
+}
+
+fn sorted(mut names: Vec<&String>) -> Vec<&String> {
+    names.sort_by(|a, b| natural_cmp(a, b));
+    names
+}
+
+/// The plots as (file name, SVG text); plots with nothing to show are left out.
 pub fn plots(s: &Summary) -> Vec<(String, String)> {
     let obs = &s.run.observations;
     let x_max = s.run.end.as_secs_f64();
     let markers: Vec<(f64, &str)> = obs.markers.iter().map(|(t, l)| (t.as_secs_f64(), l.as_str())).collect();
-    let to_points = |series: &Series| -> Vec<(f64, f64)> {
-        series.points.iter().map(|(t, v)| (t.as_secs_f64(), *v as f64)).collect()
-    };
-    let chart = |title: &str, y: &str, data: &[(String, Vec<(f64, f64)>)]| {
-        Chart {
+    let mut charts: Vec<(String, String)> = Vec::new();
+    let mut add = |file: String, title: &str, y: &str, integer: bool, series: Vec<SvgSeries>| {
+        let chart = Chart {
             title,
             y_label: y,
-            series: data.iter().map(|(n, p)| SvgSeries { name: n, points: p, step: true }).collect(),
+            series,
             markers: markers.iter().map(|(x, l)| Marker { x: *x, label: l }).collect(),
             x_max,
+            integer,
+        };
+        if chart.has_data() {
+            charts.push((file, chart.to_svg()));
         }
-        .to_svg()
     };
-    let mut replicas = Vec::new();
-    for (name, ready) in &obs.ready {
-        replicas.push((format!("{name} ready"), to_points(ready)));
-        if let Some(d) = obs.desired.get(name) {
-            replicas.push((format!("{name} desired"), to_points(d)));
-        }
+
+    // Ready vs desired: one colour per Deployment, desired dashed.
+    let deployments = sorted(obs.ready.keys().collect());
+    let data: Vec<(String, Vec<(f64, f64)>, String, Vec<(f64, f64)>)> = deployments
+        .iter()
+        .map(|d| {
+            let desired = obs.desired.get(*d).map(to_points).unwrap_or_default();
+            (format!("{d} ready"), to_points(&obs.ready[*d]), format!("{d} desired"), desired)
+        })
+        .collect();
+    let mut series = Vec::new();
+    for (i, (rn, rp, dn, dp)) in data.iter().enumerate() {
+        let c = PALETTE[i % PALETTE.len()];
+        series.push(SvgSeries::line(rn, rp, true).styled(Style {
+            color: Some(c),
+            dash: Some(""),
+            width: Some(2.2),
+            fill: None,
+        }));
+        series.push(SvgSeries::line(dn, dp, true).styled(Style {
+            color: Some(c),
+            dash: Some("6 4"),
+            width: Some(1.3),
+            fill: None,
+        }));
     }
-    let per_node: Vec<_> = obs.running_on_node.iter().map(|(n, s)| (n.clone(), to_points(s))).collect();
-    let pending = vec![("unschedulable".to_string(), to_points(&obs.unschedulable))];
-    let mut charts = vec![
-        ("replicas.svg".into(), chart("Ready vs desired replicas", "replicas", &replicas)),
-        ("pods-per-node.svg".into(), chart("Running pods per node", "pods", &per_node)),
-        ("unschedulable.svg".into(), chart("Pods waiting for a node", "pods", &pending)),
-    ];
+    add("replicas.svg".into(), "Ready vs desired replicas", "replicas", true, series);
+
+    // One plot per HPA: current and desired replicas within min and max, then CPU vs target.
+    for (name, h) in &obs.hpas {
+        let current = to_points(&h.current);
+        let desired = to_points(&h.desired);
+        let bound = |v: i64| vec![(0.0, v as f64), (x_max, v as f64)];
+        let (min, max) = (bound(h.min_replicas), bound(h.max_replicas));
+        let title = format!("HPA {name} ({}): replicas", h.deployment);
+        add(
+            format!("hpa-{}.svg", file_part(name)),
+            &title,
+            "replicas",
+            true,
+            vec![
+                SvgSeries::line("current", &current, true).styled(Style {
+                    color: Some("#0072B2"),
+                    dash: Some(""),
+                    width: Some(2.2),
+                    fill: None,
+                }),
+                SvgSeries::line("desired", &desired, true).styled(Style {
+                    color: Some("#E69F00"),
+                    dash: Some("6 4"),
+                    width: Some(1.6),
+                    fill: None,
+                }),
+                SvgSeries::line("minReplicas", &min, false).styled(LIMIT),
+                SvgSeries::line("maxReplicas", &max, false).styled(Style { color: Some("#D55E00"), ..LIMIT }),
+            ],
+        );
+        let used: Vec<(f64, f64)> = h.utilization.iter().map(|(t, u)| (t.as_secs_f64(), *u as f64)).collect();
+        let target = bound(h.target_utilization);
+        let title = format!("HPA {name}: CPU utilization vs target");
+        add(
+            format!("hpa-{}-cpu.svg", file_part(name)),
+            &title,
+            "% of request",
+            false,
+            vec![
+                SvgSeries::line("utilization", &used, false).styled(Style {
+                    color: Some("#009E73"),
+                    dash: Some(""),
+                    width: Some(1.8),
+                    fill: None,
+                }),
+                SvgSeries::line("target", &target, false).styled(Style {
+                    color: Some("#D55E00"),
+                    dash: Some("6 4"),
+                    width: Some(1.4),
+                    fill: None,
+                }),
+            ],
+        );
+    }
+
+    // Pods per node: a line per node for a few nodes, quantile bands for many.
+    let nodes = sorted(obs.running_on_node.keys().collect());
+    if nodes.len() <= NODE_LINES {
+        let data: Vec<(&String, Vec<(f64, f64)>)> =
+            nodes.iter().map(|n| (*n, to_points(&obs.running_on_node[*n]))).collect();
+        add(
+            "pods-per-node.svg".into(),
+            "Running pods per node",
+            "pods",
+            true,
+            data.iter().map(|(n, p)| SvgSeries::line(n, p, true)).collect(),
+        );
+    } else {
+        let all: Vec<&Series> = nodes.iter().map(|n| &obs.running_on_node[*n]).collect();
+        let [lo, p10, p50, p90, hi] = quantile_bands(&all, x_max);
+        let title = format!("Running pods per node: spread over {} nodes", nodes.len());
+        add(
+            "pods-per-node.svg".into(),
+            &title,
+            "pods",
+            true,
+            vec![
+                SvgSeries {
+                    low: Some(&lo),
+                    ..SvgSeries::line("min – max", &hi, true).styled(Style {
+                        color: Some("#56B4E9"),
+                        dash: None,
+                        width: None,
+                        fill: Some(0.25),
+                    })
+                },
+                SvgSeries {
+                    low: Some(&p10),
+                    ..SvgSeries::line("p10 – p90", &p90, true).styled(Style {
+                        color: Some("#0072B2"),
+                        dash: None,
+                        width: None,
+                        fill: Some(0.35),
+                    })
+                },
+                SvgSeries::line("median", &p50, true).styled(Style {
+                    color: Some("#000000"),
+                    dash: Some(""),
+                    width: Some(1.6),
+                    fill: None,
+                }),
+            ],
+        );
+    }
+    let pending = to_points(&obs.unschedulable);
+    add(
+        "unschedulable.svg".into(),
+        "Pods waiting for a node",
+        "pods",
+        true,
+        vec![SvgSeries::line("unschedulable", &pending, true)],
+    );
     if s.scenario.cluster.node_pools.iter().any(|p| p.autoscaling.is_some()) {
-        let pools: Vec<_> = obs.pool_nodes.iter().map(|(n, s)| (n.clone(), to_points(s))).collect();
-        charts.push(("nodes-per-pool.svg".into(), chart("Nodes per pool", "nodes", &pools)));
+        let pools = sorted(obs.pool_nodes.keys().collect());
+        let data: Vec<(&String, Vec<(f64, f64)>)> =
+            pools.iter().map(|p| (*p, to_points(&obs.pool_nodes[*p]))).collect();
+        add(
+            "nodes-per-pool.svg".into(),
+            "Nodes per pool",
+            "nodes",
+            true,
+            data.iter().map(|(n, p)| SvgSeries::line(n, p, true)).collect(),
+        );
     }
     for (svc, windows) in &obs.traffic {
         let per_sec = |f: &dyn Fn(&crate::traffic::Figures) -> u64| -> Vec<(f64, f64)> {
             windows
                 .iter()
                 .map(|w| {
-                    (
-                        w.figures.from.as_secs_f64(),
-                        f(&w.figures) as f64 / (w.figures.to - w.figures.from).as_secs_f64().max(1e-9),
-                    )
+                    let span = (w.figures.to - w.figures.from).as_secs_f64().max(1e-9);
+                    (w.figures.from.as_secs_f64(), (f(&w.figures) as f64 / span * 100.0).round() / 100.0)
                 })
                 .collect()
         };
-        let requests = vec![
-            ("offered".to_string(), per_sec(&|f| f.counts.offered)),
-            ("served".to_string(), per_sec(&|f| f.counts.served)),
-            ("dropped".to_string(), per_sec(&|f| f.counts.dropped.total())),
+        let (offered, served, dropped) =
+            (per_sec(&|f| f.counts.offered), per_sec(&|f| f.counts.served), per_sec(&|f| f.counts.dropped.total()));
+        add(
+            format!("traffic-{}.svg", file_part(svc)),
+            &format!("Requests per second: {svc}"),
+            "req/s",
+            false,
+            vec![
+                SvgSeries::line("served", &served, true).styled(SERVED),
+                SvgSeries::line("dropped", &dropped, true).styled(DROPPED),
+                SvgSeries::line("offered", &offered, true).styled(OFFERED),
+            ],
+        );
+        let causes = [
+            ("no endpoints", per_sec(&|f| f.counts.dropped.no_endpoints)),
+            ("queue full", per_sec(&|f| f.counts.dropped.queue_full)),
+            ("timeout", per_sec(&|f| f.counts.dropped.timeout)),
+            ("pod lost", per_sec(&|f| f.counts.dropped.pod_lost)),
         ];
+        add(
+            format!("dropped-{}.svg", file_part(svc)),
+            &format!("Dropped requests per second by cause: {svc}"),
+            "req/s",
+            false,
+            causes
+                .iter()
+                .filter(|(_, p)| p.iter().any(|(_, v)| *v > 0.0))
+                .map(|(n, p)| SvgSeries::line(n, p, true))
+                .collect(),
+        );
         let ms = |p: &dyn Fn(&crate::traffic::Figures) -> Option<crate::engine::Duration>| -> Vec<(f64, f64)> {
             windows
                 .iter()
-                .filter_map(|w| p(&w.figures).map(|d| (w.figures.from.as_secs_f64(), d.as_secs_f64() * 1e3)))
+                .filter_map(|w| p(&w.figures).map(|d| (w.figures.from.as_secs_f64(), super::latency_ms(d))))
                 .collect()
         };
-        let latency = vec![("p50".to_string(), ms(&|f| f.latency.p50)), ("p99".to_string(), ms(&|f| f.latency.p99))];
-        charts.push((format!("traffic-{svc}.svg"), chart(&format!("Requests per second: {svc}"), "req/s", &requests)));
-        charts
-            .push((format!("latency-{svc}.svg"), chart(&format!("Latency of served requests: {svc}"), "ms", &latency)));
+        let (p50, p99) = (ms(&|f| f.latency.p50), ms(&|f| f.latency.p99));
+        add(
+            format!("latency-{}.svg", file_part(svc)),
+            &format!("Latency of served requests: {svc}"),
+            "ms",
+            false,
+            vec![
+                SvgSeries::line("p50", &p50, true).styled(Style {
+                    color: Some("#0072B2"),
+                    dash: Some(""),
+                    width: Some(1.8),
+                    fill: None,
+                }),
+                SvgSeries::line("p99", &p99, true).styled(Style {
+                    color: Some("#D55E00"),
+                    dash: Some(""),
+                    width: Some(1.4),
+                    fill: None,
+                }),
+            ],
+        );
     }
     charts
 }
