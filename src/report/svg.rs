@@ -186,7 +186,7 @@ impl Chart<'_> {
         let markers: Vec<String> = self
             .markers
             .iter()
-            .filter(|m| m.x.is_finite())
+            .filter(|m| m.x.is_finite() && m.x >= 0.0 && m.x <= f.x_end * (1.0 + 1e-9))
             .map(|m| format!("[{},{}]", num3(m.x), crate::record::json_string(m.label)))
             .collect();
         format!(
@@ -717,13 +717,13 @@ mod tests {
     use super::*;
 
     fn chart<'a>(series: Vec<Series<'a>>, markers: Vec<Marker<'a>>, x_max: f64) -> Chart<'a> {
-        Chart { title: "Pods <running>", y_label: "pods", series, markers, x_max }
+        Chart { title: "Pods <running>", y_label: "pods", series, markers, x_max, integer: false }
     }
 
     #[test]
     fn contains_title_and_escaped_names() {
         let pts = [(0.0, 1.0), (10.0, 2.0)];
-        let svg = chart(vec![Series { name: "a<b & \"c\"", points: &pts, step: false }], vec![], 20.0).to_svg();
+        let svg = chart(vec![Series::line("a<b & \"c\"", &pts, false)], vec![], 20.0).to_svg();
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
         assert!(svg.ends_with("</svg>"));
         assert!(svg.contains("Pods &lt;running&gt;"));
@@ -738,11 +738,11 @@ mod tests {
         let nan = [(f64::NAN, 1.0), (1.0, f64::INFINITY)];
         let single = [(3.0, 2.0)];
         let series = vec![
-            Series { name: "a", points: &a, step: false },
-            Series { name: "empty", points: &[], step: true },
-            Series { name: "nan", points: &nan, step: false },
-            Series { name: "single", points: &single, step: false },
-            Series { name: "stepped", points: &a, step: true },
+            Series::line("a", &a, false),
+            Series::line("empty", &[], true),
+            Series::line("nan", &nan, false),
+            Series::line("single", &single, false),
+            Series::line("stepped", &a, true),
         ];
         let svg = chart(series, vec![], 10.0).to_svg();
         assert_eq!(svg.matches("<polyline").count(), 3);
@@ -756,20 +756,21 @@ mod tests {
         let pts = [(0.0, 0.333_333), (7.0, 12.5), (9.5, 3.0)];
         let make = || {
             chart(
-                vec![Series { name: "x", points: &pts, step: true }],
+                vec![Series::line("x", &pts, true)],
                 vec![Marker { x: 4.0, label: "crashNode worker-2" }],
                 12.0,
             )
             .to_svg()
         };
         assert_eq!(make(), make());
-        assert!(!make().contains("0.333"));
+        // Drawing coordinates keep 2 decimals, tooltip data 3.
+        assert!(!make().contains("0.3333"));
     }
 
     #[test]
     fn step_series_extends_to_x_max() {
         let pts = [(0.0, 1.0), (10.0, 2.0)];
-        let svg = chart(vec![Series { name: "s", points: &pts, step: true }], vec![], 100.0).to_svg();
+        let svg = chart(vec![Series::line("s", &pts, true)], vec![], 100.0).to_svg();
         let start = svg.find("points=\"").unwrap() + 8;
         let coords = &svg[start..start + svg[start..].find('"').unwrap()];
         assert_eq!(coords.split(' ').count(), 4);
@@ -787,7 +788,8 @@ mod tests {
             Marker { x: 200.0, label: "beyond" },
         ];
         let svg = chart(vec![], markers, 120.0).to_svg();
-        assert_eq!(svg.matches("crashNode worker-2, scale web").count(), 2);
+        // The label, its title and the tick's title.
+        assert_eq!(svg.matches("crashNode worker-2, scale web").count(), 3);
         assert_eq!(svg.matches("stroke-dasharray=\"4 3\"").count(), 1);
         assert!(!svg.contains("bad") && !svg.contains("beyond"));
 
@@ -804,7 +806,7 @@ mod tests {
         let empty = chart(vec![], vec![], 0.0).to_svg();
         assert!(empty.contains("</svg>") && empty.contains(">1m<"));
         let zeros = [(0.0, 0.0), (50.0, 0.0)];
-        let svg = chart(vec![Series { name: "z", points: &zeros, step: false }], vec![], f64::NAN).to_svg();
+        let svg = chart(vec![Series::line("z", &zeros, false)], vec![], f64::NAN).to_svg();
         assert!(svg.contains(">50s<") && svg.contains(">1<"));
         assert!(!svg.contains("NaN"));
     }
@@ -813,17 +815,17 @@ mod tests {
     fn many_series_legend_wraps() {
         let names: Vec<String> = (0..20).map(|i| format!("worker-{i}")).collect();
         let pts = [(0.0, 1.0)];
-        let series = names.iter().map(|n| Series { name: n, points: &pts, step: true }).collect();
+        let series = names.iter().map(|n| Series::line(n, &pts, true)).collect();
         let svg = chart(series, vec![], 60.0).to_svg();
         assert!(names.iter().all(|n| svg.contains(&format!(">{n}<"))));
         let legend = Legend::layout(
-            &chart(names.iter().map(|n| Series { name: n, points: &pts, step: true }).collect(), vec![], 60.0).series,
+            &chart(names.iter().map(|n| Series::line(n, &pts, true)).collect(), vec![], 60.0).series,
         );
         assert!(legend.rows > 1 && legend.rows <= LEGEND_MAX_ROWS);
         assert_eq!(legend.hidden, 0);
 
         let long: Vec<String> = (0..60).map(|i| format!("a-rather-long-node-name-{i}")).collect();
-        let series: Vec<Series> = long.iter().map(|n| Series { name: n, points: &pts, step: false }).collect();
+        let series: Vec<Series> = long.iter().map(|n| Series::line(n, &pts, false)).collect();
         let legend = Legend::layout(&series);
         assert_eq!(legend.rows, LEGEND_MAX_ROWS);
         assert_eq!(legend.items.len() + legend.hidden, 60);
