@@ -2,11 +2,11 @@
 //! parallel; per-seed summaries and an aggregate (pass rate of each expectation,
 //! distribution of each metric). Results are ordered by seed, whatever `--jobs` is.
 
-use super::{EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_INTERNAL, EXIT_OK};
+use super::progress::{Mode, Progress};
+use super::{Output, EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_INTERNAL, EXIT_OK};
 use clustersim::report::{aggregate_json, aggregate_markdown, evaluate, RunDigest, Summary};
 use clustersim::scenario::Scenario;
 use clustersim::world::{run as simulate, RunOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -27,7 +27,20 @@ pub struct Args {
     /// Override a scenario field by its dotted path (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
+    /// What to print on stdout: `table` for people, `json` for the sweep.json document.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Table)]
+    output: Output,
+    /// Plain progress lines on stderr (one per tenth of the seeds), even when it is not a
+    /// terminal; on a terminal a bar shows by itself.
+    #[arg(long)]
+    progress: bool,
+    /// No progress and no summary on success (failures and errors still go out).
+    #[arg(short, long)]
+    quiet: bool,
 }
+
+/// Failing seeds whose reproduce command `sweep` prints (sweep.md lists up to 50).
+const REPRODUCE_LINES: usize = 10;
 
 /// `A..B` or `A..=B`, inclusive, A <= B.
 pub fn parse_seeds(text: &str) -> Result<std::ops::RangeInclusive<u64>, String> {
@@ -75,16 +88,6 @@ pub fn run_seeds(
     results.into_inner().expect("threads joined").into_iter().map(|r| r.expect("every seed ran")).collect()
 }
 
-fn progress(done: usize, total: usize) {
-    let width = 30;
-    let filled = done * width / total.max(1);
-    eprint!("\r[{}{}] {done}/{total} seeds", "#".repeat(filled), ".".repeat(width - filled));
-    if done == total {
-        eprintln!();
-    }
-    let _ = std::io::stderr().flush();
-}
-
 pub fn run(args: Args) -> u8 {
     let scenario = match super::load(&args.file, &args.set) {
         Ok(s) => s,
@@ -100,7 +103,21 @@ pub fn run(args: Args) -> u8 {
     let seeds: Vec<u64> = range.collect();
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let total = seeds.len();
-    let runs = match run_seeds(&scenario, &seeds, jobs, &|done| progress(done, total)) {
+    let bar = std::sync::Mutex::new(Progress::new(
+        Mode::pick(args.progress, args.quiet),
+        format!("sweep {}", scenario.name),
+        total as f64,
+        std::time::Duration::ZERO,
+    ));
+    let runs = run_seeds(&scenario, &seeds, jobs, &|done| {
+        if let Ok(mut bar) = bar.lock() {
+            bar.update(done as f64, &format!("{done}/{total} seeds"));
+        }
+    });
+    if let Ok(mut bar) = bar.lock() {
+        bar.finish();
+    }
+    let runs = match runs {
         Ok(r) => r,
         Err(e) => {
             eprintln!("internal error: {e}");
@@ -109,13 +126,27 @@ pub fn run(args: Args) -> u8 {
     };
     let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", scenario.name)));
     let digests: Vec<RunDigest> = runs.iter().map(|(d, _)| d.clone()).collect();
-    if let Err(e) = write_sweep(&dir, &scenario.name, &args.file, &runs, &digests) {
+    let reproduce = super::reproduce_command(&args.file, &args.set);
+    if let Err(e) = write_sweep(&dir, &scenario.name, &reproduce, &runs, &digests) {
         eprintln!("error: cannot write the sweep to {}: {e}", dir.display());
         return EXIT_BAD_INPUT;
     }
     let passed = digests.iter().filter(|d| d.passed()).count();
-    println!("sweep {}: {passed} of {total} seeds passed every expectation", scenario.name);
-    println!("report: {}", dir.join("sweep.md").display());
+    match args.output {
+        Output::Json => print!("{}", aggregate_json(&scenario.name, &digests)),
+        Output::Table if !args.quiet || passed < total => {
+            println!("sweep {}: {passed} of {total} seeds passed every expectation", scenario.name);
+            let failing: Vec<&RunDigest> = digests.iter().filter(|d| !d.passed()).collect();
+            for d in failing.iter().take(REPRODUCE_LINES) {
+                println!("  seed {} failed; reproduce with: {reproduce} --seed {}", d.seed, d.seed);
+            }
+            if failing.len() > REPRODUCE_LINES {
+                println!("  ... and {} more failing seeds (sweep.md lists them)", failing.len() - REPRODUCE_LINES);
+            }
+            println!("report: {}", dir.join("sweep.md").display());
+        }
+        Output::Table => {}
+    }
     if passed == total {
         EXIT_OK
     } else {
@@ -126,7 +157,7 @@ pub fn run(args: Args) -> u8 {
 fn write_sweep(
     dir: &Path,
     name: &str,
-    file: &Path,
+    reproduce: &str,
     runs: &[(RunDigest, String)],
     digests: &[RunDigest],
 ) -> std::io::Result<()> {
@@ -136,7 +167,7 @@ fn write_sweep(
     for (d, json) in runs {
         std::fs::write(tmp.join("seeds").join(format!("{}.json", d.seed)), json)?;
     }
-    std::fs::write(tmp.join("sweep.md"), aggregate_markdown(name, &file.display().to_string(), digests))?;
+    std::fs::write(tmp.join("sweep.md"), aggregate_markdown(name, reproduce, digests))?;
     std::fs::write(tmp.join("sweep.json"), aggregate_json(name, digests))?;
     if dir.exists() {
         std::fs::remove_dir_all(dir)?;

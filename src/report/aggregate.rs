@@ -25,7 +25,7 @@ impl RunDigest {
                 metrics.insert(format!("{svc}/availability_pct"), a * 100.0);
             }
             if let Some(p99) = f.latency.p99 {
-                metrics.insert(format!("{svc}/p99_ms"), p99.as_secs_f64() * 1e3);
+                metrics.insert(format!("{svc}/p99_ms"), super::latency_ms(p99));
             }
             metrics.insert(format!("{svc}/dropped"), f.counts.dropped.total() as f64);
         }
@@ -52,6 +52,20 @@ impl RunDigest {
         if scenario.cluster.node_pools.iter().any(|p| p.cost_per_hour > 0.0) {
             metrics.insert("cost".into(), costs.iter().map(|c| c.cost).sum());
         }
+        if let Some(q) = &summary.pods.startup {
+            metrics.insert("pods/startup_p99_s".into(), q.p99);
+        }
+        metrics.insert("pods/pending_at_end".into(), summary.pods.pending_pods() as f64);
+        // The slowest recovery from a node fault; one never recovered counts to the end.
+        let worst = summary
+            .pods
+            .recovery
+            .iter()
+            .map(|r| r.seconds.unwrap_or_else(|| (run.end - r.at).as_secs_f64()))
+            .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+        if let Some(w) = worst {
+            metrics.insert("recovery/slowest_s".into(), w);
+        }
         metrics.insert("events".into(), run.events.lines() as f64);
         RunDigest {
             seed: scenario.seed,
@@ -67,7 +81,7 @@ impl RunDigest {
 }
 
 /// min, median, p90, max of a sample (sorted copy; nearest-rank percentiles).
-fn distribution(values: &[f64]) -> [f64; 4] {
+pub fn distribution(values: &[f64]) -> [f64; 4] {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     let rank = |q: f64| v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
@@ -75,7 +89,7 @@ fn distribution(values: &[f64]) -> [f64; 4] {
 }
 
 /// Pass rate per expectation name, in first-seen order.
-fn pass_rates(runs: &[RunDigest]) -> Vec<(String, usize, usize)> {
+pub fn pass_rates(runs: &[RunDigest]) -> Vec<(String, usize, usize)> {
     let mut rates: Vec<(String, usize, usize)> = Vec::new();
     for r in runs {
         for e in &r.expectations {
@@ -91,7 +105,7 @@ fn pass_rates(runs: &[RunDigest]) -> Vec<(String, usize, usize)> {
     rates
 }
 
-fn metric_values(runs: &[RunDigest]) -> BTreeMap<String, Vec<f64>> {
+pub fn metric_values(runs: &[RunDigest]) -> BTreeMap<String, Vec<f64>> {
     let mut m: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for r in runs {
         for (k, v) in &r.metrics {
@@ -145,8 +159,9 @@ pub fn aggregate_json(scenario: &str, runs: &[RunDigest]) -> String {
     .pretty()
 }
 
-/// `sweep.md`: the same for people, with the failing seeds to reproduce.
-pub fn aggregate_markdown(scenario: &str, file: &str, runs: &[RunDigest]) -> String {
+/// `sweep.md`: the same for people, with the failing seeds to reproduce (`reproduce` is
+/// the `sim run FILE --set ...` command that a seed is appended to).
+pub fn aggregate_markdown(scenario: &str, reproduce: &str, runs: &[RunDigest]) -> String {
     let mut md = String::new();
     let passed = runs.iter().filter(|r| r.passed()).count();
     let _ = writeln!(md, "# {scenario}: {passed} of {} seeds passed\n", runs.len());
@@ -167,7 +182,7 @@ pub fn aggregate_markdown(scenario: &str, file: &str, runs: &[RunDigest]) -> Str
             let names: Vec<&str> = r.expectations.iter().filter(|e| !e.passed).map(|e| e.name.as_str()).collect();
             let _ = writeln!(
                 md,
-                "- seed {}: {} — reproduce with `sim run {file} --seed {}`",
+                "- seed {}: {} — reproduce with `{reproduce} --seed {}`",
                 r.seed,
                 names.join("; "),
                 r.seed

@@ -3,7 +3,7 @@
 //!
 //! Architecture invariant: the report reads the run's output only; it never simulates.
 
-mod aggregate;
+pub mod aggregate;
 pub mod doc;
 mod expect;
 mod html;
@@ -17,6 +17,7 @@ mod write;
 
 pub use aggregate::{aggregate_json, aggregate_markdown, RunDigest};
 pub use expect::{evaluate, ExpectationResult};
+pub use html::{page_head as html_page_head, page_tail as html_page_tail};
 pub use json::number as json_number;
 pub use summary::{pending_warning, summary_doc, summary_json, summary_markdown, verdict_line, Summary};
 pub use table::{stdout_summary, stdout_table, verdict_word, verdicts};

@@ -755,12 +755,8 @@ mod tests {
     fn output_is_deterministic() {
         let pts = [(0.0, 0.333_333), (7.0, 12.5), (9.5, 3.0)];
         let make = || {
-            chart(
-                vec![Series::line("x", &pts, true)],
-                vec![Marker { x: 4.0, label: "crashNode worker-2" }],
-                12.0,
-            )
-            .to_svg()
+            chart(vec![Series::line("x", &pts, true)], vec![Marker { x: 4.0, label: "crashNode worker-2" }], 12.0)
+                .to_svg()
         };
         assert_eq!(make(), make());
         // Drawing coordinates keep 2 decimals, tooltip data 3.
@@ -818,9 +814,8 @@ mod tests {
         let series = names.iter().map(|n| Series::line(n, &pts, true)).collect();
         let svg = chart(series, vec![], 60.0).to_svg();
         assert!(names.iter().all(|n| svg.contains(&format!(">{n}<"))));
-        let legend = Legend::layout(
-            &chart(names.iter().map(|n| Series::line(n, &pts, true)).collect(), vec![], 60.0).series,
-        );
+        let legend =
+            Legend::layout(&chart(names.iter().map(|n| Series::line(n, &pts, true)).collect(), vec![], 60.0).series);
         assert!(legend.rows > 1 && legend.rows <= LEGEND_MAX_ROWS);
         assert_eq!(legend.hidden, 0);
 
