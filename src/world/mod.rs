@@ -210,6 +210,7 @@ pub fn run_with_progress(
     }
     world.finish_traffic(horizon);
     world.queue.advance_to(horizon);
+    progress(horizon);
     Ok(RunOutput { events: world.events, observations: world.observations, store: world.store, end: horizon })
 }
 
