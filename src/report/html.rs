@@ -312,8 +312,11 @@ pub fn report_html(s: &Summary, plots: &[(String, String)]) -> String {
     let doc = super::summary::summary_doc(s);
     let mut html = page_head(&format!("{} — clustersim", s.scenario.name));
     let _ = writeln!(html, "<h1>{}</h1>", escape(&s.scenario.name));
-    let class = if s.passed() { "pass" } else { "fail" };
-    let word = if s.passed() { "PASS" } else { "FAIL" };
+    let (class, word) = match (s.expectations.is_empty(), s.passed()) {
+        (true, _) => ("none", "NO EXPECTATIONS"),
+        (false, true) => ("pass", "PASS"),
+        (false, false) => ("fail", "FAIL"),
+    };
     let _ = writeln!(
         html,
         "<section id=\"verdict\"><p class=\"verdict-line {class}\">{word}: {}</p>",

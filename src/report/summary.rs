@@ -724,6 +724,7 @@ fn pod_blocks(p: &PodFigures) -> Vec<Block> {
             rows: p
                 .recovery
                 .iter()
+                .take(RECOVERY_ROWS)
                 .map(|r| {
                     vec![
                         Cell::text(r.fault),
@@ -736,13 +737,21 @@ fn pod_blocks(p: &PodFigures) -> Vec<Block> {
                 })
                 .collect(),
         }));
+        if p.recovery.len() > RECOVERY_ROWS {
+            out.push(Block::Note(format!(
+                "The first {RECOVERY_ROWS} of {} node faults; summary.json lists them all.",
+                p.recovery.len()
+            )));
+        }
         out.push(Block::Note(
-            "Seconds from the fault until every Deployment that had a pod on the nodes hit was back at its desired ready count (0: none fell short); requests lost are every Service's drops in the 10 s windows from the fault to then.".into(),
+            "Seconds from the fault until every Deployment that had a pod on the nodes hit was back at its desired ready count (0: none fell short); faults that overlap extend each other's recovery. Requests lost are every Service's drops in the 10 s windows from the fault to then.".into(),
         ));
     }
     out
 }
 
+/// How many node faults the recovery table lists.
+const RECOVERY_ROWS: usize = 100;
 /// How many `--explain` placements the report lists.
 const EXPLAIN_ROWS: usize = 200;
 /// How many nodes each placement's score table shows.

@@ -40,7 +40,7 @@ pub fn stdout_summary(s: &Summary, color: bool) -> String {
             super::seconds_text(q.max)
         );
     }
-    for r in &s.pods.recovery {
+    for r in s.pods.recovery.iter().take(RECOVERY_LINES) {
         let back = r.seconds.map_or("not back at desired by the end".to_string(), |x| {
             format!("back at desired after {}", super::seconds_text(x))
         });
@@ -53,9 +53,21 @@ pub fn stdout_summary(s: &Summary, color: bool) -> String {
             r.requests_lost
         );
     }
+    if s.pods.recovery.len() > RECOVERY_LINES {
+        let open = s.pods.recovery.iter().filter(|r| r.seconds.is_none()).count();
+        let _ = writeln!(
+            out,
+            "recovery: ... {} more node faults ({open} of all {} not back at desired by the end); summary.md lists them",
+            s.pods.recovery.len() - RECOVERY_LINES,
+            s.pods.recovery.len()
+        );
+    }
     out.push_str(&verdicts(s.expectations, color));
     out
 }
+
+/// Node faults listed one by one on stdout.
+const RECOVERY_LINES: usize = 5;
 
 /// One PASS / FAIL line per expectation.
 pub fn verdicts(results: &[ExpectationResult], color: bool) -> String {
