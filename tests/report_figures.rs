@@ -93,8 +93,8 @@ fn startup_recovery_pending_and_warmup_match_hand_computed_values() {
     assert_eq!(big["count"], 1);
     let last_reason = events
         .iter()
-        .filter(|e| e["kind"] == "pod_unschedulable" && e["pod"].as_str().unwrap().starts_with("big-"))
-        .last()
+        .rev()
+        .find(|e| e["kind"] == "pod_unschedulable" && e["pod"].as_str().unwrap().starts_with("big-"))
         .unwrap()["reason"]
         .clone();
     assert_eq!(big["reason"], last_reason);
@@ -112,9 +112,9 @@ fn startup_recovery_pending_and_warmup_match_hand_computed_values() {
     assert_eq!(r["workloads"], serde_json::json!(["web"]));
     let replacement_ready = events
         .iter()
-        .filter(|e| e["kind"] == "pod_ready" && e["pod"].as_str().unwrap().starts_with("web-"))
+        .rev()
+        .find(|e| e["kind"] == "pod_ready" && e["pod"].as_str().unwrap().starts_with("web-"))
         .map(t_of)
-        .last()
         .unwrap();
     let seconds = r["seconds"].as_f64().unwrap();
     assert!((seconds - (replacement_ready - 65.0)).abs() < 1e-6, "{seconds} vs {replacement_ready}");

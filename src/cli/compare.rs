@@ -447,7 +447,9 @@ fn plots(variants: &[Variant], overlay: Overlay) -> Vec<(String, String)> {
     };
     type Extract<'a> = &'a dyn Fn(&RunOutput) -> Option<Vec<(f64, f64)>>;
     let mut chart = |file: String, title: String, y: &str, integer: bool, f: Extract| {
-        let mut data: Vec<(String, Vec<(f64, f64)>, usize)> = Vec::new();
+        // (label, points, variant index)
+        type Line = (String, Vec<(f64, f64)>, usize);
+        let mut data: Vec<Line> = Vec::new();
         for (i, v) in variants.iter().enumerate() {
             for (seed, run) in &v.drawn {
                 if let Some(points) = f(run) {

@@ -204,7 +204,7 @@ fn write_html(h: &mut String, b: &Block) {
             }
             h.push_str("</tr></thead><tbody>");
             for r in &t.rows {
-                let failed = r.iter().any(|c| *c == Cell::Verdict(false));
+                let failed = r.contains(&Cell::Verdict(false));
                 h.push_str(if failed { "<tr class=\"failed\">" } else { "<tr>" });
                 for c in r {
                     match c {
@@ -233,7 +233,7 @@ fn write_html(h: &mut String, b: &Block) {
             }
         }
         Block::Details { summary, blocks } => {
-            let _ = write!(h, "<details><summary>{}</summary>\n", escape(summary));
+            let _ = writeln!(h, "<details><summary>{}</summary>", escape(summary));
             for b in blocks {
                 write_html(h, b);
             }

@@ -73,15 +73,16 @@ pub fn plots(s: &Summary) -> Vec<(String, String)> {
 
     // Ready vs desired: one colour per Deployment, desired dashed.
     let deployments = sorted(obs.ready.keys().collect());
-    let data: Vec<(String, Vec<(f64, f64)>, String, Vec<(f64, f64)>)> = deployments
+    type Pair = (String, Vec<(f64, f64)>);
+    let data: Vec<(Pair, Pair)> = deployments
         .iter()
         .map(|d| {
             let desired = obs.desired.get(*d).map(to_points).unwrap_or_default();
-            (format!("{d} ready"), to_points(&obs.ready[*d]), format!("{d} desired"), desired)
+            ((format!("{d} ready"), to_points(&obs.ready[*d])), (format!("{d} desired"), desired))
         })
         .collect();
     let mut series = Vec::new();
-    for (i, (rn, rp, dn, dp)) in data.iter().enumerate() {
+    for (i, ((rn, rp), (dn, dp))) in data.iter().enumerate() {
         let c = PALETTE[i % PALETTE.len()];
         series.push(SvgSeries::line(rn, rp, true).styled(Style {
             color: Some(c),

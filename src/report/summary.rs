@@ -812,7 +812,7 @@ fn explain_blocks(p: &PodFigures) -> Vec<Block> {
                 .map(|(n, scores)| {
                     let mark = if *n == e.node { format!("{n} (chosen)") } else { n.clone() };
                     let mut row = vec![Cell::Code(mark)];
-                    row.extend(scores.iter().map(|x| Cell::num(x)));
+                    row.extend(scores.iter().map(Cell::num));
                     row
                 })
                 .collect();
