@@ -173,3 +173,50 @@ fn a_run_ending_with_pending_pods_warns_with_the_reason() {
     assert_eq!(printed["trace_hash"], written["trace_hash"]);
     assert_eq!(printed["pending"], written["pending"]);
 }
+
+#[test]
+fn a_fault_that_hits_no_pod_recovers_in_zero_seconds_and_partitions_and_zones_are_named() {
+    let scenario = load_str(
+        r#"
+name: empty-node
+duration: 5m
+cluster:
+  masters: 1
+  nodePools:
+    - {name: a, count: 1, capacity: {cpu: "4", memory: 8Gi}, labels: {pool: a, topology.kubernetes.io/zone: za}}
+    - {name: b, count: 2, capacity: {cpu: "4", memory: 8Gi}, labels: {pool: b, topology.kubernetes.io/zone: zb}}
+manifests:
+  - inline:
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web}
+      spec:
+        replicas: 2
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec:
+            nodeSelector: {pool: a}
+            containers: [{name: web, image: web:1, resources: {requests: {cpu: 100m}}}]
+faults:
+  - {kind: zoneOutage, zone: zb, at: 1m, for: 1m}
+timeline:
+  - {at: 30s, partitionNode: {node: a-1, for: 20s}}
+"#,
+    )
+    .unwrap();
+    let out = simulate(&scenario);
+    let results = evaluate(&scenario, &out);
+    let summary = Summary::new(&scenario, &out, &results, 0.0);
+    let r = &summary.pods.recovery;
+    assert_eq!(r.len(), 2, "{r:?}");
+    // a-1 cut off for 20 s: less than the 50 s grace period, so nothing was ever marked
+    // not ready; web's pods were there.
+    assert_eq!((r[0].fault, r[0].target.as_str(), r[0].seconds), ("nodePartition", "a-1", Some(0.0)));
+    assert_eq!(r[0].workloads, ["web"]);
+    // The zone outage took both b nodes, which ran nothing.
+    assert_eq!((r[1].fault, r[1].target.as_str(), r[1].seconds), ("zoneOutage", "zone zb", Some(0.0)));
+    assert_eq!(r[1].nodes, ["b-1", "b-2"]);
+    assert!(r[1].workloads.is_empty());
+    assert_eq!(r[1].requests_lost, 0);
+}

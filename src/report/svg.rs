@@ -882,4 +882,53 @@ mod tests {
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(escape("a\u{0}'"), "a &#39;");
     }
+
+    #[test]
+    fn count_axes_have_whole_number_ticks() {
+        assert_eq!(integer_scale(3.0), (3.0, 1.0));
+        assert_eq!(integer_scale(0.0), (1.0, 1.0));
+        assert_eq!(integer_scale(7.0), (8.0, 2.0));
+        let pts = [(0.0, 0.0), (10.0, 3.0)];
+        let mut c = chart(vec![Series::line("pods", &pts, true)], vec![], 20.0);
+        c.integer = true;
+        let svg = c.to_svg();
+        assert!(svg.contains(">3</text>") && !svg.contains(">0.5</text>") && !svg.contains(">2.5</text>"));
+    }
+
+    #[test]
+    fn all_zero_charts_have_no_data() {
+        let zeros = [(0.0, 0.0), (5.0, 0.0)];
+        assert!(!chart(vec![Series::line("z", &zeros, true)], vec![], 10.0).has_data());
+        assert!(!chart(vec![], vec![], 10.0).has_data());
+        let one = [(0.0, 0.0), (5.0, 1.0)];
+        assert!(chart(vec![Series::line("z", &one, true)], vec![], 10.0).has_data());
+    }
+
+    #[test]
+    fn bands_fill_between_two_series_and_areas_down_to_zero() {
+        let (lo, hi) = ([(0.0, 1.0), (10.0, 2.0)], [(0.0, 3.0), (10.0, 4.0)]);
+        let band = Series { low: Some(&lo), ..Series::line("p10 – p90", &hi, true) }
+            .styled(Style { fill: Some(0.3), ..Style::default() });
+        let area = Series::line("dropped", &lo, true).styled(Style { fill: Some(0.3), ..Style::default() });
+        let svg = chart(vec![band, area], vec![], 20.0).to_svg();
+        assert_eq!(svg.matches("<polygon").count(), 2);
+        // The band has no outline; the area keeps its line.
+        assert_eq!(svg.matches("<polyline").count(), 1);
+        assert!(svg.contains("\"lo\":[[0,1],[10,2]]") || svg.contains("&quot;lo&quot;:[[0,1],[10,2]]"));
+    }
+
+    #[test]
+    fn many_markers_become_ticks_without_lines_or_labels() {
+        let labels: Vec<String> = (0..40).map(|i| format!("crashNode w-{i}")).collect();
+        let markers = labels.iter().enumerate().map(|(i, l)| Marker { x: 100.0 * i as f64, label: l }).collect();
+        let svg = chart(vec![], markers, 4000.0).to_svg();
+        assert_eq!(svg.matches("stroke-dasharray=\"4 3\"").count(), 0, "no full-height lines");
+        assert_eq!(svg.matches("l-3.5 -6h7z").count(), 40, "a tick per marker");
+        assert!(!svg.contains("rotate(-90)\" text-anchor=\"end\" font-size=\"9\""), "no rotated labels");
+        assert!(svg.contains(">40 events marked"));
+        let few: Vec<Marker> =
+            labels.iter().take(3).enumerate().map(|(i, l)| Marker { x: 1000.0 * i as f64, label: l }).collect();
+        let svg = chart(vec![], few, 4000.0).to_svg();
+        assert_eq!(svg.matches("stroke-dasharray=\"4 3\"").count(), 3);
+    }
 }
