@@ -220,3 +220,33 @@ timeline:
     assert!(r[1].workloads.is_empty());
     assert_eq!(r[1].requests_lost, 0);
 }
+
+#[test]
+fn a_scenario_on_stdin_resolves_paths_from_the_working_folder() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let dir = scratch("stdin");
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/failover.yaml")).unwrap();
+    let run = |cwd: &std::path::Path| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sim"))
+            .args(["run", "-", "--out", dir.join("r").to_str().unwrap(), "-o", "json"])
+            .current_dir(cwd)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    // From the scenarios folder, manifests/web.yaml is found.
+    let ok = run(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"));
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    let json: Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(json["scenario"], "failover");
+    // From elsewhere it is not, and the message says why.
+    let bad = run(&dir);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.starts_with("<stdin>:") && stderr.contains("relative to the working folder"), "{stderr}");
+}

@@ -299,7 +299,7 @@ h1{margin:.2em 0}h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom
 table{border-collapse:collapse;margin:.6em 0;font-size:14px}th,td{padding:4px 10px;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}\
 th{background:#f6f8fa;font-weight:600}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}tr.failed td{background:#fff1f0}\
 .badge{display:inline-block;padding:1px 7px;border-radius:3px;font-weight:700;font-size:12px;color:#fff}.badge.pass{background:#1a7f37}.badge.fail{background:#cf222e}\
-.verdict-line{font-size:20px;font-weight:700;margin:.4em 0}.verdict-line.pass{color:#1a7f37}.verdict-line.fail{color:#cf222e}\
+.verdict-line{font-size:20px;font-weight:700;margin:.4em 0}.verdict-line.pass{color:#1a7f37}.verdict-line.fail{color:#cf222e}.verdict-line.none{color:#555}\
 dl.figures{display:flex;flex-wrap:wrap;gap:8px;margin:.8em 0}dl.figures div{border:1px solid #ddd;border-radius:6px;padding:6px 12px;min-width:150px}\
 dl.figures div.fail{border-color:#cf222e;background:#fff1f0}dt{font-size:12px;color:#555}dd{margin:0;font-size:17px;font-weight:600}\
 p.note{color:#555;font-size:13px}p.warning{background:#fff8c5;border:1px solid #d4a72c;padding:6px 10px;border-radius:4px}\

@@ -822,7 +822,10 @@ fn explain_blocks(p: &PodFigures) -> Vec<Block> {
             }
         })
         .collect();
-    out.push(Block::HtmlOnly(per_pod));
+    out.push(Block::HtmlOnly(vec![Block::Details {
+        summary: format!("Per-plugin scores of each placement (the best {EXPLAIN_NODES} nodes)"),
+        blocks: per_pod,
+    }]));
     out
 }
 

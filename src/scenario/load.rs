@@ -68,8 +68,12 @@ pub fn load_scenario_text(text: &str, path: &Path, overrides: &[String]) -> R<Lo
 
 fn read_file(path: &Path, referrer: &Path, span: Span) -> R<String> {
     std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::new(referrer, span, format!("cannot read {}: {e}", path.display()))
-            .with_hint("check the path; manifest paths are relative to the scenario file")
+        let hint = if referrer == Path::new("<stdin>") {
+            "check the path; a scenario read from standard input has its paths relative to the working folder"
+        } else {
+            "check the path; manifest paths are relative to the scenario file"
+        };
+        Diagnostic::new(referrer, span, format!("cannot read {}: {e}", path.display())).with_hint(hint)
     })
 }
 
