@@ -73,7 +73,7 @@ fn check_page(html: &str) -> Vec<(String, String)> {
     assert!(first_table < first_svg, "the verdict comes before the plots");
     assert!(!starts.iter().any(|(n, _)| n == "pre"), "no preformatted Markdown");
     let visible = text(html);
-    for markdown in ["|---", "| --- |", "**", "## "] {
+    for markdown in ["|---", "| --- |", "**", "## ", "`"] {
         assert!(!visible.contains(markdown), "raw Markdown {markdown:?} in the page");
     }
     // Offline: no external scripts, styles, images or fonts.

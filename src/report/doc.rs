@@ -148,6 +148,35 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// Escaped text with Markdown code spans (`like this`) as `<code>` elements, so text
+/// written for both forms shows no backticks in HTML.
+pub fn inline(s: &str) -> String {
+    let escaped = escape(s);
+    if escaped.matches('`').count() < 2 {
+        return escaped;
+    }
+    let mut out = String::with_capacity(escaped.len() + 16);
+    let mut parts = escaped.split('`').peekable();
+    let mut code = false;
+    while let Some(part) = parts.next() {
+        if code && parts.peek().is_none() {
+            // An unpaired backtick stays as it was.
+            out.push('`');
+            out.push_str(part);
+            break;
+        }
+        if code {
+            out.push_str("<code>");
+            out.push_str(part);
+            out.push_str("</code>");
+        } else {
+            out.push_str(part);
+        }
+        code = !code;
+    }
+    out
+}
+
 /// HTML fragments (no page around them).
 pub fn html(blocks: &[Block]) -> String {
     let mut h = String::new();
@@ -166,18 +195,18 @@ fn write_html(h: &mut String, b: &Block) {
             let _ = writeln!(h, "<h3>{}</h3>", escape(t));
         }
         Block::Para(t) => {
-            let _ = writeln!(h, "<p>{}</p>", escape(t));
+            let _ = writeln!(h, "<p>{}</p>", inline(t));
         }
         Block::Note(t) => {
-            let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(t));
+            let _ = writeln!(h, "<p class=\"note\">{}</p>", inline(t));
         }
         Block::Warning(t) => {
-            let _ = writeln!(h, "<p class=\"warning\"><strong>Warning:</strong> {}</p>", escape(t));
+            let _ = writeln!(h, "<p class=\"warning\"><strong>Warning:</strong> {}</p>", inline(t));
         }
         Block::List(items) => {
             h.push_str("<ul>");
             for i in items {
-                let _ = write!(h, "<li>{}</li>", escape(i));
+                let _ = write!(h, "<li>{}</li>", inline(i));
             }
             h.push_str("</ul>\n");
         }
@@ -204,12 +233,12 @@ fn write_html(h: &mut String, b: &Block) {
             }
             h.push_str("</tr></thead><tbody>");
             for r in &t.rows {
-                let failed = r.contains(&Cell::Verdict(false));
+                let failed = r.first() == Some(&Cell::Verdict(false));
                 h.push_str(if failed { "<tr class=\"failed\">" } else { "<tr>" });
                 for c in r {
                     match c {
                         Cell::Text(s) => {
-                            let _ = write!(h, "<td>{}</td>", escape(s));
+                            let _ = write!(h, "<td>{}</td>", inline(s));
                         }
                         Cell::Num(s) => {
                             let _ = write!(h, "<td class=\"n\">{}</td>", escape(s));
@@ -245,6 +274,13 @@ fn write_html(h: &mut String, b: &Block) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_spans_become_code_elements() {
+        assert_eq!(inline("run `sim run a<b`, then `x`"), "run <code>sim run a&lt;b</code>, then <code>x</code>");
+        assert_eq!(inline("one ` tick"), "one ` tick");
+        assert_eq!(inline("a `b` c ` d"), "a <code>b</code> c ` d");
+    }
 
     #[test]
     fn tables_render_in_both_forms() {
