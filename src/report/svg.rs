@@ -165,7 +165,10 @@ impl Chart<'_> {
     /// every series' points and the markers.
     fn data_json(&self, f: &Frame) -> String {
         let pts = |p: &[(f64, f64)]| -> String {
-            let items: Vec<String> = finite(p).map(|(x, y)| format!("[{},{}]", num3(x), num3(y))).collect();
+            let items: Vec<String> = thin(finite(p).collect(), f.x_end)
+                .iter()
+                .map(|(x, y)| format!("[{},{}]", num3(*x), num3(*y)))
+                .collect();
             format!("[{}]", items.join(","))
         };
         let series: Vec<String> = self
@@ -494,7 +497,7 @@ fn dash_attr(i: usize) -> String {
 /// The points a series is drawn through: a step function holds each value until the next
 /// point, and the last one until the end of the axis.
 fn drawn_points(f: &Frame, s: &Series, points: &[(f64, f64)]) -> Vec<(f64, f64)> {
-    let pts: Vec<(f64, f64)> = finite(points).collect();
+    let pts = thin(finite(points).collect(), f.x_end);
     let Some(&(last_x, last_y)) = pts.last() else { return pts };
     if !s.step {
         return pts;
@@ -563,6 +566,47 @@ fn write_series(out: &mut String, f: &Frame, s: &Series, i: usize) {
         p = coords.join(" "),
         t = escape(s.name),
     );
+}
+
+/// Series longer than this are thinned for drawing and tooltips.
+const THIN_ABOVE: usize = 4000;
+/// Columns a thinned series keeps up to four points in (the plot is about 680 px wide).
+const THIN_COLUMNS: f64 = 1000.0;
+
+/// A long series reduced to the first, lowest, highest and last point of each of 1,000
+/// time columns: the same picture (every spike kept) in a bounded size.
+fn thin(points: Vec<(f64, f64)>, x_end: f64) -> Vec<(f64, f64)> {
+    if points.len() <= THIN_ABOVE || !x_end.is_finite() || x_end <= 0.0 {
+        return points;
+    }
+    let column = |x: f64| ((x / x_end).clamp(0.0, 1.0) * THIN_COLUMNS) as u32;
+    let mut out = Vec::with_capacity(4 * THIN_COLUMNS as usize + 4);
+    let mut i = 0;
+    while i < points.len() {
+        let c = column(points[i].0);
+        let mut j = i;
+        let (mut lo, mut hi) = (i, i);
+        while j < points.len() && column(points[j].0) == c {
+            if points[j].1 < points[lo].1 {
+                lo = j;
+            }
+            if points[j].1 > points[hi].1 {
+                hi = j;
+            }
+            j += 1;
+        }
+        let mut keep = [i, lo, hi, j - 1];
+        keep.sort_unstable();
+        let mut last = usize::MAX;
+        for k in keep {
+            if k != last {
+                out.push(points[k]);
+                last = k;
+            }
+        }
+        i = j;
+    }
+    out
 }
 
 fn finite(points: &[(f64, f64)]) -> impl Iterator<Item = (f64, f64)> + '_ {
@@ -881,6 +925,19 @@ mod tests {
         assert_eq!(format_value(0.30000000000000004, 1.0), "0.3");
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(escape("a\u{0}'"), "a &#39;");
+    }
+
+    #[test]
+    fn long_series_are_thinned_keeping_spikes() {
+        let mut pts: Vec<(f64, f64)> = (0..100_000).map(|i| (i as f64 * 0.01, 5.0)).collect();
+        pts[50_000].1 = 99.0;
+        let thinned = thin(pts.clone(), 1000.0);
+        assert!(thinned.len() <= 4004, "{}", thinned.len());
+        assert!(thinned.contains(&(500.0, 99.0)));
+        assert_eq!(thinned.first(), pts.first());
+        assert_eq!(thinned.last(), pts.last());
+        let short = vec![(0.0, 1.0), (1.0, 2.0)];
+        assert_eq!(thin(short.clone(), 10.0), short);
     }
 
     #[test]
