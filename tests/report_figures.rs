@@ -250,3 +250,49 @@ fn a_scenario_on_stdin_resolves_paths_from_the_working_folder() {
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.starts_with("<stdin>:") && stderr.contains("relative to the working folder"), "{stderr}");
 }
+
+#[test]
+fn a_crash_during_the_first_rollout_counts_until_the_replacement_is_ready() {
+    // worker-1 dies at 1 s, before web's pods (2 s start-up) are Ready: web never reaches
+    // 2 ready until worker-1's pod is evicted and replaced, so that is the recovery.
+    let scenario =
+        load_str(&SCENARIO.replace("{at: 65s, crashNode: worker-1}", "{at: 1s, crashNode: worker-1}")).unwrap();
+    let out = simulate(&scenario);
+    let summary = Summary::new(&scenario, &out, &[], 0.0);
+    let events = events(&out);
+    let last_ready = events
+        .iter()
+        .rev()
+        .find(|e| e["kind"] == "pod_ready" && e["pod"].as_str().unwrap().starts_with("web-"))
+        .map(t_of)
+        .unwrap();
+    let r = &summary.pods.recovery[0];
+    assert_eq!(r.workloads, ["web"]);
+    let seconds = r.seconds.unwrap();
+    assert!((seconds - (last_ready - 1.0)).abs() < 1e-6, "{seconds} vs {last_ready}");
+    assert!(seconds > 300.0);
+}
+
+#[test]
+fn a_scale_up_under_way_when_a_node_dies_does_not_end_its_recovery() {
+    // web is scaled to 3 at 64 s, one second before worker-1 dies: it is below desired when
+    // the fault hits and (if the new pod went to worker-2) whole again at 66 s, but the
+    // crash takes worker-1's pod away once the node is noticed (~115 s): recovery ends
+    // only when its replacement is Ready.
+    let yaml = SCENARIO.replace(
+        "  - {at: 65s, crashNode: worker-1}",
+        "  - {at: 64s, scale: {deployment: web, replicas: 3}}\n  - {at: 65s, crashNode: worker-1}",
+    );
+    let scenario = load_str(&yaml).unwrap();
+    let out = simulate(&scenario);
+    let summary = Summary::new(&scenario, &out, &[], 0.0);
+    let events = events(&out);
+    let last_ready = events
+        .iter()
+        .rev()
+        .find(|e| e["kind"] == "pod_ready" && e["pod"].as_str().unwrap().starts_with("web-"))
+        .map(t_of)
+        .unwrap();
+    let seconds = summary.pods.recovery[0].seconds.unwrap();
+    assert!((seconds - (last_ready - 65.0)).abs() < 1e-6, "{seconds} vs {last_ready}");
+}

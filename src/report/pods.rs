@@ -319,11 +319,30 @@ fn heal(f: &mut Recovery, run: &RunOutput, scenario: &crate::scenario::Scenario)
     times.push(f.at);
     times.sort();
     times.dedup();
-    let Some(dip) = times.iter().copied().filter(|t| *t <= detect_by.min(run.end)).find(|t| short(*t)) else {
-        f.seconds = Some(0.0);
-        return;
+    // The fault's shortfall: ready replicas missing after it hit. A workload below desired
+    // when it hit (rolling out, scaling up) is back once it first reaches desired, unless
+    // replicas go missing again by the time the fault can have been noticed.
+    let window: Vec<Time> = times.iter().copied().filter(|t| *t <= detect_by.min(run.end)).collect();
+    let mut was_whole = false;
+    let mut dip = None;
+    for &t in &window {
+        if short(t) {
+            if was_whole {
+                dip = Some(t);
+                break;
+            }
+        } else {
+            was_whole = true;
+        }
+    }
+    let back = match dip {
+        Some(dip) => times.iter().copied().filter(|t| *t > dip).find(|t| !short(*t)),
+        None if short(f.at) => times.iter().copied().find(|t| !short(*t)),
+        None => {
+            f.seconds = Some(0.0);
+            return;
+        }
     };
-    let back = times.iter().copied().filter(|t| *t > dip).find(|t| !short(*t));
     f.seconds = back.map(|b| (b - f.at).as_secs_f64());
     let until = back.unwrap_or(run.end);
     f.requests_lost = obs
