@@ -297,7 +297,7 @@ pub fn plots(s: &Summary) -> Vec<(String, String)> {
 pub const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em;color:#222;line-height:1.4}\
 h1{margin:.2em 0}h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}\
 table{border-collapse:collapse;margin:.6em 0;font-size:14px}th,td{padding:4px 10px;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}\
-th{background:#f6f8fa;font-weight:600}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}tr.failed td{background:#fff1f0}\
+th{background:#f6f8fa;font-weight:600}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}tr.failed td{background:#fff1f0}\
 .badge{display:inline-block;padding:1px 7px;border-radius:3px;font-weight:700;font-size:12px;color:#fff}.badge.pass{background:#1a7f37}.badge.fail{background:#cf222e}\
 .verdict-line{font-size:20px;font-weight:700;margin:.4em 0}.verdict-line.pass{color:#1a7f37}.verdict-line.fail{color:#cf222e}.verdict-line.none{color:#555}\
 dl.figures{display:flex;flex-wrap:wrap;gap:8px;margin:.8em 0}dl.figures div{border:1px solid #ddd;border-radius:6px;padding:6px 12px;min-width:150px}\
