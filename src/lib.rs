@@ -11,5 +11,6 @@ pub mod model;
 pub mod record;
 pub mod report;
 pub mod scenario;
+pub mod signals;
 pub mod traffic;
 pub mod world;

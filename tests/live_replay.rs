@@ -68,7 +68,7 @@ fn run_id(first_line: &str) -> String {
 
 fn assert_nothing_left(docker: &mut Docker, id: &str) {
     assert_eq!(docker.list_containers(LABEL_RUN, id).unwrap(), [], "containers of run {id} left behind");
-    assert_eq!(docker.list_images(LABEL_RUN, id).unwrap(), Vec::<String>::new(), "images of run {id} left behind");
+    assert!(!docker.image_exists(&format!("clustersim-pause:{id}")).unwrap(), "the image of run {id} left behind");
 }
 
 /// A number from the summary, e.g. `figure(out, "containers:", "created")` for "8 created".
@@ -210,4 +210,60 @@ fn bad_input_exits_2_before_touching_any_engine() {
     let (code, stderr) = run(&["replay", dir.to_str().unwrap()]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("hint: add --docker"), "{stderr}");
+
+    // An empty events.jsonl, or one cut off mid-line, is refused: it never "conforms".
+    std::fs::write(dir.join("events.jsonl"), "").unwrap();
+    let (code, stderr) = run(&["replay", dir.to_str().unwrap(), "--docker"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("events.jsonl:1:1: error: events.jsonl is empty") && stderr.contains("hint:"), "{stderr}");
+    std::fs::write(dir.join("events.jsonl"), "{\"t\":0,\"kind\":\"node_joined\",\"node\":\"w-1\"}\n{\"t\":1,\"ki")
+        .unwrap();
+    let (code, stderr) = run(&["replay", dir.to_str().unwrap(), "--docker"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("events.jsonl:2:11: error: events.jsonl is cut off in the middle of line 2"), "{stderr}");
+}
+
+/// Runs `docker ARGS` (the CLI), or `None` when it is not installed.
+fn docker_cli(args: &[&str]) -> Option<Output> {
+    Command::new("docker").args(args).output().ok()
+}
+
+#[test]
+fn the_replay_touches_only_what_it_created() {
+    let Some(mut docker) = engine_or_skip() else { return };
+    if docker_cli(&["version"]).is_none() {
+        println!("SKIPPED: no docker CLI to play the other user of the engine");
+        return;
+    }
+    let dir = simulated_run();
+    // At 60 virtual seconds per second the replay lasts about 13 s: time enough to act.
+    let mut child =
+        replay_command(&dir, &["--speed", "60"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let id = run_id(&lines.next().unwrap().unwrap());
+    lines.by_ref().map(Result::unwrap).find(|l| l.starts_with("t=")).unwrap();
+    // Someone else starts a container from the replay's image and tags the image too.
+    let image = format!("clustersim-pause:{id}");
+    let user_tag = format!("clustersim-test-user:{id}");
+    let name = format!("clustersim-test-user-{id}");
+    let o = docker_cli(&["run", "-d", "--network", "none", "--name", &name, &image]).unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = docker_cli(&["tag", &image, &user_tag]).unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let inspect = docker_cli(&["inspect", "-f", "{{json .Config.Labels}}", &name]).unwrap();
+    assert!(!text(&inspect.stdout).contains(LABEL_RUN), "the image passes no run label on: {}", text(&inspect.stdout));
+    let _rest: Vec<String> = lines.map(Result::unwrap).collect();
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    // The user's container and tag survive; the replay's own containers and tag are gone.
+    let state = docker_cli(&["inspect", "-f", "{{.State.Running}}", &name]).unwrap();
+    assert_eq!(text(&state.stdout).trim(), "true", "the user's container still runs");
+    assert!(docker.image_exists(&user_tag).unwrap(), "the user's tag survives");
+    assert_nothing_left(&mut docker, &id);
+    let o = docker_cli(&["rm", "-f", &name]).unwrap();
+    assert!(o.status.success());
+    let o = docker_cli(&["rmi", &user_tag]).unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
 }

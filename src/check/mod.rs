@@ -44,7 +44,7 @@ impl Checker {
 /// yet marked is still a candidate, as in a real cluster.)
 pub fn check_bind(store: &Store, pod: PodId, node: NodeId) -> Option<String> {
     let n = store.node(node);
-    let p = store.pods.get(&pod)?;
+    let p = store.pods().get(&pod)?;
     if n.unschedulable {
         return Some(format!("pod {} bound to cordoned node {}", p.name, n.name));
     }
@@ -63,7 +63,7 @@ pub fn check_store(store: &Store) -> Vec<String> {
     for node in &store.nodes {
         let mut sum = Resources::default();
         for id in &node.pods {
-            match store.pods.get(id) {
+            match store.pods().get(id) {
                 Some(p) if p.node == Some(node.id) => sum += p.requests,
                 _ => out.push(format!("node {} lists pod {id:?} that is not bound to it", node.name)),
             }
@@ -81,7 +81,7 @@ pub fn check_store(store: &Store) -> Vec<String> {
         }
     }
     let mut per_group: Vec<std::collections::BTreeMap<NodeId, u32>> = vec![Default::default(); store.groups.len()];
-    for pod in store.pods.values().filter(|p| p.is_active()) {
+    for pod in store.pods().values().filter(|p| p.is_active()) {
         if let Some(n) = pod.node {
             *per_group[pod.group as usize].entry(n).or_default() += 1;
         }
@@ -95,7 +95,7 @@ pub fn check_store(store: &Store) -> Vec<String> {
             out.push(format!("pod group {i} counts {:?} disagree with its pods {counted:?}", group.per_node));
         }
     }
-    for pod in store.pods.values() {
+    for pod in store.pods().values() {
         if let Some(rs) = pod.owner {
             if !store.replica_set(rs).pods.contains(&pod.id) {
                 out.push(format!("pod {} is missing from its ReplicaSet", pod.name));

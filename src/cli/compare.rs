@@ -11,7 +11,6 @@ use clustersim::report::aggregate::{distribution, metric_values, pass_rates};
 use clustersim::report::doc::{self, Block, Cell, Table};
 use clustersim::report::svg::{Chart, Marker, Series, Style, PALETTE};
 use clustersim::report::{json_number, RunDigest};
-use clustersim::scenario::Scenario;
 use clustersim::world::{run as simulate, RunOptions, RunOutput};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -50,6 +49,9 @@ pub struct Args {
     quiet: bool,
 }
 
+/// The file whose presence marks a complete comparison (written last).
+const COMPARE_COMPLETION: &str = "compare.md";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum Overlay {
     Median,
@@ -71,7 +73,6 @@ struct Variant {
     /// Its own `--set`s (the command's come first in `all_sets`).
     sets: Vec<String>,
     all_sets: Vec<String>,
-    scenario: Scenario,
     runs: Vec<RunDigest>,
     /// The seed whose plots stand for the variant, and why.
     median: (u64, String),
@@ -120,7 +121,8 @@ pub fn run(args: Args) -> u8 {
         }
     };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let mut variants: Vec<Variant> = Vec::new();
+    // Every variant is loaded and checked before the output folder is claimed (SPEC 5.1).
+    let mut loaded = Vec::new();
     for (vname, sets) in &parsed {
         let mut all_sets = args.set.clone();
         all_sets.extend(sets.iter().cloned());
@@ -138,6 +140,16 @@ pub fn run(args: Args) -> u8 {
             },
             None => vec![scenario.seed],
         };
+        loaded.push((vname.clone(), sets.clone(), all_sets, scenario, seeds));
+    }
+    let name = loaded.first().map(|l| l.3.name.clone()).unwrap_or_default();
+    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{name}-compare")));
+    let folder = match super::claim_output(&dir, COMPARE_COMPLETION) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let mut variants: Vec<Variant> = Vec::new();
+    for (vname, sets, all_sets, scenario, seeds) in loaded {
         let total = seeds.len();
         let bar = std::sync::Mutex::new(Progress::new(
             Mode::pick(args.progress, args.quiet),
@@ -177,23 +189,21 @@ pub fn run(args: Args) -> u8 {
                 }
             }
         }
-        variants.push(Variant { name: vname.clone(), sets: sets.clone(), all_sets, scenario, runs, median, drawn });
+        variants.push(Variant { name: vname, sets, all_sets, runs, median, drawn });
     }
-    let name = variants[0].scenario.name.clone();
-    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{name}-compare")));
     let md = markdown(&name, &args.file, &variants);
     let json = json(&name, &args.file, &variants);
     let plots = plots(&variants, args.overlay);
     let html = html(&name, &args.file, &variants, &plots);
-    if let Err(e) = std::fs::create_dir_all(&dir).and_then(|_| {
-        std::fs::write(dir.join("compare.md"), &md)?;
-        std::fs::write(dir.join("compare.json"), &json)?;
+    if let Err(e) = folder.commit(|w| {
         for (file, svg) in &plots {
-            std::fs::write(dir.join(file), svg)?;
+            w.file(file, svg)?;
         }
-        std::fs::write(dir.join("compare.html"), &html)
+        w.file("compare.json", &json)?;
+        w.file("compare.html", &html)?;
+        w.file(COMPARE_COMPLETION, &md)
     }) {
-        eprintln!("error: cannot write the comparison to {}: {e}", dir.display());
+        eprintln!("{e}");
         return EXIT_BAD_INPUT;
     }
     let all_passed = variants.iter().all(|v| v.passed() == v.runs.len());

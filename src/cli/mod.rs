@@ -2,6 +2,8 @@
 
 mod compare;
 mod completion;
+mod image;
+mod merge;
 pub mod progress;
 mod replay;
 mod run;
@@ -45,6 +47,10 @@ enum Command {
     Compare(compare::Args),
     /// Replay a run's decisions against the local Docker engine, checking every step.
     Replay(replay::Args),
+    /// Merge the shard folders of a sweep (`sim sweep --shard I/N`) into the whole sweep.
+    Merge(merge::Args),
+    /// Build an image (FROM scratch) with a static sim and a scenario's files, on the local Docker engine.
+    Image(image::Args),
     /// Print a shell completion script: `sim completion bash > /etc/bash_completion.d/sim`.
     Completion(completion::Args),
 }
@@ -64,6 +70,8 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Sweep(args) => sweep::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Merge(args) => merge::run(args),
+        Command::Image(args) => image::run(args),
         Command::Completion(args) => completion::run(args),
     }
 }
@@ -95,28 +103,18 @@ pub fn load_checked(file: &Path, sets: &[String]) -> Result<clustersim::scenario
     clustersim::scenario::load_scenario(file, sets)
 }
 
-/// How the scenario file is named in reproduce commands and messages.
-pub fn file_arg(file: &Path) -> String {
-    shell_word(&file.display().to_string())
-}
-
-/// `word` quoted for a POSIX shell when it needs it.
-pub fn shell_word(word: &str) -> String {
-    if !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b)) {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
-}
-
 /// `sim run FILE --set A=B ...` for a seed: what reproduces one run of a sweep or compare.
 pub fn reproduce_command(file: &Path, sets: &[String]) -> String {
-    let mut cmd = format!("sim run {}", file_arg(file));
-    for s in sets {
-        cmd.push_str(" --set ");
-        cmd.push_str(&shell_word(s));
-    }
-    cmd
+    clustersim::report::aggregate::reproduce_command(&file.display().to_string(), sets)
+}
+
+/// Claims the output folder `dir` before any work starts; on refusal prints why and
+/// returns `Err(exit code)` (SPEC 5.1: nothing has been touched).
+pub fn claim_output(dir: &std::path::Path, completion: &str) -> Result<clustersim::report::OutputFolder, u8> {
+    clustersim::report::OutputFolder::claim(dir, completion).map_err(|e| {
+        eprintln!("{e}");
+        EXIT_BAD_INPUT
+    })
 }
 
 /// Loads a scenario, printing warnings; on error prints it and returns `Err(exit code)`.

@@ -46,9 +46,12 @@ pub fn run(args: Args) -> u8 {
             println!("  checks:     {} passed", s.checks_passed);
             println!("  wall time:  {:.1} s", s.wall.as_secs_f64());
             println!(
-                "  cleanup:    removed {} containers and {} image labelled clustersim.run={}",
-                s.cleaned_containers, s.cleaned_images, s.run_id
+                "  cleanup:    removed the {} containers it created (labelled clustersim.run={}) and {} image tag",
+                s.cleaned_containers, s.run_id, s.cleaned_images
             );
+            for w in &s.warnings {
+                eprintln!("warning: {w}");
+            }
             EXIT_OK
         }
         Err(ReplayError::BadInput(message)) => {

@@ -2,7 +2,9 @@
 
 use super::progress::{stdout_color, Mode, Progress};
 use super::{Output, EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_INTERNAL, EXIT_OK};
-use clustersim::report::{evaluate, pending_warning, stdout_summary, summary_json, write_report, Summary};
+use clustersim::report::{
+    evaluate, pending_warning, stdout_summary, summary_json, write_report, Summary, RUN_COMPLETION,
+};
 use clustersim::world::{run_with_progress, RunOptions};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -47,6 +49,11 @@ pub fn run(args: Args) -> u8 {
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
+    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
+    let folder = match super::claim_output(&dir, RUN_COMPLETION) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
     let options =
         RunOptions { explain: args.explain, check_invariants: args.check_invariants || cfg!(debug_assertions) };
     let started = Instant::now();
@@ -60,13 +67,8 @@ pub fn run(args: Args) -> u8 {
     let total_text = clustersim::report::human_duration(scenario.duration);
     let output = run_with_progress(&scenario, options, &mut |t| {
         let done = t.as_secs_f64();
-        progress.update(
-            done,
-            &format!(
-                "{} of {total_text} simulated",
-                clustersim::report::human_duration(t - clustersim::engine::Time::ZERO)
-            ),
-        );
+        let whole = clustersim::engine::Duration::from_secs(done as u64);
+        progress.update(done, &format!("{} of {total_text} simulated", clustersim::report::human_duration(whole)));
     });
     progress.finish();
     let output = match output {
@@ -84,10 +86,8 @@ pub fn run(args: Args) -> u8 {
     let wall = started.elapsed().as_secs_f64();
     let results = evaluate(&scenario, &output);
     let summary = Summary::new(&scenario, &output, &results, wall);
-    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
-    if let Err(e) = write_report(&dir, &summary) {
-        eprintln!("error: cannot write the report to {}: {e}", dir.display());
-        eprintln!("  hint: pick a writable folder with --out DIR");
+    if let Err(e) = write_report(folder, &summary) {
+        eprintln!("{e}");
         return EXIT_BAD_INPUT;
     }
     if let Some(w) = pending_warning(&summary.pods) {

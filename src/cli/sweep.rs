@@ -1,15 +1,28 @@
 //! `sim sweep FILE --seeds A..B [--jobs N] [--out DIR]`: the scenario once per seed, in
 //! parallel; per-seed summaries and an aggregate (pass rate of each expectation,
 //! distribution of each metric). Results are ordered by seed, whatever `--jobs` is.
+//!
+//! `--shard I/N` (or `--shards N` with `JOB_COMPLETION_INDEX`) runs one shard of the seeds
+//! and writes a shard folder for `sim merge`; `--emit-job NAME` prints a Kubernetes Indexed
+//! Job that runs every shard.
 
 use super::progress::{Mode, Progress};
 use super::{Output, EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_INTERNAL, EXIT_OK};
-use clustersim::report::{aggregate_json, aggregate_markdown, evaluate, RunDigest, Summary};
-use clustersim::scenario::Scenario;
+use clustersim::live::image::default_tag;
+use clustersim::live::job::{check_job_name, sweep_job_yaml, SweepJob};
+use clustersim::report::shard::SHARD_FILE;
+use clustersim::report::shard::{
+    current_binary, parse_shard, scenario_hash, shard_files, shard_seeds, shard_spec, ShardInfo, ShardSpec,
+};
+use clustersim::report::{aggregate_json, evaluate, sweep_files, FolderError, OutputFolder, RunDigest, Summary};
+use clustersim::scenario::{image_scenario_path, Scenario};
 use clustersim::world::{run as simulate, RunOptions};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+
+/// The variable a Kubernetes Indexed Job sets to each pod's index.
+pub const JOB_COMPLETION_INDEX: &str = "JOB_COMPLETION_INDEX";
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -21,12 +34,29 @@ pub struct Args {
     /// Parallel runs (default: the machine's cores).
     #[arg(long)]
     jobs: Option<usize>,
-    /// Where to write the sweep (default: reports/<scenario name>-sweep/).
+    /// Where to write the sweep (default: reports/<scenario name>-sweep/; with a shard,
+    /// reports/<scenario name>-sweep-shard-I-of-N/).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Override a scenario field by its dotted path (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
+    /// Run shard I of N only (0 <= I < N): the seeds A+I, A+I+N, ...; writes a shard folder
+    /// for `sim merge` and exits 0 once it is written (failed expectations are results).
+    #[arg(long, value_name = "I/N", conflicts_with = "shards")]
+    shard: Option<String>,
+    /// Split the sweep into N shards and run the one JOB_COMPLETION_INDEX names (as each
+    /// pod of a Kubernetes Indexed Job has it); with --emit-job, the Job's completions.
+    #[arg(long, value_name = "N")]
+    shards: Option<u64>,
+    /// Print a Kubernetes Indexed Job named NAME that runs the --shards N shards from the
+    /// image `sim image` builds, and how to collect and merge them; runs nothing.
+    #[arg(long, value_name = "NAME", requires = "shards", conflicts_with = "out")]
+    emit_job: Option<String>,
+    /// The image the emitted Job runs (default: the tag `sim image` gives this scenario
+    /// and this binary).
+    #[arg(long, value_name = "TAG", requires = "emit_job")]
+    image: Option<String>,
     /// What to print on stdout: `table` for people, `json` for the sweep.json document.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Table)]
     output: Output,
@@ -88,6 +118,11 @@ pub fn run_seeds(
     results.into_inner().expect("threads joined").into_iter().map(|r| r.expect("every seed ran")).collect()
 }
 
+fn bad_input(message: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {message}");
+    EXIT_BAD_INPUT
+}
+
 pub fn run(args: Args) -> u8 {
     let scenario = match super::load(&args.file, &args.set) {
         Ok(s) => s,
@@ -95,15 +130,64 @@ pub fn run(args: Args) -> u8 {
     };
     let range = match parse_seeds(&args.seeds) {
         Ok(r) => r,
+        Err(e) => return bad_input(e),
+    };
+    let seed_count = range.end() - range.start() + 1;
+    if let Some(n) = args.shards {
+        if n == 0 || n > seed_count {
+            return bad_input(format!(
+                "--shards {n} does not fit --seeds {}..{} ({seed_count} seeds)\n  hint: between 1 and the number of seeds",
+                range.start(),
+                range.end()
+            ));
+        }
+    }
+    if let Some(name) = &args.emit_job {
+        return emit_job(&args, name, &scenario, &range);
+    }
+    let shard = match which_shard(&args) {
+        Ok(s) => s,
+        Err(e) => return bad_input(e),
+    };
+    if let Some(spec) = shard.filter(|s| s.count > seed_count) {
+        return bad_input(format!(
+            "--shard {spec} does not fit --seeds {}..{} ({seed_count} seeds)\n  hint: use at most as many shards as seeds",
+            range.start(),
+            range.end()
+        ));
+    }
+    let seeds: Vec<u64> = match shard {
+        Some(spec) => shard_seeds(&range, spec),
+        None => range.clone().collect(),
+    };
+    // A shard records the binary that ran it; find out before running anything.
+    let binary = match shard.map(|_| current_binary()).transpose() {
+        Ok(b) => b.cloned(),
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
+            return EXIT_INTERNAL;
         }
     };
-    let seeds: Vec<u64> = range.collect();
+    // The output folder is claimed before any seed runs (SPEC 5.1).
+    let (dir, completion) = match shard {
+        None => (
+            args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", scenario.name))),
+            SWEEP_COMPLETION,
+        ),
+        Some(spec) => (
+            args.out.clone().unwrap_or_else(|| {
+                PathBuf::from("reports").join(format!("{}-sweep-shard-{}-of-{}", scenario.name, spec.index, spec.count))
+            }),
+            SHARD_FILE,
+        ),
+    };
+    let folder = match super::claim_output(&dir, completion) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let total = seeds.len();
-    let bar = std::sync::Mutex::new(Progress::new(
+    let bar = Mutex::new(Progress::new(
         Mode::pick(args.progress, args.quiet),
         format!("sweep {}", scenario.name),
         total as f64,
@@ -124,60 +208,154 @@ pub fn run(args: Args) -> u8 {
             return EXIT_INTERNAL;
         }
     };
-    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", scenario.name)));
-    let digests: Vec<RunDigest> = runs.iter().map(|(d, _)| d.clone()).collect();
-    let reproduce = super::reproduce_command(&args.file, &args.set);
-    if let Err(e) = write_sweep(&dir, &scenario.name, &reproduce, &runs, &digests) {
-        eprintln!("error: cannot write the sweep to {}: {e}", dir.display());
-        return EXIT_BAD_INPUT;
-    }
-    let passed = digests.iter().filter(|d| d.passed()).count();
-    match args.output {
-        Output::Json => print!("{}", aggregate_json(&scenario.name, &digests)),
-        Output::Table if !args.quiet || passed < total => {
-            println!("sweep {}: {passed} of {total} seeds passed every expectation", scenario.name);
-            let failing: Vec<&RunDigest> = digests.iter().filter(|d| !d.passed()).collect();
-            for d in failing.iter().take(REPRODUCE_LINES) {
-                println!("  seed {} failed; reproduce with: {reproduce} --seed {}", d.seed, d.seed);
+    let passed = runs.iter().filter(|(d, _)| d.passed()).count();
+    let file = args.file.display().to_string();
+    match shard {
+        None => {
+            let digests: Vec<RunDigest> = runs.iter().map(|(d, _)| d.clone()).collect();
+            if let Err(e) = write_sweep(folder, &sweep_files(&scenario.name, &file, &args.set, runs)) {
+                eprintln!("{e}");
+                return EXIT_BAD_INPUT;
             }
-            if failing.len() > REPRODUCE_LINES {
-                println!("  ... and {} more failing seeds (sweep.md lists them)", failing.len() - REPRODUCE_LINES);
+            let reproduce = super::reproduce_command(&args.file, &args.set);
+            match args.output {
+                Output::Json => print!("{}", aggregate_json(&scenario.name, &digests)),
+                Output::Table if !args.quiet || passed < total => {
+                    println!("sweep {}: {passed} of {total} seeds passed every expectation", scenario.name);
+                    let failing: Vec<&RunDigest> = digests.iter().filter(|d| !d.passed()).collect();
+                    for d in failing.iter().take(REPRODUCE_LINES) {
+                        println!("  seed {} failed; reproduce with: {reproduce} --seed {}", d.seed, d.seed);
+                    }
+                    if failing.len() > REPRODUCE_LINES {
+                        println!(
+                            "  ... and {} more failing seeds (sweep.md lists them)",
+                            failing.len() - REPRODUCE_LINES
+                        );
+                    }
+                    println!("report: {}", dir.join("sweep.md").display());
+                }
+                Output::Table => {}
             }
-            println!("report: {}", dir.join("sweep.md").display());
+            if passed == total {
+                EXIT_OK
+            } else {
+                EXIT_EXPECTATION_FAILED
+            }
         }
-        Output::Table => {}
-    }
-    if passed == total {
-        EXIT_OK
-    } else {
-        EXIT_EXPECTATION_FAILED
+        Some(spec) => {
+            let shard_seeds = seed_list(&runs.iter().map(|(d, _)| d.seed).collect::<Vec<_>>());
+            let info = ShardInfo {
+                scenario: scenario.name.clone(),
+                file,
+                sets: args.set.clone(),
+                scenario_hash: scenario_hash(&scenario),
+                binary: binary.expect("looked up for a shard"),
+                seeds: (*range.start(), *range.end()),
+                shard: spec,
+            };
+            if let Err(e) = write_sweep(folder, &shard_files(&info, runs)) {
+                eprintln!("{e}");
+                return EXIT_BAD_INPUT;
+            }
+            println!(
+                "sweep {}, shard {spec}: {passed} of {total} seeds passed every expectation (seeds {shard_seeds} of {}..{})",
+                scenario.name,
+                range.start(),
+                range.end(),
+            );
+            println!("shard: {}", dir.display());
+            println!("  merge every shard with: sim merge SHARD_DIR... --out DIR");
+            EXIT_OK
+        }
     }
 }
 
-fn write_sweep(
-    dir: &Path,
-    name: &str,
-    reproduce: &str,
-    runs: &[(RunDigest, String)],
-    digests: &[RunDigest],
-) -> std::io::Result<()> {
-    let tmp = dir.with_extension(format!("tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(tmp.join("seeds"))?;
-    for (d, json) in runs {
-        std::fs::write(tmp.join("seeds").join(format!("{}.json", d.seed)), json)?;
+/// `2, 5, 8` or `2, 5, 8, ..., 98`.
+fn seed_list(seeds: &[u64]) -> String {
+    let text: Vec<String> = seeds.iter().map(u64::to_string).collect();
+    if text.len() <= 5 {
+        text.join(", ")
+    } else {
+        format!("{}, ..., {}", text[..3].join(", "), text[text.len() - 1])
     }
-    std::fs::write(tmp.join("sweep.md"), aggregate_markdown(name, reproduce, digests))?;
-    std::fs::write(tmp.join("sweep.json"), aggregate_json(name, digests))?;
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)?;
+}
+
+/// The shard to run: `--shard I/N`, or `--shards N` with the index from JOB_COMPLETION_INDEX.
+fn which_shard(args: &Args) -> Result<Option<ShardSpec>, String> {
+    if let Some(text) = &args.shard {
+        return parse_shard(text).map(Some);
     }
-    std::fs::rename(&tmp, dir)
+    let Some(count) = args.shards else { return Ok(None) };
+    let value = std::env::var(JOB_COMPLETION_INDEX).map_err(|_| {
+        format!(
+            "--shards {count} needs {JOB_COMPLETION_INDEX} to say which shard to run\n  hint: a Kubernetes Indexed Job \
+             sets it in each pod; by hand, use --shard I/{count}"
+        )
+    })?;
+    let index = value.trim().parse::<u64>().map_err(|_| {
+        format!("{JOB_COMPLETION_INDEX}={value:?} is not a shard index\n  hint: a whole number from 0 to {}", count - 1)
+    })?;
+    shard_spec(index, count).map(Some).map_err(|e| {
+        format!("{JOB_COMPLETION_INDEX}={value}: {e}\n  hint: the Job's completions must equal --shards {count}")
+    })
+}
+
+/// `--emit-job NAME`: prints the Indexed Job.
+fn emit_job(args: &Args, name: &str, scenario: &Scenario, range: &std::ops::RangeInclusive<u64>) -> u8 {
+    if let Err(e) = check_job_name(name) {
+        return bad_input(e);
+    }
+    let image = match &args.image {
+        Some(tag) => tag.clone(),
+        None => match current_binary() {
+            Ok(b) => default_tag(&scenario.name, &scenario_hash(scenario), &b.build),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_INTERNAL;
+            }
+        },
+    };
+    let file_here = args.file.display().to_string();
+    let job = SweepJob {
+        name,
+        image: &image,
+        scenario: &scenario.name,
+        file_here: &file_here,
+        file_in_image: &image_scenario_path(&args.file),
+        sets: &args.set,
+        seeds: (*range.start(), *range.end()),
+        shards: args.shards.expect("clap requires --shards with --emit-job"),
+        jobs_per_pod: args.jobs.unwrap_or(1).max(1),
+    };
+    print!("{}", sweep_job_yaml(&job));
+    EXIT_OK
+}
+
+/// The file whose presence marks a complete sweep.
+pub const SWEEP_COMPLETION: &str = "sweep.json";
+
+/// Writes `files` (relative paths, bytes; the completion file last) into the claimed
+/// folder, which swaps them in for an earlier report: every sweep, shard and merge folder
+/// is written through here.
+pub fn write_sweep(folder: OutputFolder, files: &[(PathBuf, Vec<u8>)]) -> Result<(), FolderError> {
+    folder.commit(|w| {
+        for (path, bytes) in files {
+            w.file(&path.to_string_lossy(), bytes)?;
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shard_seeds_are_listed_briefly() {
+        assert_eq!(seed_list(&[2, 5]), "2, 5");
+        assert_eq!(seed_list(&[1, 2, 3, 4, 5]), "1, 2, 3, 4, 5");
+        assert_eq!(seed_list(&[2, 5, 8, 11, 14, 17]), "2, 5, 8, ..., 17");
+    }
 
     #[test]
     fn seed_ranges_are_inclusive() {

@@ -10,7 +10,6 @@ use super::hpa::{
 use super::Decision;
 use crate::engine::{Duration, Time};
 use crate::model::{PodId, PodPhase, Store};
-use crate::scenario::HpaObject;
 use std::collections::BTreeMap;
 
 /// A CPU sample per pod: millicores used, averaged over `window` ending at the sync.
@@ -125,4 +124,18 @@ impl Autoscaler {
         }
         out
     }
+}
+
+/// `autoscaling/v2` (or v1) HorizontalPodAutoscaler on CPU utilization.
+#[derive(Clone, Debug)]
+pub struct HpaObject {
+    pub name: String,
+    /// The target Deployment.
+    pub deployment: String,
+    pub min_replicas: i32,
+    pub max_replicas: i32,
+    /// averageUtilization of the cpu Resource metric (default 80).
+    pub target_utilization: i32,
+    /// `spec.behavior`, defaulted; None when absent (the legacy path).
+    pub behavior: Option<crate::control::hpa::Behavior>,
 }

@@ -14,6 +14,7 @@ use super::rollout::{
 use super::Decision;
 use crate::engine::{Duration, Time};
 use crate::model::{Deployment, DeploymentId, DeploymentStrategy, Pod, ReplicaSet, Store};
+use std::collections::BTreeSet;
 
 /// How a rollout ended, as the controller reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,13 +43,16 @@ pub fn is_available(pod: &Pod, min_ready: Duration, now: Time) -> bool {
     pod.ready && pod.ready_since.is_some_and(|t| min_ready == Duration::ZERO || t + min_ready < now)
 }
 
+/// The ReplicaSet's figures from the store's kept counts; only availability under
+/// minReadySeconds (which moves with time) looks at the pods.
 fn snapshot(store: &Store, rs: &ReplicaSet, min_ready: Duration, now: Time) -> RsSnapshot {
-    let (mut current, mut ready, mut available) = (0, 0, 0);
-    for p in store.pods_of(rs.id).filter(|p| p.is_active()) {
-        current += 1;
-        ready += i32::from(p.ready);
-        available += i32::from(is_available(p, min_ready, now));
-    }
+    let counts = store.rs_counts(rs.id);
+    let (current, ready) = (counts.active as i32, counts.ready as i32);
+    let available = if min_ready == Duration::ZERO {
+        counts.ready_since as i32
+    } else {
+        store.pods_of(rs.id).filter(|p| p.is_active() && is_available(p, min_ready, now)).count() as i32
+    };
     RsSnapshot {
         id: rs.id,
         revision: rs.revision,
@@ -77,14 +81,20 @@ fn scale(spec: &RolloutSpec, writes: Vec<RsWrite>) -> impl Iterator<Item = Decis
 }
 
 impl DeploymentController {
-    /// One sync of every Deployment. Returns the decisions and when to look again (a pod
+    /// One sync of each queued Deployment (those whose spec, ReplicaSets or pods changed,
+    /// or all of them at a resync). Returns the decisions and when to look again (a pod
     /// turning available after minReadySeconds, or the progress deadline).
-    pub fn reconcile(&mut self, store: &Store, now: Time) -> (Vec<Decision>, Option<Time>) {
+    pub fn reconcile(
+        &mut self,
+        store: &Store,
+        queued: &BTreeSet<DeploymentId>,
+        now: Time,
+    ) -> (Vec<Decision>, Option<Time>) {
         let mut out = Vec::new();
         let mut next: Option<Time> = None;
         let mut wake = |t: Time| next = Some(next.map_or(t, |n: Time| n.min(t)));
         self.state.resize(store.deployments.len(), DeploymentState::default());
-        for d in &store.deployments {
+        for d in queued.iter().map(|&id| store.deployment(id)) {
             let min_ready = d.min_ready_seconds;
             let hash = pod_template_hash(&d.template, 0);
             let alive: Vec<&ReplicaSet> =

@@ -24,7 +24,7 @@ pub fn budget(pdb: &PodDisruptionBudget) -> PdbBudget {
 /// Every pod the budget's selector matches, terminating and pending ones included.
 // Upstream: pkg/controller/disruption/disruption.go (getPodsForPdb lists all pods of the selector).
 pub fn matching_pods<'s>(store: &'s Store, pdb: &'s PodDisruptionBudget) -> impl Iterator<Item = &'s Pod> + 's {
-    store.pods.values().filter(move |p| pdb.selector.matches(&p.template.labels))
+    store.pods().values().filter(move |p| pdb.selector.matches(&p.template.labels))
 }
 
 /// One pod as the disruption controller reads it: the scale that counts for it is its
@@ -156,7 +156,7 @@ mod tests {
     #[test]
     fn terminating_pods_are_not_healthy_but_count_for_integer_min_available() {
         let mut s = store(3, 3, 0);
-        let first = *s.pods.keys().next().unwrap();
+        let first = *s.pods().keys().next().unwrap();
         s.mark_terminating(first, Time::ZERO);
         let st = status(&s, &pdb(Some(IntOrPercent::Int(2)), None));
         assert_eq!((st.expected_pods, st.current_healthy, st.disruptions_allowed), (3, 2, 0));
@@ -167,7 +167,7 @@ mod tests {
     fn eviction_verdicts_follow_the_budget() {
         let mut s = store(3, 3, 0);
         s.pdbs.push(pdb(Some(IntOrPercent::Int(2)), None));
-        let pods: Vec<_> = s.pods.keys().copied().collect();
+        let pods: Vec<_> = s.pods().keys().copied().collect();
         assert_eq!(eviction_verdict(&s, s.pod(pods[0])), Eviction::EvictedWithinBudget);
         s.remove_pod(pods[0]);
         assert!(matches!(eviction_verdict(&s, s.pod(pods[1])), Eviction::TooManyRequests { .. }));

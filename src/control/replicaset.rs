@@ -3,25 +3,27 @@
 
 use super::{Decision, TerminationReason};
 use crate::engine::Time;
-use crate::model::{Pod, PodPhase, ReplicaSet, Store};
+use crate::model::{Pod, PodPhase, ReplicaSet, RsId, Store};
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Upstream: pkg/controller/replicaset/replica_set.go (BurstReplicas).
 pub const BURST_REPLICAS: u32 = 500;
 
-/// Decisions for every ReplicaSet whose active pod count differs from its spec.
-pub fn reconcile(store: &Store, now: Time) -> Vec<Decision> {
+/// Decisions for the queued ReplicaSets whose active pod count differs from their spec
+/// (the work queue of upstream's controller: keys whose ReplicaSet or pods changed).
+pub fn reconcile(store: &Store, queued: &BTreeSet<RsId>, now: Time) -> Vec<Decision> {
     let mut out = Vec::new();
-    for rs in store.replica_sets.iter().filter(|rs| !rs.deleted) {
-        let active: Vec<&Pod> = store.pods_of(rs.id).filter(|p| p.is_active()).collect();
+    for rs in queued.iter().map(|&id| store.replica_set(id)).filter(|rs| !rs.deleted) {
+        let have = store.rs_counts(rs.id).active as usize;
         let want = rs.replicas as usize;
-        match active.len().cmp(&want) {
+        match have.cmp(&want) {
             Ordering::Less => {
-                out.push(Decision::CreatePods { rs: rs.id, count: ((want - active.len()) as u32).min(BURST_REPLICAS) })
+                out.push(Decision::CreatePods { rs: rs.id, count: ((want - have) as u32).min(BURST_REPLICAS) })
             }
             Ordering::Greater => {
-                let diff = (active.len() - want).min(BURST_REPLICAS as usize);
+                let active: Vec<&Pod> = store.pods_of(rs.id).filter(|p| p.is_active()).collect();
+                let diff = (have - want).min(BURST_REPLICAS as usize);
                 let reason = deletion_reason(store, rs);
                 for pod in pods_to_delete(store, rs, active, diff, now) {
                     out.push(Decision::DeletePod { pod, reason });

@@ -152,6 +152,57 @@ impl Docker {
             .ok_or_else(|| self.protocol("POST /containers/create", format!("no Id in {}", response.body_text())))
     }
 
+    /// Creates (does not start) a container without a network that runs the image's
+    /// entrypoint with `args`, with `env` (`NAME=value`) set; returns its ID.
+    pub fn create_command_container(
+        &mut self,
+        name: &str,
+        image: &str,
+        args: &[String],
+        env: &[String],
+        labels: &BTreeMap<String, String>,
+    ) -> Result<String, DockerError> {
+        let body =
+            json!({"Image": image, "Cmd": args, "Env": env, "Labels": labels, "HostConfig": {"NetworkMode": "none"}})
+                .to_string();
+        let path = format!("/containers/create?name={}", query_escape(name));
+        let response = self.call("POST", &path, Some(("application/json", body.as_bytes())))?;
+        let value = self.json("POST /containers/create", &response)?;
+        value
+            .get("Id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| self.protocol("POST /containers/create", format!("no Id in {}", response.body_text())))
+    }
+
+    /// Waits for a container to stop; returns its exit code.
+    pub fn wait_container(&mut self, id: &str) -> Result<i64, DockerError> {
+        let response = self.call("POST", &format!("/containers/{id}/wait"), None)?;
+        let value = self.json("POST /containers/{id}/wait", &response)?;
+        if let Some(message) = value.pointer("/Error/Message").and_then(Value::as_str).filter(|m| !m.is_empty()) {
+            return Err(DockerError::Status {
+                request: "POST /containers/{id}/wait".into(),
+                status: response.status,
+                message: message.into(),
+            });
+        }
+        value.get("StatusCode").and_then(Value::as_i64).ok_or_else(|| {
+            self.protocol("POST /containers/{id}/wait", format!("no StatusCode in {}", response.body_text()))
+        })
+    }
+
+    /// A stopped container's standard output and error, interleaved as written.
+    pub fn container_logs(&mut self, id: &str) -> Result<String, DockerError> {
+        let response = self.call("GET", &format!("/containers/{id}/logs?stdout=1&stderr=1"), None)?;
+        Ok(String::from_utf8_lossy(&demultiplex(&response.body)).into_owned())
+    }
+
+    /// A tar archive of `path` in a container (running or not).
+    pub fn copy_from_container(&mut self, id: &str, path: &str) -> Result<Vec<u8>, DockerError> {
+        let response = self.call("GET", &format!("/containers/{id}/archive?path={}", query_escape(path)), None)?;
+        Ok(response.body)
+    }
+
     /// Starts a container (already running is fine).
     pub fn start_container(&mut self, id: &str) -> Result<(), DockerError> {
         self.call("POST", &format!("/containers/{id}/start"), None).map(drop)
@@ -197,20 +248,20 @@ impl Docker {
         Ok(out)
     }
 
-    /// The IDs of every image labelled `label=value`.
-    pub fn list_images(&mut self, label: &str, value: &str) -> Result<Vec<String>, DockerError> {
-        let filters = json!({"label": [format!("{label}={value}")]}).to_string();
-        let response = self.call("GET", &format!("/images/json?all=1&filters={}", query_escape(&filters)), None)?;
-        let list = self.json("GET /images/json", &response)?;
-        Ok(list
-            .as_array()
-            .map(|items| items.iter().filter_map(|i| i.get("Id").and_then(Value::as_str).map(str::to_string)).collect())
-            .unwrap_or_default())
+    /// Whether an image named `name` (a tag or an ID) exists.
+    pub fn image_exists(&mut self, name: &str) -> Result<bool, DockerError> {
+        match self.call("GET", &format!("/images/{}/json", query_escape(name)), None) {
+            Ok(_) => Ok(true),
+            Err(DockerError::Status { status: 404, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
-    /// Removes an image and its untagged parents (already gone is fine).
-    pub fn remove_image(&mut self, id: &str) -> Result<(), DockerError> {
-        match self.call("DELETE", &format!("/images/{}?force=1", query_escape(id)), None) {
+    /// Removes the tag `repo:tag` without force: the image (and its untagged parents) goes
+    /// only when no other tag and no container uses it; a container in the way is a 409.
+    /// Already gone is fine.
+    pub fn untag_image(&mut self, tag: &str) -> Result<(), DockerError> {
+        match self.call("DELETE", &format!("/images/{}", query_escape(tag)), None) {
             Err(DockerError::Status { status: 404, .. }) => Ok(()),
             other => other.map(drop),
         }
@@ -275,6 +326,22 @@ impl Docker {
     }
 }
 
+/// The payloads of a log stream of a container without a TTY: frames of a 1-byte stream
+/// type, 3 zero bytes, a 4-byte big-endian length, then that many bytes. Text that is not
+/// framed (a TTY container's log) is returned as it is.
+fn demultiplex(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut rest = body;
+    while rest.len() >= 8 && rest[0] <= 2 && rest[1..4] == [0, 0, 0] {
+        let len = u32::from_be_bytes([rest[4], rest[5], rest[6], rest[7]]) as usize;
+        let end = (8 + len).min(rest.len());
+        out.extend_from_slice(&rest[8..end]);
+        rest = &rest[end..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
 /// `"1.41"` -> `(1, 41)`.
 fn parse_api_version(text: &str) -> Option<(u32, u32)> {
     let (major, minor) = text.trim().split_once('.')?;
@@ -291,6 +358,17 @@ mod tests {
         assert!(parse_api_version("1.9").unwrap() < parse_api_version("1.41").unwrap());
         assert_eq!(parse_api_version("1.52").unwrap().min(NEWEST_API), NEWEST_API);
         assert_eq!(parse_api_version("v1"), None);
+    }
+
+    #[test]
+    fn log_frames_are_joined_in_order() {
+        let mut body = vec![1, 0, 0, 0, 0, 0, 0, 6];
+        body.extend_from_slice(b"hello ");
+        body.extend_from_slice(&[2, 0, 0, 0, 0, 0, 0, 6]);
+        body.extend_from_slice(b"world\n");
+        assert_eq!(demultiplex(&body), b"hello world\n");
+        assert_eq!(demultiplex(b"plain text\n"), b"plain text\n");
+        assert_eq!(demultiplex(&[]), b"");
     }
 
     #[test]

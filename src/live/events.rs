@@ -72,6 +72,24 @@ pub fn read_events(path: &Path) -> Result<Vec<EventLine>, Diagnostic> {
         Diagnostic::new(path, Span { line: 1, col: 1 }, format!("cannot read {}: {e}", path.display()))
             .with_hint("pass the folder `sim run` wrote its report to, e.g. reports/failover/")
     })?;
+    if text.trim().is_empty() {
+        return Err(Diagnostic::new(
+            path,
+            Span { line: 1, col: 1 },
+            "events.jsonl is empty: there is nothing to replay",
+        )
+        .with_hint("every run logs at least its nodes joining; run the scenario again with `sim run`"));
+    }
+    if !text.ends_with('\n') {
+        let line = text.lines().count();
+        let last = text.lines().last().unwrap_or_default();
+        return Err(Diagnostic::new(
+            path,
+            Span { line: line as u32, col: last.chars().count() as u32 + 1 },
+            format!("events.jsonl is cut off in the middle of line {line}: {}", excerpt(last)),
+        )
+        .with_hint("the run that wrote it was stopped before it finished; run the scenario again with `sim run`"));
+    }
     parse_events(path, &text)
 }
 

@@ -2,6 +2,10 @@
 //! `events.jsonl` becomes a container of a tiny `pause` image on the local engine, and after
 //! each instant the engine's containers are checked against the simulated state.
 //!
+//! Also what runs a sweep on a real cluster: the `FROM scratch` image with a static `sim`
+//! and a scenario's files (`image.rs`, built by `sim image`) and the Indexed Job that runs
+//! its shards (`job.rs`, printed by `sim sweep --emit-job`).
+//!
 //! Everything created carries the label `clustersim.run=<run id>` and is removed at the
 //! end; nothing without it is ever touched (the engine may be shared).
 //!
@@ -13,11 +17,11 @@ pub mod docker;
 mod events;
 mod expected;
 mod http;
-mod image;
-mod interrupt;
+pub mod image;
+pub mod job;
 mod plan;
 mod replay;
-mod tar;
+pub mod tar;
 
 pub use replay::{replay, ReplayError, ReplayOptions, ReplaySummary};
 

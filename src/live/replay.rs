@@ -4,8 +4,9 @@ use super::docker::{Docker, DockerError};
 use super::events::{read_events, Event, EventLine};
 use super::expected::Expected;
 use super::plan::{plan, Action, Held};
-use super::{conformance, image, interrupt, LABEL_DEPLOYMENT, LABEL_NODE, LABEL_POD, LABEL_RUN};
-use std::collections::BTreeMap;
+use super::{conformance, image, LABEL_DEPLOYMENT, LABEL_NODE, LABEL_POD, LABEL_RUN};
+use crate::signals as interrupt;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -38,6 +39,8 @@ pub struct ReplaySummary {
     /// Containers and images of the run removed at the end.
     pub cleaned_containers: usize,
     pub cleaned_images: usize,
+    /// What the cleanup left alone, and why.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,10 +130,16 @@ fn events_file(dir: &Path) -> Result<PathBuf, ReplayError> {
     Ok(file)
 }
 
-/// A run id unique on this engine: process id and wall-clock nanoseconds.
+/// A run id unique on this engine and unguessable: 64 random bits from the kernel (with
+/// process id and wall-clock nanoseconds mixed in, should /dev/urandom be unreadable).
+/// Containers carry it as a label; the image does not, so nothing started from the
+/// image by someone else inherits it.
 fn new_run_id() -> String {
+    use std::io::Read;
     let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    format!("{}-{:x}", std::process::id(), nanos as u64)
+    let mut random = [0u8; 8];
+    let _ = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut random));
+    format!("{}-{:016x}", std::process::id(), u64::from_le_bytes(random) ^ nanos as u64)
 }
 
 /// One replay's engine resources; dropping it removes them if `cleanup` did not run.
@@ -139,8 +148,11 @@ struct Session {
     /// Extra connections for calls made in parallel.
     more_clients: Vec<Docker>,
     run_id: String,
+    /// The tag of the pause image this replay built (removed by tag, never by ID).
     image: Option<String>,
     held: BTreeMap<String, Held>,
+    /// Every container this replay created, by ID: the only ones it ever removes.
+    created: BTreeSet<String>,
     summary: ReplaySummary,
     cleaned: bool,
 }
@@ -155,6 +167,7 @@ impl Session {
             run_id,
             image: None,
             held: BTreeMap::new(),
+            created: BTreeSet::new(),
             summary,
             cleaned: false,
         }
@@ -168,15 +181,12 @@ impl Session {
         log: &mut dyn FnMut(&str),
     ) -> Result<(), ReplayError> {
         let build_started = Instant::now();
-        let context =
-            image::build_context(pause, LABEL_RUN, &self.run_id).map_err(|e| ReplayError::Engine(e.to_string()))?;
+        let context = image::build_context(pause).map_err(|e| ReplayError::Engine(e.to_string()))?;
         let tag = format!("clustersim-pause:{}", self.run_id);
-        let labels = BTreeMap::from([(LABEL_RUN.to_string(), self.run_id.clone())]);
-        let image = self
-            .docker
-            .build_image(&context, &tag, &labels)
+        self.docker
+            .build_image(&context, &tag, &BTreeMap::new())
             .map_err(|e| ReplayError::engine("cannot build the pause image", e))?;
-        self.image = Some(image);
+        self.image = Some(tag.clone());
         log(&format!("built image {tag} in {:.1} s", build_started.elapsed().as_secs_f64()));
 
         let wall_start = Instant::now();
@@ -203,10 +213,11 @@ impl Session {
             let actions = plan(&expected, &self.held);
             let done = self.execute(&actions)?;
             let last = batch.last().map_or(0, |e| e.line);
-            let listed = self
+            let mut listed = self
                 .docker
                 .list_containers(LABEL_RUN, &self.run_id)
                 .map_err(|e| ReplayError::engine("cannot list this run's containers", e))?;
+            listed.retain(|c| self.created.contains(&c.id));
             let problems = conformance::differences(&expected, &listed);
             if !problems.is_empty() {
                 return Err(ReplayError::Mismatch { line: last, t: t_micros as f64 / 1e6, problems });
@@ -245,6 +256,7 @@ impl Session {
                 match call {
                     Call::Create { pod, node, .. } => {
                         let id = new_id.unwrap_or_default();
+                        self.created.insert(id.clone());
                         self.held.insert(pod, Held { id, node, running: true });
                         counts[0] += 1;
                     }
@@ -340,42 +352,38 @@ impl Session {
             .collect()
     }
 
-    /// Removes every container and image labelled with this run, then checks none is left.
+    /// Removes the containers this replay created (by ID) and its image tag, then checks
+    /// none of its containers is left. Nothing else is touched: a container someone
+    /// started from the image keeps running, and then the image stays (with a warning).
     fn cleanup(&mut self) -> Result<(), String> {
         self.cleaned = true;
         let (run, id) = (LABEL_RUN, self.run_id.clone());
         let fail = |what: &str, e: DockerError| {
-            format!("cleanup: cannot {what}: {e}; remove by hand what carries the label {run}={id}")
+            format!("cleanup: cannot {what}: {e}; remove by hand the containers labelled {run}={id}")
         };
-        let containers = self.docker.list_containers(run, &id).map_err(|e| fail("list containers", e))?;
-        for c in &containers {
-            self.docker.remove_container(&c.id).map_err(|e| fail("remove a container", e))?;
+        let ours: Vec<String> = self.created.iter().cloned().collect();
+        for c in &ours {
+            self.docker.remove_container(c).map_err(|e| fail("remove a container", e))?;
         }
-        self.summary.cleaned_containers = containers.len();
+        self.summary.cleaned_containers = ours.len();
+        self.created.clear();
         self.held.clear();
-        // The tagged image first: its untagged parents go with it, and a parent cannot be
-        // removed while a child exists.
-        if let Some(image) = self.image.take() {
-            self.docker.remove_image(&image).map_err(|e| fail("remove the pause image", e))?;
-            self.summary.cleaned_images += 1;
-        }
-        for _ in 0..3 {
-            let images = self.docker.list_images(run, &id).map_err(|e| fail("list images", e))?;
-            if images.is_empty() {
-                break;
-            }
-            for image in &images {
-                self.docker.remove_image(image).map_err(|e| fail("remove an image", e))?;
+        // By tag without force: only our name goes; the image itself (and its untagged
+        // parents) only when no other tag or container uses it.
+        if let Some(tag) = self.image.take() {
+            match self.docker.untag_image(&tag) {
+                Ok(()) => self.summary.cleaned_images += 1,
+                Err(DockerError::Status { status: 409, message, .. }) => self.summary.warnings.push(format!(
+                    "the image {tag} is used by a container this replay did not create, so it was left in place \
+                     ({message}); remove it with `docker rmi {tag}` once that container is gone"
+                )),
+                Err(e) => return Err(fail("remove the pause image's tag", e)),
             }
         }
-        let left_containers = self.docker.list_containers(run, &id).map_err(|e| fail("list containers", e))?;
-        let left_images = self.docker.list_images(run, &id).map_err(|e| fail("list images", e))?;
-        if !left_containers.is_empty() || !left_images.is_empty() {
-            return Err(format!(
-                "cleanup: {} containers and {} images labelled {run}={id} are still there",
-                left_containers.len(),
-                left_images.len()
-            ));
+        let left = self.docker.list_containers(run, &id).map_err(|e| fail("list containers", e))?;
+        let left_ours = left.iter().filter(|c| ours.contains(&c.id)).count();
+        if left_ours > 0 {
+            return Err(format!("cleanup: {left_ours} containers of this replay ({run}={id}) are still there"));
         }
         Ok(())
     }

@@ -5,6 +5,7 @@
 //! Controllers read it and return decisions; only the actuator (`world`) mutates it.
 
 mod affinity;
+mod changes;
 mod labels;
 mod node;
 mod pod;
@@ -19,6 +20,7 @@ pub use affinity::{
     Affinity, NodeAffinity, NodeSelectorOp, NodeSelectorRequirement, NodeSelectorTerm, PodAffinityRules,
     PodAffinityTerm, TopologySpreadConstraint, WhenUnsatisfiable,
 };
+pub use changes::{NodeCounts, RsCounts, WorkQueues};
 pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};
 pub use node::{Node, NodeCondition, NodeId};
 pub use pod::{Container, Pod, PodId, PodPhase, PodSpec, PodTemplate, Probe, DEFAULT_TERMINATION_GRACE_PERIOD};

@@ -1,7 +1,12 @@
 //! The object store. Names are interned once; nodes live in a `Vec` indexed by
 //! [`NodeId`], pods in a `BTreeMap` keyed by creation order, so every iteration is
 //! deterministic. Per-node request sums are kept up to date on bind and removal.
+//!
+//! Every write is noted (`changes.rs`): pods are written only through [`Store::pod_mut`]
+//! and the other methods here, and [`Store::account`] turns the noted writes into kept
+//! counts and the consumers' work queues.
 
+use super::changes::{NodeCounts, PodFacts, RsCounts, Tally, WorkQueues};
 use super::node::{Node, NodeId};
 use super::pod::{Pod, PodId, PodPhase, PodTemplate};
 use super::taints::Toleration;
@@ -74,7 +79,7 @@ pub struct Store {
     /// Position in `nodes` per node id (`u32::MAX` once removed).
     node_slot: Vec<u32>,
     node_by_name: BTreeMap<String, NodeId>,
-    pub pods: BTreeMap<PodId, Pod>,
+    pods: BTreeMap<PodId, Pod>,
     pod_by_name: BTreeMap<String, PodId>,
     next_pod: u64,
     pub replica_sets: Vec<ReplicaSet>,
@@ -90,6 +95,14 @@ pub struct Store {
     /// PriorityClass name -> value; the global default, if any.
     pub priority_classes: BTreeMap<String, i32>,
     pub default_priority: Option<i32>,
+    /// Per-pod facts and the counts kept from them.
+    tally: Tally,
+    /// Keys changed since each consumer last looked (filled by [`Store::account`]).
+    pub queues: WorkQueues,
+    /// Nodes per pool name.
+    pool_nodes: BTreeMap<String, u32>,
+    /// Priority -> how many bound, active pods have it (preemption's "anyone lower?").
+    bound_priorities: BTreeMap<i32, u32>,
 }
 
 impl Store {
@@ -125,6 +138,7 @@ impl Store {
 
     pub fn node_mut(&mut self, id: NodeId) -> &mut Node {
         self.node_epoch += 1;
+        self.queues.observed_nodes.insert(id);
         &mut self.nodes[self.node_slot[id.0 as usize] as usize]
     }
 
@@ -135,6 +149,10 @@ impl Store {
         self.node_epoch += 1;
         self.node_membership += 1;
         self.node_by_name.insert(node.name.clone(), id);
+        if let Some(pool) = &node.pool {
+            *self.pool_nodes.entry(pool.clone()).or_default() += 1;
+        }
+        self.queues.observed_nodes.insert(id);
         self.node_slot.push(self.nodes.len() as u32);
         self.nodes.push(node);
         id
@@ -150,6 +168,11 @@ impl Store {
         }
         self.node_slot[id.0 as usize] = u32::MAX;
         self.node_by_name.remove(&node.name);
+        if let Some(pool) = &node.pool {
+            if let Some(n) = self.pool_nodes.get_mut(pool) {
+                *n -= 1;
+            }
+        }
         self.node_epoch += 1;
         self.node_membership += 1;
         node
@@ -163,8 +186,129 @@ impl Store {
         &self.pods[&id]
     }
 
+    /// Every pod in the API, in creation order.
+    pub fn pods(&self) -> &BTreeMap<PodId, Pod> {
+        &self.pods
+    }
+
+    /// A pod to write (the write is noted for [`Store::account`]).
     pub fn pod_mut(&mut self, id: PodId) -> &mut Pod {
+        self.tally.noted.push(id);
         self.pods.get_mut(&id).expect("no such pod")
+    }
+
+    /// A pod to write, if it still exists.
+    pub fn try_pod_mut(&mut self, id: PodId) -> Option<&mut Pod> {
+        let pod = self.pods.get_mut(&id)?;
+        self.tally.noted.push(id);
+        Some(pod)
+    }
+
+    /// Folds the pods written since the last call into the kept counts and queues the
+    /// keys that changed for each consumer. Work: the number of writes, not of pods.
+    pub fn account(&mut self) {
+        let mut noted = std::mem::take(&mut self.tally.noted);
+        for id in noted.drain(..) {
+            let now = self.pods.get(&id).map(PodFacts::of).unwrap_or_default();
+            let i = id.0 as usize;
+            if self.tally.facts.len() <= i {
+                self.tally.facts.resize(i + 1, PodFacts::default());
+            }
+            let before = self.tally.facts[i];
+            if now == before {
+                continue;
+            }
+            self.tally.add(&before, -1);
+            self.tally.add(&now, 1);
+            self.tally.facts[i] = now;
+            self.queues.endpoints.insert(id);
+            for rs in [before.owner, now.owner].into_iter().flatten() {
+                self.queues.replica_sets.insert(rs);
+                if let Some(d) = self.replica_sets[rs.0 as usize].deployment {
+                    self.queues.deployments.insert(d);
+                    self.queues.observed_deployments.insert(d);
+                }
+            }
+            for node in [before.node, now.node].into_iter().flatten() {
+                self.queues.observed_nodes.insert(node);
+            }
+        }
+        self.tally.noted = noted;
+    }
+
+    /// Whether writes are waiting for [`Store::account`].
+    pub fn unaccounted(&self) -> bool {
+        !self.tally.noted.is_empty()
+    }
+
+    /// The kept counts of a ReplicaSet's pods (as of the last [`Store::account`]).
+    pub fn rs_counts(&self, rs: RsId) -> RsCounts {
+        debug_assert!(!self.unaccounted(), "counts read before Store::account");
+        self.tally.rs.get(rs.0 as usize).copied().unwrap_or_default()
+    }
+
+    /// The kept counts of a node's pods (as of the last [`Store::account`]).
+    pub fn node_counts(&self, node: NodeId) -> NodeCounts {
+        debug_assert!(!self.unaccounted(), "counts read before Store::account");
+        self.tally.nodes.get(node.0 as usize).copied().unwrap_or_default()
+    }
+
+    /// The kept counts over every ReplicaSet of a Deployment.
+    pub fn deployment_counts(&self, d: DeploymentId) -> RsCounts {
+        let mut sum = RsCounts::default();
+        for &rs in &self.deployment(d).replica_sets {
+            let c = self.rs_counts(rs);
+            sum.active += c.active;
+            sum.ready += c.ready;
+            sum.ready_since += c.ready_since;
+        }
+        sum
+    }
+
+    /// Nodes in the pool named `pool`.
+    pub fn pool_size(&self, pool: &str) -> u32 {
+        self.pool_nodes.get(pool).copied().unwrap_or(0)
+    }
+
+    /// Recounts every kept figure from the pods; the differences, for the invariant checker.
+    pub fn recount_differences(&self) -> Vec<String> {
+        let mut fresh = Tally::default();
+        for p in self.pods.values() {
+            fresh.add(&PodFacts::of(p), 1);
+        }
+        let mut out = Vec::new();
+        for i in 0..self.replica_sets.len().max(fresh.rs.len()) {
+            let (kept, counted) =
+                (self.tally.rs.get(i).copied().unwrap_or_default(), fresh.rs.get(i).copied().unwrap_or_default());
+            if kept != counted {
+                out.push(format!(
+                    "ReplicaSet {} kept counts {kept:?} but its pods count {counted:?}",
+                    self.replica_sets[i].name
+                ));
+            }
+        }
+        for node in &self.nodes {
+            let i = node.id.0 as usize;
+            let (kept, counted) =
+                (self.tally.nodes.get(i).copied().unwrap_or_default(), fresh.nodes.get(i).copied().unwrap_or_default());
+            if kept != counted {
+                out.push(format!("node {} kept counts {kept:?} but its pods count {counted:?}", node.name));
+            }
+        }
+        let mut priorities: BTreeMap<i32, u32> = BTreeMap::new();
+        for p in self.pods.values().filter(|p| p.node.is_some() && p.is_active()) {
+            *priorities.entry(p.template.spec.priority).or_default() += 1;
+        }
+        if priorities != self.bound_priorities {
+            out.push(format!("kept bound priorities {:?} but the pods have {priorities:?}", self.bound_priorities));
+        }
+        for (pool, &n) in &self.pool_nodes {
+            let counted = self.nodes.iter().filter(|x| x.pool.as_deref() == Some(pool.as_str())).count() as u32;
+            if counted != n {
+                out.push(format!("pool {pool} kept {n} nodes but has {counted}"));
+            }
+        }
+        out
     }
 
     pub fn has_pod_named(&self, name: &str) -> bool {
@@ -212,6 +356,7 @@ impl Store {
         };
         self.pod_by_name.insert(name, id);
         self.pods.insert(id, pod);
+        self.tally.noted.push(id);
         if let Some(rs) = owner {
             self.replica_sets[rs.0 as usize].pods.insert(id);
         }
@@ -222,6 +367,7 @@ impl Store {
     pub fn bind(&mut self, pod_id: PodId, node_id: NodeId) {
         let pod = self.pods.get_mut(&pod_id).expect("bind: no such pod");
         assert!(pod.node.is_none(), "pod {} bound twice", pod.name);
+        self.tally.noted.push(pod_id);
         pod.node = Some(node_id);
         let (req, nonzero) = (pod.requests, pod.nonzero_requests);
         let (group, active) = (pod.group, pod.is_active());
@@ -231,7 +377,23 @@ impl Store {
         node.pods.insert(pod_id);
         if active {
             self.groups[group as usize].add(node_id, 1);
+            let priority = self.pods[&pod_id].template.spec.priority;
+            *self.bound_priorities.entry(priority).or_default() += 1;
         }
+    }
+
+    fn forget_bound_priority(&mut self, priority: i32) {
+        if let Some(n) = self.bound_priorities.get_mut(&priority) {
+            *n -= 1;
+            if *n == 0 {
+                self.bound_priorities.remove(&priority);
+            }
+        }
+    }
+
+    /// The lowest priority of any bound pod that is not being deleted.
+    pub fn lowest_bound_priority(&self) -> Option<i32> {
+        self.bound_priorities.keys().next().copied()
     }
 
     /// Marks a pod as being deleted: it stops counting as active (and for spreading) but
@@ -241,11 +403,13 @@ impl Store {
         if pod.deletion.is_some() {
             return;
         }
+        self.tally.noted.push(pod_id);
         pod.deletion = Some(now);
         pod.ready = false;
         if let Some(node) = pod.node {
-            let group = pod.group;
+            let (group, priority) = (pod.group, pod.template.spec.priority);
             self.groups[group as usize].add(node, -1);
+            self.forget_bound_priority(priority);
         }
     }
 
@@ -265,6 +429,7 @@ impl Store {
     /// Removes a pod from the API, releasing its node's resources.
     pub fn remove_pod(&mut self, pod_id: PodId) -> Pod {
         let pod = self.pods.remove(&pod_id).expect("remove: no such pod");
+        self.tally.noted.push(pod_id);
         self.pod_by_name.remove(&pod.name);
         if let Some(node_id) = pod.node {
             let node = &mut self.nodes[self.node_slot[node_id.0 as usize] as usize];
@@ -273,6 +438,7 @@ impl Store {
             node.pods.remove(&pod_id);
             if pod.is_active() {
                 self.groups[pod.group as usize].add(node_id, -1);
+                self.forget_bound_priority(pod.template.spec.priority);
             }
         }
         if let Some(rs) = pod.owner {
@@ -285,8 +451,18 @@ impl Store {
         &self.replica_sets[id.0 as usize]
     }
 
+    /// A ReplicaSet to write (queued for its controller and its Deployment's).
     pub fn replica_set_mut(&mut self, id: RsId) -> &mut ReplicaSet {
+        self.queue_replica_set(id);
         &mut self.replica_sets[id.0 as usize]
+    }
+
+    fn queue_replica_set(&mut self, id: RsId) {
+        self.queues.replica_sets.insert(id);
+        if let Some(d) = self.replica_sets.get(id.0 as usize).and_then(|rs| rs.deployment) {
+            self.queues.deployments.insert(d);
+            self.queues.observed_deployments.insert(d);
+        }
     }
 
     /// Adds a ReplicaSet (and its pod group); `build` receives its id and group.
@@ -300,6 +476,7 @@ impl Store {
             self.deployments[d.0 as usize].replica_sets.push(id);
         }
         self.replica_sets.push(rs);
+        self.queue_replica_set(id);
         id
     }
 
@@ -307,8 +484,24 @@ impl Store {
         &self.deployments[id.0 as usize]
     }
 
+    /// A Deployment to write (queued for its controller and the time series).
     pub fn deployment_mut(&mut self, id: DeploymentId) -> &mut Deployment {
+        self.queue_deployment(id);
         &mut self.deployments[id.0 as usize]
+    }
+
+    /// Queues a Deployment for its controller and the time series (a resync, a write).
+    pub fn queue_deployment(&mut self, id: DeploymentId) {
+        self.queues.deployments.insert(id);
+        self.queues.observed_deployments.insert(id);
+    }
+
+    /// Adds a Deployment; `build` receives its id.
+    pub fn add_deployment(&mut self, build: impl FnOnce(DeploymentId) -> Deployment) -> DeploymentId {
+        let id = DeploymentId(u32::try_from(self.deployments.len()).expect("too many Deployments"));
+        self.deployments.push(build(id));
+        self.queue_deployment(id);
+        id
     }
 
     pub fn deployment_id(&self, name: &str) -> Option<DeploymentId> {

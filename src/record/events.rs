@@ -56,6 +56,20 @@ impl EventLine<'_> {
     }
 }
 
+/// A finite float with at most 6 decimals; non-finite numbers become null.
+pub fn json_number(f: f64) -> String {
+    if !f.is_finite() {
+        return "null".into();
+    }
+    let s = format!("{f:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
 /// A JSON string literal with the escapes RFC 8259 requires.
 pub fn json_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);

@@ -7,5 +7,5 @@
 mod events;
 mod observations;
 
-pub use events::{json_string, EventLine, EventLog};
+pub use events::{json_number, json_string, EventLine, EventLog};
 pub use observations::{HpaTrack, Observations, Series, TrafficWindow};

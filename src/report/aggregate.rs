@@ -5,6 +5,7 @@ use super::json::{number, Json};
 use super::ExpectationResult;
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::path::{Path, PathBuf};
 
 /// What one run contributes to an aggregate.
 #[derive(Clone, Debug)]
@@ -192,9 +193,59 @@ pub fn aggregate_markdown(scenario: &str, reproduce: &str, runs: &[RunDigest]) -
     md
 }
 
+/// `word` quoted for a POSIX shell when it needs it.
+pub fn shell_word(word: &str) -> String {
+    if !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// `sim run FILE --set A=B ...`: with `--seed N` appended, what reproduces one run of a
+/// sweep or a comparison.
+pub fn reproduce_command(file: &str, sets: &[String]) -> String {
+    let mut cmd = format!("sim run {}", shell_word(file));
+    for s in sets {
+        cmd.push_str(" --set ");
+        cmd.push_str(&shell_word(s));
+    }
+    cmd
+}
+
+/// The files of a sweep folder, in writing order: `seeds/N.json` (each seed's
+/// `summary.json`), `sweep.md`, `sweep.json`. The unsharded sweep and `sim merge` both
+/// write exactly these.
+pub fn sweep_files(
+    scenario: &str,
+    file: &str,
+    sets: &[String],
+    runs: Vec<(RunDigest, String)>,
+) -> Vec<(PathBuf, Vec<u8>)> {
+    let digests: Vec<RunDigest> = runs.iter().map(|(d, _)| d.clone()).collect();
+    let md = aggregate_markdown(scenario, &reproduce_command(file, sets), &digests);
+    let json = aggregate_json(scenario, &digests);
+    let mut files: Vec<(PathBuf, Vec<u8>)> = runs
+        .into_iter()
+        .map(|(d, summary)| (Path::new("seeds").join(format!("{}.json", d.seed)), summary.into_bytes()))
+        .collect();
+    files.push((PathBuf::from("sweep.md"), md.into_bytes()));
+    files.push((PathBuf::from("sweep.json"), json.into_bytes()));
+    files
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reproduce_commands_quote_what_the_shell_would_split() {
+        assert_eq!(reproduce_command("a.yaml", &["x=1".into()]), "sim run a.yaml --set x=1");
+        assert_eq!(
+            reproduce_command("my dir/a.yaml", &["description=it's".into()]),
+            "sim run 'my dir/a.yaml' --set 'description=it'\\''s'"
+        );
+    }
 
     #[test]
     fn distribution_uses_nearest_rank() {

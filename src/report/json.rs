@@ -66,19 +66,7 @@ impl Json {
     }
 }
 
-/// A finite float with at most 6 decimals; non-finite numbers become null.
-pub fn number(f: f64) -> String {
-    if !f.is_finite() {
-        return "null".into();
-    }
-    let s = format!("{f:.6}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".into()
-    } else {
-        s.to_string()
-    }
-}
+pub use crate::record::json_number as number;
 
 #[cfg(test)]
 mod tests {

@@ -6,22 +6,25 @@
 pub mod aggregate;
 pub mod doc;
 mod expect;
+pub mod folder;
 mod html;
 mod json;
 mod metrics;
 pub mod pods;
+pub mod shard;
 mod summary;
 pub mod svg;
 mod table;
 mod write;
 
-pub use aggregate::{aggregate_json, aggregate_markdown, RunDigest};
+pub use aggregate::{aggregate_json, aggregate_markdown, sweep_files, RunDigest};
 pub use expect::{evaluate, ExpectationResult};
+pub use folder::{FolderError, OutputFolder};
 pub use html::{page_head as html_page_head, page_tail as html_page_tail};
 pub use json::number as json_number;
 pub use summary::{pending_warning, summary_doc, summary_json, summary_markdown, verdict_line, Summary};
 pub use table::{stdout_summary, stdout_table, verdict_word, verdicts};
-pub use write::{write_report, ReportFiles};
+pub use write::{write_report, RUN_COMPLETION};
 
 use crate::engine::Duration;
 

@@ -1,45 +1,26 @@
-//! Writing the report atomically: everything goes into a sibling temporary folder that
-//! replaces the old report in one rename, so a crashed run never leaves a report that
-//! looks complete.
+//! The files of one run's report, written into a claimed [`OutputFolder`] (which swaps
+//! them in atomically). `summary.json` is written last: its presence marks a complete report.
 
+use super::folder::{FolderError, OutputFolder};
 use super::html::{plots, report_html};
 use super::metrics::metrics_csv;
 use super::{summary_json, summary_markdown, Summary};
-use std::io;
-use std::path::{Path, PathBuf};
 
-/// The files of a written report.
-pub struct ReportFiles {
-    pub dir: PathBuf,
-}
+/// The file whose presence marks a complete run report.
+pub const RUN_COMPLETION: &str = "summary.json";
 
-pub fn write_report(dir: &Path, s: &Summary) -> io::Result<ReportFiles> {
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)?;
-    let base = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
-    let tmp = parent.join(format!(".{base}.tmp-{}", std::process::id()));
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp)?;
-    }
-    std::fs::create_dir_all(&tmp)?;
+/// Writes the report of `s` into `folder` (claimed with [`RUN_COMPLETION`]).
+pub fn write_report(folder: OutputFolder, s: &Summary) -> Result<(), FolderError> {
     let md = summary_markdown(s);
     let svgs = plots(s);
-    std::fs::write(tmp.join("events.jsonl"), s.run.events.as_bytes())?;
-    std::fs::write(tmp.join("metrics.csv"), metrics_csv(&s.run.observations))?;
-    for (name, svg) in &svgs {
-        std::fs::write(tmp.join(name), svg)?;
-    }
-    std::fs::write(tmp.join("report.html"), report_html(s, &svgs))?;
-    std::fs::write(tmp.join("summary.md"), &md)?;
-    // summary.json last: its presence marks a complete report.
-    std::fs::write(tmp.join("summary.json"), summary_json(s))?;
-    if dir.exists() {
-        let old = parent.join(format!(".{base}.old-{}", std::process::id()));
-        std::fs::rename(dir, &old)?;
-        std::fs::rename(&tmp, dir)?;
-        std::fs::remove_dir_all(&old)?;
-    } else {
-        std::fs::rename(&tmp, dir)?;
-    }
-    Ok(ReportFiles { dir: dir.to_path_buf() })
+    folder.commit(|w| {
+        w.file("events.jsonl", s.run.events.as_bytes())?;
+        w.file("metrics.csv", metrics_csv(&s.run.observations))?;
+        for (name, svg) in &svgs {
+            w.file(name, svg)?;
+        }
+        w.file("report.html", report_html(s, &svgs))?;
+        w.file("summary.md", &md)?;
+        w.file(RUN_COMPLETION, summary_json(s))
+    })
 }

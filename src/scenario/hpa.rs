@@ -30,11 +30,11 @@ pub fn decode_hpa(r: Reader, doc: &Node, name: &str, spec: Option<&Node>, api_ve
     tf.deny_unknown(&["kind", "name", "apiVersion"])?;
     let min_replicas = f
         .opt("minReplicas")
-        .map(|n| r.count(n, "minReplicas", 100_000))
+        .map(|n| r.count(n, "minReplicas", 2_000_000))
         .transpose()?
         .map_or(DEFAULT_MIN_REPLICAS, |v| v as i32);
     let max_node = f.req("maxReplicas")?;
-    let max_replicas = r.count(max_node, "maxReplicas", 100_000)? as i32;
+    let max_replicas = r.count(max_node, "maxReplicas", 2_000_000)? as i32;
     if max_replicas < min_replicas.max(1) {
         return Err(r
             .error(max_node.span, format!("maxReplicas {max_replicas} is below minReplicas {min_replicas}"))

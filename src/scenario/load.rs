@@ -35,7 +35,8 @@ const TOP_KEYS: &[&str] = &[
 ];
 /// Top-level sections of the contract that this build does not run yet.
 const NOT_YET: &[(&str, &str)] = &[];
-const MAX_NODES_PER_POOL: u64 = 20_000;
+/// Past the largest cluster reported (GKE, 130,000 nodes), with room to spare.
+const MAX_NODES_PER_POOL: u64 = 250_000;
 /// A year of virtual time is far past any sensible scenario.
 const MAX_DURATION: Duration = Duration::from_secs(365 * 86_400);
 
@@ -787,7 +788,7 @@ fn decode_timeline(r: Reader, node: &Node, duration: Duration, warnings: &mut Wa
             "scale" => {
                 let mut sf = r.fields(arg, "scale")?;
                 let deployment = r.string(sf.req("deployment")?, "deployment")?;
-                let replicas = r.count(sf.req("replicas")?, "replicas", 100_000)? as u32;
+                let replicas = r.count(sf.req("replicas")?, "replicas", 2_000_000)? as u32;
                 sf.deny_unknown(&["deployment", "replicas"])?;
                 Action::Scale { deployment, replicas }
             }
@@ -898,7 +899,7 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
         let expectation = if let Some(n) = f.opt("readyReplicas") {
             let mut ef = r.fields(n, "readyReplicas")?;
             let deployment = r.string(ef.req("deployment")?, "deployment")?;
-            let at_least = r.count(ef.req("atLeast")?, "atLeast", 100_000)? as u32;
+            let at_least = r.count(ef.req("atLeast")?, "atLeast", 2_000_000)? as u32;
             let by = time(&mut ef, "by", None)?;
             let to = time(&mut ef, "to", Some(duration))?;
             if to < by {

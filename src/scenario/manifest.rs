@@ -24,7 +24,8 @@ use std::sync::Arc;
 type R<T> = Result<T, Diagnostic>;
 
 /// Upper bound on replicas: far past any real Deployment, low enough to catch typos.
-const MAX_REPLICAS: u64 = 100_000;
+/// Past the largest cluster reported (1,000,000 pods on GKE), with room to spare.
+const MAX_REPLICAS: u64 = 2_000_000;
 
 const METADATA_FIELDS: &[&str] = &[
     "name",

@@ -7,6 +7,7 @@
 mod decode;
 mod diag;
 mod duration;
+mod files;
 mod hpa;
 mod load;
 mod manifest;
@@ -20,6 +21,7 @@ mod yaml;
 
 pub use diag::{Diagnostic, Span, Warnings};
 pub use duration::{format_duration_nanos, parse_duration_nanos};
+pub use files::{image_scenario_path, scenario_files, ScenarioFile, IMAGE_SCENARIO_DIR};
 pub use load::{load_scenario, load_scenario_text, object_kind_name, Loaded};
 pub use ops::{Fault, FaultSpec, ZONE_LABEL};
 pub use quantity::parse_quantity;

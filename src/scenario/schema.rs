@@ -1,10 +1,18 @@
 //! The typed scenario: what `load` produces once every check passed and defaults are in.
 
 use super::diag::Span;
-use crate::engine::{Duration, RandomStream};
+use crate::engine::Duration;
 use crate::model::{DeploymentStrategy, LabelSelector, Labels, PodTemplate, Resources, Taint};
 use std::path::PathBuf;
 use std::sync::Arc;
+
+pub use crate::control::autoscaler::HpaObject;
+pub use crate::control::cluster_autoscaler::config::{
+    ClusterAutoscalerConfig, Distribution, Expander, NodePool, PoolLimits, ResourceRange,
+};
+pub use crate::control::scheduler::config::{
+    FitStrategyConfig, ProfileOverrides, SchedulerConfig, SchedulerPolicy, FILTER_PLUGINS, SCORE_PLUGINS,
+};
 
 /// A whole scenario.
 #[derive(Clone, Debug)]
@@ -38,95 +46,6 @@ pub struct TrafficEntry {
 pub struct ClusterSpec {
     pub masters: u32,
     pub node_pools: Vec<NodePool>,
-}
-
-/// A group of identical nodes named `<pool>-1`, `<pool>-2`, ...
-#[derive(Clone, Debug)]
-pub struct NodePool {
-    pub name: String,
-    pub count: u32,
-    pub capacity: Resources,
-    pub labels: Labels,
-    pub taints: Vec<Taint>,
-    pub cost_per_hour: f64,
-    /// Managed by the Cluster Autoscaler between these sizes (`autoscaling: {min, max}`).
-    pub autoscaling: Option<PoolLimits>,
-    /// From the autoscaler's request to the node joining (VM boot + kubelet join).
-    pub provisioning_delay: Distribution,
-}
-
-/// A node group's size limits. Upstream: cloudprovider.NodeGroup MinSize/MaxSize.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PoolLimits {
-    pub min: u32,
-    pub max: u32,
-}
-
-/// How the autoscaler picks among node groups that could take the pending pods.
-/// Upstream: cluster-autoscaler/expander/{random,waste,mostpods,priority}.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Expander {
-    Random,
-    LeastWaste,
-    MostPods,
-    /// The pool listed first wins (in place of upstream's priority ConfigMap).
-    Priority,
-}
-
-impl Expander {
-    pub const NAMES: [&'static str; 4] = ["random", "least-waste", "most-pods", "priority"];
-}
-
-/// Cluster Autoscaler flags; every default is upstream's.
-/// Upstream: cluster-autoscaler/config/autoscaling_options.go and main.go flag defaults.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ClusterAutoscalerConfig {
-    /// --scan-interval (10 s).
-    pub scan_interval: Duration,
-    /// --expander (random).
-    pub expander: Expander,
-    /// --scale-down-unneeded-time (10 min).
-    pub scale_down_unneeded_time: Duration,
-    /// --scale-down-unready-time (20 min): how long a node that is not Ready must stay
-    /// unneeded before it goes.
-    pub scale_down_unready_time: Duration,
-    /// --scale-down-delay-after-add (10 min).
-    pub scale_down_delay_after_add: Duration,
-    /// --scale-down-utilization-threshold (0.5).
-    pub scale_down_utilization_threshold: f64,
-    /// --max-node-provision-time (15 min).
-    pub max_node_provision_time: Duration,
-    /// --max-nodes-total (0: no limit): nodes in the cluster, autoscaled or not.
-    pub max_nodes_total: u32,
-    /// --cores-total (0:320000 cores), in millicores: the cluster's allocatable cpu stays
-    /// within it (scale-up stops at max, scale-down at min).
-    pub cpu_total: ResourceRange,
-    /// --memory-total (0:6400000 GiB), in bytes.
-    pub memory_total: ResourceRange,
-}
-
-/// A cluster-wide resource limit, `min..=max`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ResourceRange {
-    pub min: i64,
-    pub max: i64,
-}
-
-impl Default for ClusterAutoscalerConfig {
-    fn default() -> Self {
-        ClusterAutoscalerConfig {
-            scan_interval: Duration::from_secs(10),
-            expander: Expander::Random,
-            scale_down_unneeded_time: Duration::from_secs(600),
-            scale_down_unready_time: Duration::from_secs(1200),
-            scale_down_delay_after_add: Duration::from_secs(600),
-            scale_down_utilization_threshold: 0.5,
-            max_node_provision_time: Duration::from_secs(900),
-            max_nodes_total: 0,
-            cpu_total: ResourceRange { min: 0, max: 320_000 * 1000 },
-            memory_total: ResourceRange { min: 0, max: 6_400_000 << 30 },
-        }
-    }
 }
 
 /// Control-plane settings; every default is the Kubernetes default.
@@ -174,128 +93,6 @@ impl Default for ControlPlane {
     }
 }
 
-/// Which placement policy the scheduler runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SchedulerPolicy {
-    /// Upstream's default profile.
-    Default,
-    /// MostAllocated: fill the fullest feasible node first.
-    Binpack,
-    /// Each workload's pods per node stay within one.
-    Spread,
-    /// Any feasible node, uniformly.
-    Random,
-    /// The next feasible node in turn.
-    RoundRobin,
-}
-
-impl SchedulerPolicy {
-    pub const NAMES: [&'static str; 5] = ["default", "binpack", "spread", "random", "roundRobin"];
-}
-
-/// NodeResourcesFit's `scoringStrategy` from a profile's pluginConfig.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FitStrategyConfig {
-    /// LeastAllocated, MostAllocated or RequestedToCapacityRatio.
-    pub kind: String,
-    pub cpu_weight: i64,
-    pub memory_weight: i64,
-    /// (utilization 0..100, score 0..10) points for RequestedToCapacityRatio.
-    pub shape: Vec<(i64, i64)>,
-}
-
-/// KubeSchedulerConfiguration-style changes to the policy's profile.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ProfileOverrides {
-    /// `plugins.score.enabled`: (plugin, weight).
-    pub score_enabled: Vec<(String, i64)>,
-    /// `plugins.score.disabled` (`*` = all).
-    pub score_disabled: Vec<String>,
-    /// `plugins.filter.disabled`.
-    pub filter_disabled: Vec<String>,
-    pub fit_strategy: Option<FitStrategyConfig>,
-    /// PodTopologySpread defaults: `Some(None)` System, `Some(Some(list))` List.
-    pub spread_defaults: Option<Option<Vec<crate::model::TopologySpreadConstraint>>>,
-}
-
-/// Score plugins a profile may name (the scheduler's tests check each exists).
-pub const SCORE_PLUGINS: &[&str] = &[
-    "TaintToleration",
-    "NodeAffinity",
-    "NodeResourcesFit",
-    "PodTopologySpread",
-    "InterPodAffinity",
-    "NodeResourcesBalancedAllocation",
-];
-/// Filter plugins a profile may disable.
-pub const FILTER_PLUGINS: &[&str] = &[
-    "NodeUnschedulable",
-    "NodeName",
-    "TaintToleration",
-    "NodeAffinity",
-    "NodeResourcesFit",
-    "PodTopologySpread",
-    "InterPodAffinity",
-];
-
-#[derive(Clone, Debug)]
-pub struct SchedulerConfig {
-    pub policy: SchedulerPolicy,
-    /// 0 = upstream's adaptive formula.
-    pub percentage_of_nodes_to_score: u32,
-    pub overrides: ProfileOverrides,
-}
-
-impl Default for SchedulerConfig {
-    fn default() -> Self {
-        SchedulerConfig {
-            policy: SchedulerPolicy::Default,
-            percentage_of_nodes_to_score: 0,
-            overrides: ProfileOverrides::default(),
-        }
-    }
-}
-
-/// A random (or fixed) duration.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Distribution {
-    Constant(Duration),
-    Exponential {
-        mean: Duration,
-    },
-    /// Log-normal given by its median and 99th percentile.
-    LogNormal {
-        median: Duration,
-        p99: Duration,
-    },
-    Uniform {
-        min: Duration,
-        max: Duration,
-    },
-}
-
-impl Distribution {
-    /// Draws one duration from `rng`.
-    pub fn sample(&self, rng: &mut RandomStream) -> Duration {
-        match *self {
-            Distribution::Constant(d) => d,
-            Distribution::Exponential { mean } => {
-                Duration::from_secs_f64(-mean.as_secs_f64() * rng.next_f64_open0().ln())
-            }
-            Distribution::LogNormal { median, p99 } => {
-                // z(0.99) = 2.3263478740: sigma = ln(p99/median) / z.
-                let mu = median.as_secs_f64().ln();
-                let sigma = (p99.as_secs_f64() / median.as_secs_f64()).ln() / 2.326_347_874_040_841;
-                Duration::from_secs_f64((mu + sigma * rng.standard_normal()).exp())
-            }
-            Distribution::Uniform { min, max } => {
-                let span = max.as_nanos() - min.as_nanos();
-                Duration::from_nanos(min.as_nanos() + rng.below(span + 1))
-            }
-        }
-    }
-}
-
 /// A Kubernetes object from the manifests, applied at t=0 in order.
 #[derive(Clone, Debug)]
 pub enum Object {
@@ -307,20 +104,6 @@ pub enum Object {
     PriorityClass(PriorityClassObject),
     PodDisruptionBudget(crate::model::PodDisruptionBudget),
     HorizontalPodAutoscaler(HpaObject),
-}
-
-/// `autoscaling/v2` (or v1) HorizontalPodAutoscaler on CPU utilization.
-#[derive(Clone, Debug)]
-pub struct HpaObject {
-    pub name: String,
-    /// The target Deployment.
-    pub deployment: String,
-    pub min_replicas: i32,
-    pub max_replicas: i32,
-    /// averageUtilization of the cpu Resource metric (default 80).
-    pub target_utilization: i32,
-    /// `spec.behavior`, defaulted; None when absent (the legacy path).
-    pub behavior: Option<crate::control::hpa::Behavior>,
 }
 
 /// `scheduling.k8s.io/v1` PriorityClass.

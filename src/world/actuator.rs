@@ -260,7 +260,7 @@ impl World<'_> {
     // Upstream: pkg/registry/core/pod/strategy.go (CheckGracefulDelete: unscheduled pods go at once).
     pub(super) fn delete_pod(&mut self, id: PodId, reason: TerminationReason) {
         let now = self.now();
-        let Some(pod) = self.store.pods.get(&id) else { return };
+        let Some(pod) = self.store.pods().get(&id) else { return };
         if !pod.is_active() {
             return;
         }
@@ -293,7 +293,7 @@ impl World<'_> {
         if !self.ops.masters.active(cm) || self.ops.masters.term(cm) != term {
             return;
         }
-        let Some(p) = self.store.pods.get(&pod) else { return };
+        let Some(p) = self.store.pods().get(&pod) else { return };
         let n = self.store.node(node);
         let still_tainted = n.taints.iter().any(|(t, at)| {
             t.effect == TaintEffect::NoExecute
@@ -448,8 +448,7 @@ impl World<'_> {
                 }
             }
             Object::Deployment(d) => {
-                let id = crate::model::DeploymentId(self.store.deployments.len() as u32);
-                self.store.deployments.push(crate::model::Deployment {
+                self.store.add_deployment(|id| crate::model::Deployment {
                     id,
                     name: d.name.clone(),
                     replicas: d.replicas,

@@ -210,7 +210,7 @@ impl World<'_> {
             let mut refused = false;
             let mut wait = Duration::ZERO;
             for p in pods {
-                let Some(pod) = self.store.pods.get(&p) else { continue };
+                let Some(pod) = self.store.pods().get(&p) else { continue };
                 if matches!(pdb::eviction_verdict(&self.store, pod), Eviction::TooManyRequests { .. }) {
                     refused = true;
                     break;
@@ -256,7 +256,7 @@ impl World<'_> {
             if self.store.pod(p).is_active() {
                 self.delete_pod(p, TerminationReason::NodeLost);
             }
-            if self.store.pods.contains_key(&p) {
+            if self.store.pods().contains_key(&p) {
                 self.forget_pod(p);
             }
         }

@@ -191,7 +191,7 @@ impl World<'_> {
                 if let Some(reason) = self.api_refusal() {
                     return PodState::Failed(format!("error when evicting pods/{name:?} -n {NAMESPACE:?}: {reason}"));
                 }
-                let Some(p) = self.store.pods.get(&id) else { return PodState::Done };
+                let Some(p) = self.store.pods().get(&id) else { return PodState::Done };
                 match pdb::eviction_verdict(&self.store, p) {
                     Eviction::Evicted | Eviction::EvictedWithinBudget => {
                         self.delete_pod(id, TerminationReason::Drained);
@@ -218,7 +218,7 @@ impl World<'_> {
                 }
             }
             PodState::Deleting { poll } if poll <= now => {
-                if !self.store.pods.contains_key(&id) {
+                if !self.store.pods().contains_key(&id) {
                     return PodState::Done;
                 }
                 let waiting = |why: &str| {

@@ -21,7 +21,7 @@ impl World<'_> {
     }
 
     fn current(&self, pod: PodId, incarnation: u32) -> bool {
-        self.store.pods.get(&pod).is_some_and(|p| {
+        self.store.pods().get(&pod).is_some_and(|p| {
             p.incarnation == incarnation && p.is_active() && p.node.is_some_and(|n| self.store.node(n).host_up)
         })
     }

@@ -127,6 +127,8 @@ pub struct World<'s> {
     ops: ops::Ops,
     /// The Cluster Autoscaler, when a pool autoscales.
     cluster_autoscaler: Option<cluster_autoscaler::CaRun>,
+    /// The run's one source of random streams (each part takes its named streams here).
+    streams: RngStreams,
 }
 
 /// Runs `scenario` to its horizon.
@@ -176,6 +178,7 @@ pub fn run_with_progress(
         last_hpa_sync: Time::ZERO,
         ops: ops::Ops::new(scenario, &streams),
         cluster_autoscaler: cluster_autoscaler::CaRun::new(scenario, &streams),
+        streams,
     };
     world.bootstrap();
     world.settle()?;
@@ -268,6 +271,11 @@ impl World<'_> {
                 if self.resync_due.is_some_and(|due| due <= self.now()) {
                     self.resync_due = None;
                 }
+                // What is due (minReadySeconds, a progress deadline) is time, not a write:
+                // every Deployment is looked at again.
+                for i in 0..self.store.deployments.len() {
+                    self.store.queue_deployment(crate::model::DeploymentId(i as u32));
+                }
             }
             WorldEvent::SchedulerWake => {
                 if self.scheduler_wake_due.is_some_and(|due| due <= self.now()) {
@@ -300,20 +308,26 @@ impl World<'_> {
         for _ in 0..MAX_SETTLE_ROUNDS {
             let mut changed = false;
             // Controllers act only with a leader and a writable API (world/masters.rs).
+            // Each visits only the keys queued since it last ran (kept while it has no leader).
             let controllers = self.ops.masters.active(masters::Component::ControllerManager);
-            let (decisions, recheck) =
-                if controllers { self.deployments.reconcile(&self.store, self.now()) } else { (Vec::new(), None) };
-            changed |= !decisions.is_empty();
-            self.apply_all(decisions);
-            if let Some(at) = recheck {
-                self.resync_at(at);
+            if controllers {
+                self.store.account();
+                let queued = std::mem::take(&mut self.store.queues.deployments);
+                let (decisions, recheck) = self.deployments.reconcile(&self.store, &queued, self.now());
+                changed |= !decisions.is_empty();
+                self.apply_all(decisions);
+                if let Some(at) = recheck {
+                    self.resync_at(at);
+                }
+                self.store.account();
+                let queued = std::mem::take(&mut self.store.queues.replica_sets);
+                let decisions = replicaset::reconcile(&self.store, &queued, self.now());
+                changed |= !decisions.is_empty();
+                self.apply_all(decisions);
             }
-            let decisions = if controllers { replicaset::reconcile(&self.store, self.now()) } else { Vec::new() };
-            changed |= !decisions.is_empty();
-            self.apply_all(decisions);
             let scheduling = self.ops.masters.active(masters::Component::Scheduler);
             while let Some(pod) = scheduling.then(|| self.scheduler.next_pod(self.now())).flatten() {
-                if !self.store.pods.get(&pod).is_some_and(Scheduler::wants) {
+                if !self.store.pods().get(&pod).is_some_and(Scheduler::wants) {
                     continue;
                 }
                 let decision = self.scheduler.schedule_one(&self.store, pod);
@@ -383,7 +397,9 @@ impl World<'_> {
         }
         let now = self.now();
         let mut problems = self.checker.take_violations();
+        self.store.account();
         problems.extend(crate::check::check_store(&self.store));
+        problems.extend(self.store.recount_differences());
         problems.extend(self.checker.check_time(now));
         match problems.into_iter().next() {
             None => Ok(()),

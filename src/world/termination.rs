@@ -85,7 +85,7 @@ impl World<'_> {
     /// object if it can post; otherwise [`World::kubelet_sync`] does when it can.
     // Upstream: pkg/kubelet/status/status_manager.go (canBeDeleted, then a delete with grace 0).
     pub(super) fn pod_stopped(&mut self, id: PodId, incarnation: u32) {
-        let Some(p) = self.store.pods.get_mut(&id) else { return };
+        let Some(p) = self.store.try_pod_mut(id) else { return };
         if p.incarnation != incarnation || !p.stopping {
             return; // the host died meanwhile: the kubelet finishes when it is back
         }

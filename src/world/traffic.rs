@@ -20,6 +20,8 @@ pub(super) struct ServiceRun {
     /// Serving profile index per Deployment behind the Service.
     profiles: BTreeMap<DeploymentId, usize>,
     last: Vec<Endpoint>,
+    /// The endpoints as the queued pod changes leave them, by pod id (the order of `last`).
+    members: BTreeMap<u64, Endpoint>,
     /// Pods ever handed to the traffic model and not yet forgotten.
     known: BTreeSet<u64>,
 }
@@ -28,12 +30,13 @@ pub(super) struct ServiceRun {
 pub(super) struct TrafficRun {
     services: Vec<ServiceRun>,
     next_window: Time,
+    /// The endpoints view was frozen at the last sync (no controller-manager leader).
+    was_frozen: bool,
 }
 
 impl World<'_> {
     /// One traffic model per Service with traffic, created once the manifests exist.
     pub(super) fn start_traffic(&mut self) {
-        let streams = crate::engine::RngStreams::new(self.scenario.seed);
         for t in &self.scenario.traffic {
             let Some(svc) = self.store.services.iter().find(|s| s.name == t.service) else { continue };
             let mut profiles = BTreeMap::new();
@@ -50,9 +53,10 @@ impl World<'_> {
             self.traffic.services.push(ServiceRun {
                 name: t.service.clone(),
                 selector: svc.selector.clone(),
-                traffic: ServiceTraffic::new(&t.service, spec, &streams),
+                traffic: ServiceTraffic::new(&t.service, spec, &self.streams),
                 profiles,
                 last: Vec::new(),
+                members: BTreeMap::new(),
                 known: BTreeSet::new(),
             });
         }
@@ -100,58 +104,80 @@ impl World<'_> {
                     .int("offered", f.counts.offered as i64)
                     .int("served", f.counts.served as i64)
                     .int("dropped", f.counts.dropped.total() as i64)
-                    .raw("p50_ms", &crate::report::json_number(p50))
-                    .raw("p99_ms", &crate::report::json_number(p99))
+                    .raw("p50_ms", &crate::record::json_number(p50))
+                    .raw("p99_ms", &crate::record::json_number(p99))
                     .int("in_flight", f.in_flight as i64);
             });
             self.observations.traffic.entry(name).or_default().push(crate::record::TrafficWindow { figures: f });
         }
     }
 
-    /// Hands each Service its current endpoints (after the controllers settled).
+    /// Hands each Service its current endpoints (after the controllers settled). Only the
+    /// pods the store queued since the last call are looked at.
     pub(super) fn sync_endpoints(&mut self) {
         let now = self.now();
         // The EndpointSlice controller runs in kube-controller-manager: without a leader
         // (or without quorum) kube-proxy keeps the last list; only whether those pods
-        // still run changes.
+        // still run changes. Its queue is kept for the next leader.
         // Upstream: pkg/controller/endpointslice (runs under the controller-manager's leader election).
         let frozen = !self.ops.masters.active(super::masters::Component::ControllerManager);
+        self.store.account();
+        if self.traffic.services.is_empty() {
+            self.store.queues.endpoints.clear();
+            return;
+        }
+        let changed = if frozen { BTreeSet::new() } else { std::mem::take(&mut self.store.queues.endpoints) };
+        let thawed = std::mem::replace(&mut self.traffic.was_frozen, frozen) && !frozen;
+        let store = &self.store;
         for s in &mut self.traffic.services {
-            let mut list = Vec::new();
-            if frozen {
-                for e in &s.last {
-                    let alive = self.store.pods.get(&crate::model::PodId(e.id)).is_some_and(|p| p.containers_running);
-                    list.push(Endpoint { alive, ..*e });
-                }
+            let mut list_changed = thawed;
+            for &id in &changed {
+                let endpoint = store
+                    .pods()
+                    .get(&id)
+                    .filter(|p| p.ready && p.is_active() && s.selector.matches(&p.template.labels))
+                    .and_then(|p| {
+                        let profile = store.deployment_of(p).and_then(|d| s.profiles.get(&d))?;
+                        Some(Endpoint { id: p.id.0, profile: *profile, alive: p.containers_running })
+                    });
+                let before = match endpoint {
+                    Some(e) => s.members.insert(id.0, e),
+                    None => s.members.remove(&id.0),
+                };
+                list_changed |= before != endpoint;
             }
-            for p in self.store.pods.values().filter(|_| !frozen) {
-                if !(p.ready && p.is_active() && s.selector.matches(&p.template.labels)) {
-                    continue;
-                }
-                let Some(profile) = self.store.deployment_of(p).and_then(|d| s.profiles.get(&d)) else { continue };
-                list.push(Endpoint { id: p.id.0, profile: *profile, alive: p.containers_running });
-            }
+            let list: Vec<Endpoint> = if frozen {
+                let alive =
+                    |e: &Endpoint| store.pods().get(&crate::model::PodId(e.id)).is_some_and(|p| p.containers_running);
+                let refreshed: Vec<Endpoint> = s.last.iter().map(|e| Endpoint { alive: alive(e), ..*e }).collect();
+                list_changed = refreshed != s.last;
+                refreshed
+            } else if list_changed {
+                s.members.values().copied().collect()
+            } else {
+                Vec::new()
+            };
             if !list.is_empty() && !self.observations.first_endpoint.contains_key(&s.name) {
                 self.observations.first_endpoint.insert(s.name.clone(), (now, s.traffic.totals().counts));
             }
-            if list != s.last {
+            if list_changed && list != s.last {
                 s.traffic.set_endpoints(now, &list);
                 s.known.extend(list.iter().map(|e| e.id));
                 s.last = list;
             }
             // Pods off the list whose containers stopped (deleted on a healthy node, or
             // their node died) lose what they still held.
-            let listed: BTreeSet<u64> = s.last.iter().map(|e| e.id).collect();
-            let stopped: Vec<u64> = s
-                .known
-                .iter()
-                .copied()
-                .filter(|id| !listed.contains(id))
-                .filter(|id| self.store.pods.get(&crate::model::PodId(*id)).is_none_or(|p| !p.containers_running))
-                .collect();
+            let stopped: Vec<u64> = if frozen {
+                let listed: BTreeSet<u64> = s.last.iter().map(|e| e.id).collect();
+                s.known.iter().copied().filter(|id| !listed.contains(id)).collect()
+            } else {
+                changed.iter().map(|p| p.0).filter(|id| s.known.contains(id) && !s.members.contains_key(id)).collect()
+            };
             for id in stopped {
-                s.traffic.pod_stopped(now, id);
-                s.known.remove(&id);
+                if store.pods().get(&crate::model::PodId(id)).is_none_or(|p| !p.containers_running) {
+                    s.traffic.pod_stopped(now, id);
+                    s.known.remove(&id);
+                }
             }
         }
     }

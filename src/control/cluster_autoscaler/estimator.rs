@@ -4,8 +4,8 @@
 //! and estimator/decreasing_pod_orderer.go (score = cpu/alloc + memory/alloc).
 
 use super::simulation::{add_template_node, Simulator};
+use crate::control::cluster_autoscaler::config::NodePool;
 use crate::model::{NodeId, PodId, Store};
-use crate::scenario::NodePool;
 
 /// What adding nodes to one group would achieve.
 #[derive(Clone, Debug, PartialEq)]

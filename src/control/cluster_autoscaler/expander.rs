@@ -2,9 +2,9 @@
 //! Upstream: cluster-autoscaler/expander/{random,mostpods,waste,priority}.
 
 use super::estimator::Estimate;
+use crate::control::cluster_autoscaler::config::{Expander, NodePool};
 use crate::engine::RandomStream;
 use crate::model::Store;
-use crate::scenario::{Expander, NodePool};
 
 /// One group that could grow: its index, the pool, and what growing would achieve.
 pub struct GroupOption<'a> {

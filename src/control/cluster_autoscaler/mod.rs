@@ -6,6 +6,7 @@
 //! Like the other controllers it reads the store and returns decisions; the world
 //! provisions nodes (after the pool's `provisioningDelay`), drains and deletes them.
 
+pub mod config;
 mod estimator;
 mod expander;
 mod scale_down;
@@ -14,9 +15,10 @@ mod simulation;
 pub use estimator::{estimate, Estimate};
 pub use scale_down::{utilization, NON_EMPTY_CANDIDATES};
 
+use crate::control::cluster_autoscaler::config::{ClusterAutoscalerConfig, NodePool};
+use crate::control::scheduler::config::SchedulerConfig;
 use crate::engine::{Duration, RandomStream, Time};
 use crate::model::{NodeId, PodId, Store};
-use crate::scenario::{ClusterAutoscalerConfig, NodePool, SchedulerConfig};
 use expander::GroupOption;
 use simulation::{add_template_node, Simulator};
 use std::collections::BTreeMap;
@@ -301,7 +303,8 @@ impl ClusterAutoscaler {
 /// Pods the scheduler could not place: unbound and not being deleted, highest priority
 /// first, then oldest. Upstream lists pods whose PodScheduled condition is Unschedulable.
 fn pending_pods(store: &Store) -> Vec<PodId> {
-    let mut pods: Vec<&crate::model::Pod> = store.pods.values().filter(|p| p.node.is_none() && p.is_active()).collect();
+    let mut pods: Vec<&crate::model::Pod> =
+        store.pods().values().filter(|p| p.node.is_none() && p.is_active()).collect();
     pods.sort_by(|a, b| b.template.spec.priority.cmp(&a.template.spec.priority).then(a.created.cmp(&b.created)));
     pods.into_iter().map(|p| p.id).collect()
 }
@@ -309,10 +312,10 @@ fn pending_pods(store: &Store) -> Vec<PodId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::control::cluster_autoscaler::config::{Distribution, Expander, PoolLimits};
     use crate::engine::RngStreams;
     use crate::model::testing::pod;
     use crate::model::{Node, Resources};
-    use crate::scenario::{Distribution, Expander, PoolLimits};
 
     fn pool(name: &str, cpu: i64) -> NodePool {
         NodePool {
@@ -384,7 +387,7 @@ mod tests {
     fn cluster_resource_limits_cap_scale_up_and_scale_down() {
         let (mut store, _) = pending(12, 1000);
         let config = ClusterAutoscalerConfig {
-            cpu_total: crate::scenario::ResourceRange { min: 4000, max: 10_000 },
+            cpu_total: crate::control::cluster_autoscaler::config::ResourceRange { min: 4000, max: 10_000 },
             ..ClusterAutoscalerConfig::default()
         };
         let mut ca = ClusterAutoscaler::new(config, SchedulerConfig::default(), 1, RngStreams::new(1).stream("ca"));
@@ -393,7 +396,7 @@ mod tests {
         let d = ca.scan(&store, &pools, &[GroupSize::default()], Time::from_secs(10));
         assert_eq!(d, vec![CaDecision::ScaleUp { pool: 0, nodes: 2, pods: 8 }]);
         // Two empty nodes later: only one may go, the other keeps the 4-cpu minimum.
-        let ids: Vec<PodId> = store.pods.keys().copied().collect();
+        let ids: Vec<PodId> = store.pods().keys().copied().collect();
         for p in ids {
             store.remove_pod(p);
         }

@@ -4,9 +4,9 @@
 
 use super::simulation::Simulator;
 use crate::control::pdb;
+use crate::control::scheduler::config::SchedulerConfig;
 use crate::engine::{Duration, Time};
 use crate::model::{Node, NodeId, Pod, PodId, Store};
-use crate::scenario::SchedulerConfig;
 
 /// Upstream: --scale-down-non-empty-candidates-count (30).
 pub const NON_EMPTY_CANDIDATES: usize = 30;

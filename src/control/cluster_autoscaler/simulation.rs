@@ -2,10 +2,11 @@
 //! pods moved, checked with the scheduler's own Filter plugins.
 //! Upstream: cluster-autoscaler/simulator (ClusterSnapshot, PredicateChecker).
 
+use crate::control::cluster_autoscaler::config::NodePool;
+use crate::control::scheduler::config::SchedulerConfig;
 use crate::control::scheduler::Scheduler;
 use crate::engine::{RngStreams, Time};
 use crate::model::{Node, NodeId, PodId, Store};
-use crate::scenario::{NodePool, SchedulerConfig};
 
 /// Filter checks over one simulated store. Its caches follow that store's node ids, so a
 /// store copied and changed differently needs a simulator of its own.

@@ -2,6 +2,7 @@
 //! extension points (PreFilter, Filter, PostFilter, PreScore, Score, NormalizeScore).
 //! Upstream: pkg/scheduler/schedule_one.go.
 
+pub mod config;
 mod framework;
 mod plugins;
 mod policies;
@@ -16,9 +17,9 @@ pub use profile::{HostSelection, Profile};
 pub use queue::{backoff_for, SchedulingQueue};
 
 use super::{Decision, ScoreTable};
+use crate::control::scheduler::config::SchedulerConfig;
 use crate::engine::{RandomStream, Time};
 use crate::model::{Node, NodeId, PodId, Store};
-use crate::scenario::SchedulerConfig;
 use std::collections::BTreeMap;
 use topology::TopologyIndex;
 
@@ -239,7 +240,7 @@ impl Scheduler {
         let mut out = BTreeMap::new();
         let priority = store.pod(pod_id).template.spec.priority;
         for (&p, &node) in &self.queue.nominated {
-            let Some(other) = store.pods.get(&p) else { continue };
+            let Some(other) = store.pods().get(&p) else { continue };
             if p != pod_id && other.node.is_none() && other.template.spec.priority >= priority {
                 *out.entry(node).or_default() += other.requests;
             }

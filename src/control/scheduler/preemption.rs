@@ -55,6 +55,10 @@ pub fn find_candidate(
     let n = potential.len();
     let want = (store.nodes.len() * MIN_CANDIDATE_NODES_PERCENTAGE / 100).max(MIN_CANDIDATE_NODES_ABSOLUTE).min(n);
     let offset = rng.below(n as u64) as usize;
+    // No bound pod of lower priority anywhere: no node has a victim (checked in O(1)).
+    if store.lowest_bound_priority().is_none_or(|lowest| lowest >= pod.template.spec.priority) {
+        return None;
+    }
     let pdb_allowed: Vec<i64> = store.pdbs.iter().map(|p| disruptions_allowed(store, p)).collect();
     let candidates: Vec<Candidate> = (0..n)
         .map(|i| potential[(offset + i) % n])

@@ -6,7 +6,14 @@
 use crate::engine::{Duration, Time};
 use crate::model::PodId;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Where a queued pod sits.
+#[derive(Clone, Copy, Debug)]
+enum Slot {
+    Active(Reverse<i32>, u64),
+    Backoff(Time, u64),
+}
 
 /// Upstream: DefaultPodInitialBackoffDuration.
 pub const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
@@ -28,7 +35,12 @@ pub struct SchedulingQueue {
     active: BTreeSet<(Reverse<i32>, u64, PodId)>,
     /// (ready at, seq) -> pod.
     backoff: BTreeMap<(Time, u64), (PodId, i32)>,
+    /// Where each pod in `active` or `backoff` sits, so removal is a lookup, not a scan
+    /// (a map only looked up, never iterated).
+    slots: HashMap<PodId, Slot>,
     unschedulable: BTreeMap<PodId, Parked>,
+    /// (parked since, pod) of every unschedulable pod: the 5-minute flush without a scan.
+    parked_since: BTreeSet<(Time, PodId)>,
     /// Scheduling attempts per pod (drives the backoff).
     attempts: BTreeMap<PodId, (u32, Time)>,
     /// Pods waiting for victims to go (nominated node).
@@ -56,13 +68,39 @@ impl SchedulingQueue {
 
     /// Adds a new pending pod (PrioritySort: higher priority first, then FIFO).
     pub fn add(&mut self, pod: PodId, priority: i32) {
-        self.unschedulable.remove(&pod);
+        self.unpark(pod);
         let seq = self.next_seq();
+        self.insert_active(pod, priority, seq);
+    }
+
+    fn insert_active(&mut self, pod: PodId, priority: i32, seq: u64) {
+        self.take_slot(pod);
         self.active.insert((Reverse(priority), seq, pod));
+        self.slots.insert(pod, Slot::Active(Reverse(priority), seq));
+    }
+
+    /// Takes a pod out of `active` or `backoff`, wherever it is.
+    fn take_slot(&mut self, pod: PodId) {
+        match self.slots.remove(&pod) {
+            Some(Slot::Active(p, seq)) => {
+                self.active.remove(&(p, seq, pod));
+            }
+            Some(Slot::Backoff(t, seq)) => {
+                self.backoff.remove(&(t, seq));
+            }
+            None => {}
+        }
+    }
+
+    fn unpark(&mut self, pod: PodId) -> Option<Parked> {
+        let p = self.unschedulable.remove(&pod)?;
+        self.parked_since.remove(&(p.since, pod));
+        Some(p)
     }
 
     pub fn pop(&mut self, now: Time) -> Option<PodId> {
         let (_, _, pod) = self.active.pop_first()?;
+        self.slots.remove(&pod);
         let entry = self.attempts.entry(pod).or_insert((0, now));
         entry.0 += 1;
         entry.1 = now;
@@ -73,6 +111,8 @@ impl SchedulingQueue {
     /// (so the caller logs it only then).
     pub fn park(&mut self, pod: PodId, priority: i32, reason: &str, now: Time) -> bool {
         let changed = self.unschedulable.get(&pod).is_none_or(|p| p.reason != reason);
+        self.unpark(pod);
+        self.parked_since.insert((now, pod));
         self.unschedulable.insert(pod, Parked { priority, since: now, reason: reason.to_string() });
         changed
     }
@@ -86,6 +126,7 @@ impl SchedulingQueue {
     /// over, else to the backoff queue. Returns the earliest backoff expiry, if any.
     pub fn move_all_to_active_or_backoff(&mut self, now: Time) -> Option<Time> {
         let parked = std::mem::take(&mut self.unschedulable);
+        self.parked_since.clear();
         for (pod, p) in parked {
             self.requeue(pod, p.priority, now);
         }
@@ -97,9 +138,11 @@ impl SchedulingQueue {
         let ready = last + backoff_for(attempts.max(1));
         let seq = self.next_seq();
         if ready <= now {
-            self.active.insert((Reverse(priority), seq, pod));
+            self.insert_active(pod, priority, seq);
         } else {
+            self.take_slot(pod);
             self.backoff.insert((ready, seq), (pod, priority));
+            self.slots.insert(pod, Slot::Backoff(ready, seq));
         }
     }
 
@@ -115,16 +158,18 @@ impl SchedulingQueue {
                 break;
             }
             self.backoff.remove(&(ready, seq));
-            self.active.insert((Reverse(priority), seq, pod));
+            self.insert_active(pod, priority, seq);
         }
-        let stale: Vec<PodId> = self
-            .unschedulable
+        // In pod-id order, as a scan of the unschedulable pods would find them.
+        let mut stale: Vec<PodId> = self
+            .parked_since
             .iter()
-            .filter(|(_, p)| p.since + MAX_IN_UNSCHEDULABLE <= now)
-            .map(|(id, _)| *id)
+            .take_while(|(since, _)| *since + MAX_IN_UNSCHEDULABLE <= now)
+            .map(|(_, id)| *id)
             .collect();
+        stale.sort();
         for pod in stale {
-            if let Some(p) = self.unschedulable.remove(&pod) {
+            if let Some(p) = self.unpark(pod) {
                 self.requeue(pod, p.priority, now);
             }
         }
@@ -134,7 +179,7 @@ impl SchedulingQueue {
     /// When `flush` next has work: a backoff expiry or the leftover flush tick after the
     /// oldest parked pod's 5 minutes.
     pub fn next_wakeup(&self) -> Option<Time> {
-        let leftover = self.unschedulable.values().map(|p| p.since + MAX_IN_UNSCHEDULABLE).min().map(|t| {
+        let leftover = self.parked_since.first().map(|(since, _)| *since + MAX_IN_UNSCHEDULABLE).map(|t| {
             let period = LEFTOVER_FLUSH_PERIOD.as_nanos();
             Time(t.as_nanos().div_ceil(period) * period)
         });
@@ -146,9 +191,8 @@ impl SchedulingQueue {
 
     /// Forgets a pod (bound or deleted).
     pub fn remove(&mut self, pod: PodId) {
-        self.active.retain(|(_, _, p)| *p != pod);
-        self.backoff.retain(|_, (p, _)| *p != pod);
-        self.unschedulable.remove(&pod);
+        self.take_slot(pod);
+        self.unpark(pod);
         self.attempts.remove(&pod);
         self.nominated.remove(&pod);
     }

@@ -108,6 +108,9 @@ pub fn count_per_domain(
     eligible: Option<&dyn Fn(NodeId) -> bool>,
 ) -> Vec<i64> {
     let mut counts = vec![0i64; key.num_domains()];
+    if counts.is_empty() {
+        return counts; // no node carries the key: nothing to count
+    }
     for g in groups.iter().map(|g| &store.groups[*g as usize]) {
         for &id in &g.nodes {
             let d = key.domain(id);

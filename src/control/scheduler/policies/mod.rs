@@ -9,8 +9,8 @@ mod spread;
 
 use super::plugins::{NodeResourcesFit, PodTopologySpread, ScoringStrategy, ShapePoint};
 use super::profile::Profile;
+use crate::control::scheduler::config::{FitStrategyConfig, SchedulerConfig, SchedulerPolicy};
 use crate::control::scheduler::plugins::Defaults;
-use crate::scenario::{FitStrategyConfig, SchedulerConfig, SchedulerPolicy};
 
 /// The profile for a scenario's scheduler settings: the policy, then any
 /// KubeSchedulerConfiguration-style overrides.
@@ -68,7 +68,7 @@ fn fit_plugin(c: &FitStrategyConfig) -> NodeResourcesFit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{FILTER_PLUGINS, SCORE_PLUGINS};
+    use crate::control::scheduler::config::{FILTER_PLUGINS, SCORE_PLUGINS};
 
     #[test]
     fn every_plugin_a_profile_may_name_is_in_the_default_profile() {

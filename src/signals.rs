@@ -1,5 +1,5 @@
-//! Ctrl-C and SIGTERM during a replay: the handler only sets a flag; the replay loop
-//! checks it between steps, cleans up and stops.
+//! Ctrl-C and SIGTERM: the handler only sets a flag. A replay checks it between steps;
+//! a claimed output folder (`report::folder`) has a watcher thread that cleans up and exits 130.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
