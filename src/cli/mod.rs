@@ -1,14 +1,19 @@
 //! One file per subcommand, each with its `Args` and `run(args) -> exit code`.
 
 mod compare;
+mod completion;
 mod image;
 mod merge;
+pub mod progress;
 mod replay;
 mod run;
 mod sweep;
 mod validate;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use clustersim::scenario::{Diagnostic, Scenario};
+use std::path::Path;
+use std::sync::OnceLock;
 
 /// Exit code: every expectation held.
 pub const EXIT_OK: u8 = 0;
@@ -46,6 +51,16 @@ enum Command {
     Merge(merge::Args),
     /// Build an image (FROM scratch) with a static sim and a scenario's files, on the local Docker engine.
     Image(image::Args),
+    /// Print a shell completion script: `sim completion bash > /etc/bash_completion.d/sim`.
+    Completion(completion::Args),
+}
+
+/// What a command prints on stdout: `-o table` (for people, the default) or `-o json`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    #[default]
+    Table,
+    Json,
 }
 
 pub fn dispatch(cli: Cli) -> u8 {
@@ -57,7 +72,40 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Replay(args) => replay::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Image(args) => image::run(args),
+        Command::Completion(args) => completion::run(args),
     }
+}
+
+/// The standard input, read once (a scenario given as `-`; `compare` loads it per variant).
+fn stdin_text() -> Result<&'static str, String> {
+    static TEXT: OnceLock<Result<String, String>> = OnceLock::new();
+    TEXT.get_or_init(|| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map(|_| text)
+            .map_err(|e| format!("cannot read the scenario from standard input: {e}"))
+    })
+    .as_ref()
+    .map(String::as_str)
+    .map_err(Clone::clone)
+}
+
+/// A scenario and its warnings, or the diagnostic that stopped it. `-` reads standard
+/// input, whose relative paths start at the working folder.
+pub fn load_checked(file: &Path, sets: &[String]) -> Result<clustersim::scenario::Loaded, Diagnostic> {
+    if file == Path::new("-") {
+        let text = stdin_text().map_err(|e| {
+            Diagnostic::new(Path::new("<stdin>"), Default::default(), e)
+                .with_hint("pipe a scenario in, e.g. `sim run - < failover.yaml`")
+        })?;
+        return clustersim::scenario::load_scenario_text(text, Path::new("<stdin>"), sets);
+    }
+    clustersim::scenario::load_scenario(file, sets)
+}
+
+/// `sim run FILE --set A=B ...` for a seed: what reproduces one run of a sweep or compare.
+pub fn reproduce_command(file: &Path, sets: &[String]) -> String {
+    clustersim::report::aggregate::reproduce_command(&file.display().to_string(), sets)
 }
 
 /// Claims the output folder `dir` before any work starts; on refusal prints why and
@@ -85,8 +133,8 @@ pub fn run_failed(e: &clustersim::world::RunError, seed: u64, rerun: &str) -> u8
 }
 
 /// Loads a scenario, printing warnings; on error prints it and returns `Err(exit code)`.
-pub fn load(file: &std::path::Path, sets: &[String]) -> Result<clustersim::scenario::Scenario, u8> {
-    match clustersim::scenario::load_scenario(file, sets) {
+pub fn load(file: &Path, sets: &[String]) -> Result<Scenario, u8> {
+    match load_checked(file, sets) {
         Ok(loaded) => {
             for w in &loaded.warnings.0 {
                 eprintln!("{}", w.render("warning"));

@@ -1,14 +1,18 @@
 //! `sim run FILE`: one scenario in virtual time, its report, and a kubectl-style summary.
 
-use super::{EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_OK};
-use clustersim::report::{evaluate, stdout_table, write_report, Summary, RUN_COMPLETION};
-use clustersim::world::{run as simulate, RunOptions};
+use super::progress::{stdout_color, Mode, Progress};
+use super::{Output, EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_OK};
+use clustersim::report::{
+    evaluate, pending_warning, stdout_summary, summary_json, write_report, Summary, RUN_COMPLETION,
+};
+use clustersim::world::{run_with_progress, RunOptions};
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The scenario file.
+    /// The scenario file (`-`: read it from standard input; its relative paths start at
+    /// the working folder).
     file: PathBuf,
     /// Override the scenario's seed.
     #[arg(long)]
@@ -19,9 +23,16 @@ pub struct Args {
     /// Override a scenario field by its dotted path (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
-    /// Print nothing on success.
-    #[arg(long)]
+    /// Print nothing on success (failures, warnings and errors still go out).
+    #[arg(short, long)]
     quiet: bool,
+    /// What to print on stdout: `table` for people, `json` for the summary.json document.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Table)]
+    output: Output,
+    /// Plain progress lines on stderr (one per tenth of the run), even when it is not a
+    /// terminal; on a terminal a bar appears by itself on runs longer than a second.
+    #[arg(long)]
+    progress: bool,
     /// Put per-node, per-plugin scores on pod_scheduled events.
     #[arg(long)]
     explain: bool,
@@ -46,10 +57,24 @@ pub fn run(args: Args) -> u8 {
     let options =
         RunOptions { explain: args.explain, check_invariants: args.check_invariants || cfg!(debug_assertions) };
     let started = Instant::now();
-    let output = match simulate(&scenario, options) {
+    let horizon = scenario.duration.as_secs_f64();
+    let mut progress = Progress::new(
+        Mode::pick(args.progress, args.quiet),
+        format!("run {}", scenario.name),
+        horizon,
+        Duration::from_secs(1),
+    );
+    let total_text = clustersim::report::human_duration(scenario.duration);
+    let output = run_with_progress(&scenario, options, &mut |t| {
+        let done = t.as_secs_f64();
+        let whole = clustersim::engine::Duration::from_secs(done as u64);
+        progress.update(done, &format!("{} of {total_text} simulated", clustersim::report::human_duration(whole)));
+    });
+    progress.finish();
+    let output = match output {
         Ok(o) => o,
         Err(e) => {
-            let rerun = format!("sim run {} --seed {}", args.file.display(), scenario.seed);
+            let rerun = format!("{} --seed {}", super::reproduce_command(&args.file, &args.set), scenario.seed);
             return super::run_failed(&e, scenario.seed, &rerun);
         }
     };
@@ -60,18 +85,25 @@ pub fn run(args: Args) -> u8 {
         eprintln!("{e}");
         return EXIT_BAD_INPUT;
     }
-    if !args.quiet || !summary.passed() {
-        println!(
-            "scenario {} (seed {}): {} simulated, {} events, trace {}",
-            scenario.name,
-            scenario.seed,
-            clustersim::report::human_duration(scenario.duration),
-            output.events.lines(),
-            &summary.trace_hash[..12]
-        );
-        println!();
-        print!("{}", stdout_table(&output.store, &results));
-        println!("\nreport: {}", dir.join("summary.md").display());
+    if let Some(w) = pending_warning(&summary.pods) {
+        eprintln!("warning: {w}");
+    }
+    match args.output {
+        Output::Json => print!("{}", summary_json(&summary)),
+        Output::Table if !args.quiet || !summary.passed() => {
+            println!(
+                "scenario {} (seed {}): {} simulated, {} events, trace {}",
+                scenario.name,
+                scenario.seed,
+                clustersim::report::human_duration(scenario.duration),
+                output.events.lines(),
+                &summary.trace_hash[..12]
+            );
+            println!();
+            print!("{}", stdout_summary(&summary, stdout_color()));
+            println!("\nreport: {}", dir.join("report.html").display());
+        }
+        Output::Table => {}
     }
     if summary.passed() {
         EXIT_OK

@@ -6,17 +6,17 @@
 //! and writes a shard folder for `sim merge`; `--emit-job NAME` prints a Kubernetes Indexed
 //! Job that runs every shard.
 
-use super::{EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_INTERNAL, EXIT_OK};
+use super::progress::{Mode, Progress};
+use super::{Output, EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_INTERNAL, EXIT_OK};
 use clustersim::live::image::default_tag;
 use clustersim::live::job::{check_job_name, sweep_job_yaml, SweepJob};
 use clustersim::report::shard::SHARD_FILE;
 use clustersim::report::shard::{
     current_binary, parse_shard, scenario_hash, shard_files, shard_seeds, shard_spec, ShardInfo, ShardSpec,
 };
-use clustersim::report::{evaluate, sweep_files, FolderError, OutputFolder, RunDigest, Summary};
+use clustersim::report::{aggregate_json, evaluate, sweep_files, FolderError, OutputFolder, RunDigest, Summary};
 use clustersim::scenario::{image_scenario_path, Scenario};
 use clustersim::world::{run as simulate, RunError, RunOptions};
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -57,7 +57,20 @@ pub struct Args {
     /// and this binary).
     #[arg(long, value_name = "TAG", requires = "emit_job")]
     image: Option<String>,
+    /// What to print on stdout: `table` for people, `json` for the sweep.json document.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Table)]
+    output: Output,
+    /// Plain progress lines on stderr (one per tenth of the seeds), even when it is not a
+    /// terminal; on a terminal a bar shows by itself.
+    #[arg(long)]
+    progress: bool,
+    /// No progress and no summary on success (failures and errors still go out).
+    #[arg(short, long)]
+    quiet: bool,
 }
+
+/// Failing seeds whose reproduce command `sweep` prints (sweep.md lists up to 50).
+const REPRODUCE_LINES: usize = 10;
 
 /// `A..B` or `A..=B`, inclusive, A <= B.
 pub fn parse_seeds(text: &str) -> Result<std::ops::RangeInclusive<u64>, String> {
@@ -103,16 +116,6 @@ pub fn run_seeds(
         }
     });
     results.into_inner().expect("threads joined").into_iter().map(|r| r.expect("every seed ran")).collect()
-}
-
-fn progress(done: usize, total: usize) {
-    let width = 30;
-    let filled = done * width / total.max(1);
-    eprint!("\r[{}{}] {done}/{total} seeds", "#".repeat(filled), ".".repeat(width - filled));
-    if done == total {
-        eprintln!();
-    }
-    let _ = std::io::stderr().flush();
 }
 
 fn bad_input(message: impl std::fmt::Display) -> u8 {
@@ -184,7 +187,21 @@ pub fn run(args: Args) -> u8 {
     };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let total = seeds.len();
-    let runs = match run_seeds(&scenario, &seeds, jobs, &|done| progress(done, total)) {
+    let bar = Mutex::new(Progress::new(
+        Mode::pick(args.progress, args.quiet),
+        format!("sweep {}", scenario.name),
+        total as f64,
+        std::time::Duration::ZERO,
+    ));
+    let runs = run_seeds(&scenario, &seeds, jobs, &|done| {
+        if let Ok(mut bar) = bar.lock() {
+            bar.update(done as f64, &format!("{done}/{total} seeds"));
+        }
+    });
+    if let Ok(mut bar) = bar.lock() {
+        bar.finish();
+    }
+    let runs = match runs {
         Ok(r) => r,
         Err((seed, e)) => {
             return super::run_failed(&e, seed, &format!("sim run {} --seed {seed}", args.file.display()))
@@ -194,12 +211,30 @@ pub fn run(args: Args) -> u8 {
     let file = args.file.display().to_string();
     match shard {
         None => {
-            if let Err(e) = write_sweep(folder, &sweep_files(&scenario.name, &file, runs)) {
+            let digests: Vec<RunDigest> = runs.iter().map(|(d, _)| d.clone()).collect();
+            if let Err(e) = write_sweep(folder, &sweep_files(&scenario.name, &file, &args.set, runs)) {
                 eprintln!("{e}");
                 return EXIT_BAD_INPUT;
             }
-            println!("sweep {}: {passed} of {total} seeds passed every expectation", scenario.name);
-            println!("report: {}", dir.join("sweep.md").display());
+            let reproduce = super::reproduce_command(&args.file, &args.set);
+            match args.output {
+                Output::Json => print!("{}", aggregate_json(&scenario.name, &digests)),
+                Output::Table if !args.quiet || passed < total => {
+                    println!("sweep {}: {passed} of {total} seeds passed every expectation", scenario.name);
+                    let failing: Vec<&RunDigest> = digests.iter().filter(|d| !d.passed()).collect();
+                    for d in failing.iter().take(REPRODUCE_LINES) {
+                        println!("  seed {} failed; reproduce with: {reproduce} --seed {}", d.seed, d.seed);
+                    }
+                    if failing.len() > REPRODUCE_LINES {
+                        println!(
+                            "  ... and {} more failing seeds (sweep.md lists them)",
+                            failing.len() - REPRODUCE_LINES
+                        );
+                    }
+                    println!("report: {}", dir.join("sweep.md").display());
+                }
+                Output::Table => {}
+            }
             if passed == total {
                 EXIT_OK
             } else {

@@ -19,11 +19,34 @@ pub type CpuSamples = BTreeMap<PodId, i64>;
 pub struct Autoscaler {
     hpas: Vec<(HpaObject, HpaState)>,
     pub config: HpaConfig,
+    /// What the last sync saw and decided, per HPA (for the report, never read back).
+    pub last_status: Vec<HpaStatus>,
+}
+
+/// An HPA's status after a sync, as `kubectl get hpa` shows it.
+/// Upstream: staging/src/k8s.io/api/autoscaling/v2/types.go (HorizontalPodAutoscalerStatus).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HpaStatus {
+    pub name: String,
+    pub deployment: String,
+    pub min_replicas: i32,
+    pub max_replicas: i32,
+    pub target_utilization: i32,
+    /// status.currentReplicas.
+    pub current: i32,
+    /// status.desiredReplicas.
+    pub desired: i32,
+    /// status.currentMetrics cpu averageUtilization (percent of request), when measured.
+    pub utilization: Option<i32>,
 }
 
 impl Autoscaler {
     pub fn new(sync_period: Duration) -> Self {
-        Autoscaler { hpas: Vec::new(), config: HpaConfig { sync_period, ..HpaConfig::default() } }
+        Autoscaler {
+            hpas: Vec::new(),
+            config: HpaConfig { sync_period, ..HpaConfig::default() },
+            last_status: Vec::new(),
+        }
     }
 
     /// Creates or replaces an HPA (kubectl apply).
@@ -42,6 +65,7 @@ impl Autoscaler {
     pub fn sync(&mut self, store: &Store, samples: &CpuSamples, window: Duration, now: Time) -> Vec<Decision> {
         let mut out = Vec::new();
         let cfg = self.config;
+        self.last_status.clear();
         for (hpa, state) in &mut self.hpas {
             let Some(id) = store.deployment_id(&hpa.deployment) else { continue };
             let d = store.deployment(id);
@@ -69,14 +93,26 @@ impl Autoscaler {
                 })
                 .collect();
             let tolerances = tolerances_for(cfg.tolerance, hpa.behavior.as_ref());
-            let metric = get_resource_replicas(current, hpa.target_utilization, &pods, tolerances, &cfg, now)
-                .map(|r| r.replicas);
+            let measured = get_resource_replicas(current, hpa.target_utilization, &pods, tolerances, &cfg, now);
+            let utilization = measured.as_ref().ok().map(|r| r.utilization);
+            let metric = measured.map(|r| r.replicas);
             let spec = HpaSpec {
                 min_replicas: hpa.min_replicas,
                 max_replicas: hpa.max_replicas,
                 behavior: hpa.behavior.clone(),
             };
-            if let Ok(outcome) = reconcile(state, &spec, &cfg, current, metric, now) {
+            let outcome = reconcile(state, &spec, &cfg, current, metric, now);
+            self.last_status.push(HpaStatus {
+                name: hpa.name.clone(),
+                deployment: hpa.deployment.clone(),
+                min_replicas: hpa.min_replicas,
+                max_replicas: hpa.max_replicas,
+                target_utilization: hpa.target_utilization,
+                current,
+                desired: outcome.as_ref().map_or(current, |o| o.desired),
+                utilization,
+            });
+            if let Ok(outcome) = outcome {
                 if outcome.rescale {
                     out.push(Decision::ScaleDeployment {
                         deployment: id,

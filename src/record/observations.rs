@@ -100,6 +100,26 @@ pub struct Observations {
     pub latency_windows: Vec<(String, Time, Time, crate::traffic::Histogram)>,
     /// Timeline actions and faults, for plot markers.
     pub markers: Vec<(Time, String)>,
+    /// Per Service: when it first had a ready endpoint, and its request counts up to then
+    /// (the end of its warm-up).
+    pub first_endpoint: BTreeMap<String, (Time, crate::traffic::Counts)>,
+    /// Per HorizontalPodAutoscaler: its status after every sync.
+    pub hpas: BTreeMap<String, HpaTrack>,
+}
+
+/// One HPA over the run: its bounds and target, and what each sync saw and decided.
+#[derive(Clone, Debug, Default)]
+pub struct HpaTrack {
+    pub deployment: String,
+    pub min_replicas: i64,
+    pub max_replicas: i64,
+    pub target_utilization: i64,
+    /// status.currentReplicas at each sync.
+    pub current: Series,
+    /// status.desiredReplicas at each sync.
+    pub desired: Series,
+    /// Measured CPU utilization (percent of request) at each sync that had metrics.
+    pub utilization: Vec<(Time, i64)>,
 }
 
 #[cfg(test)]

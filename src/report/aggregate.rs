@@ -26,7 +26,7 @@ impl RunDigest {
                 metrics.insert(format!("{svc}/availability_pct"), a * 100.0);
             }
             if let Some(p99) = f.latency.p99 {
-                metrics.insert(format!("{svc}/p99_ms"), p99.as_secs_f64() * 1e3);
+                metrics.insert(format!("{svc}/p99_ms"), super::latency_ms(p99));
             }
             metrics.insert(format!("{svc}/dropped"), f.counts.dropped.total() as f64);
         }
@@ -53,6 +53,20 @@ impl RunDigest {
         if scenario.cluster.node_pools.iter().any(|p| p.cost_per_hour > 0.0) {
             metrics.insert("cost".into(), costs.iter().map(|c| c.cost).sum());
         }
+        if let Some(q) = &summary.pods.startup {
+            metrics.insert("pods/startup_p99_s".into(), q.p99);
+        }
+        metrics.insert("pods/pending_at_end".into(), summary.pods.pending_pods() as f64);
+        // The slowest recovery from a node fault; one never recovered counts to the end.
+        let worst = summary
+            .pods
+            .recovery
+            .iter()
+            .map(|r| r.seconds.unwrap_or_else(|| (run.end - r.at).as_secs_f64()))
+            .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+        if let Some(w) = worst {
+            metrics.insert("recovery/slowest_s".into(), w);
+        }
         metrics.insert("events".into(), run.events.lines() as f64);
         RunDigest {
             seed: scenario.seed,
@@ -68,7 +82,7 @@ impl RunDigest {
 }
 
 /// min, median, p90, max of a sample (sorted copy; nearest-rank percentiles).
-fn distribution(values: &[f64]) -> [f64; 4] {
+pub fn distribution(values: &[f64]) -> [f64; 4] {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     let rank = |q: f64| v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
@@ -76,7 +90,7 @@ fn distribution(values: &[f64]) -> [f64; 4] {
 }
 
 /// Pass rate per expectation name, in first-seen order.
-fn pass_rates(runs: &[RunDigest]) -> Vec<(String, usize, usize)> {
+pub fn pass_rates(runs: &[RunDigest]) -> Vec<(String, usize, usize)> {
     let mut rates: Vec<(String, usize, usize)> = Vec::new();
     for r in runs {
         for e in &r.expectations {
@@ -92,7 +106,7 @@ fn pass_rates(runs: &[RunDigest]) -> Vec<(String, usize, usize)> {
     rates
 }
 
-fn metric_values(runs: &[RunDigest]) -> BTreeMap<String, Vec<f64>> {
+pub fn metric_values(runs: &[RunDigest]) -> BTreeMap<String, Vec<f64>> {
     let mut m: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for r in runs {
         for (k, v) in &r.metrics {
@@ -146,8 +160,9 @@ pub fn aggregate_json(scenario: &str, runs: &[RunDigest]) -> String {
     .pretty()
 }
 
-/// `sweep.md`: the same for people, with the failing seeds to reproduce.
-pub fn aggregate_markdown(scenario: &str, file: &str, runs: &[RunDigest]) -> String {
+/// `sweep.md`: the same for people, with the failing seeds to reproduce (`reproduce` is
+/// the `sim run FILE --set ...` command that a seed is appended to).
+pub fn aggregate_markdown(scenario: &str, reproduce: &str, runs: &[RunDigest]) -> String {
     let mut md = String::new();
     let passed = runs.iter().filter(|r| r.passed()).count();
     let _ = writeln!(md, "# {scenario}: {passed} of {} seeds passed\n", runs.len());
@@ -168,7 +183,7 @@ pub fn aggregate_markdown(scenario: &str, file: &str, runs: &[RunDigest]) -> Str
             let names: Vec<&str> = r.expectations.iter().filter(|e| !e.passed).map(|e| e.name.as_str()).collect();
             let _ = writeln!(
                 md,
-                "- seed {}: {} — reproduce with `sim run {file} --seed {}`",
+                "- seed {}: {} — reproduce with `{reproduce} --seed {}`",
                 r.seed,
                 names.join("; "),
                 r.seed
@@ -178,12 +193,37 @@ pub fn aggregate_markdown(scenario: &str, file: &str, runs: &[RunDigest]) -> Str
     md
 }
 
+/// `word` quoted for a POSIX shell when it needs it.
+pub fn shell_word(word: &str) -> String {
+    if !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// `sim run FILE --set A=B ...`: with `--seed N` appended, what reproduces one run of a
+/// sweep or a comparison.
+pub fn reproduce_command(file: &str, sets: &[String]) -> String {
+    let mut cmd = format!("sim run {}", shell_word(file));
+    for s in sets {
+        cmd.push_str(" --set ");
+        cmd.push_str(&shell_word(s));
+    }
+    cmd
+}
+
 /// The files of a sweep folder, in writing order: `seeds/N.json` (each seed's
 /// `summary.json`), `sweep.md`, `sweep.json`. The unsharded sweep and `sim merge` both
 /// write exactly these.
-pub fn sweep_files(scenario: &str, file: &str, runs: Vec<(RunDigest, String)>) -> Vec<(PathBuf, Vec<u8>)> {
+pub fn sweep_files(
+    scenario: &str,
+    file: &str,
+    sets: &[String],
+    runs: Vec<(RunDigest, String)>,
+) -> Vec<(PathBuf, Vec<u8>)> {
     let digests: Vec<RunDigest> = runs.iter().map(|(d, _)| d.clone()).collect();
-    let md = aggregate_markdown(scenario, file, &digests);
+    let md = aggregate_markdown(scenario, &reproduce_command(file, sets), &digests);
     let json = aggregate_json(scenario, &digests);
     let mut files: Vec<(PathBuf, Vec<u8>)> = runs
         .into_iter()
@@ -197,6 +237,15 @@ pub fn sweep_files(scenario: &str, file: &str, runs: Vec<(RunDigest, String)>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reproduce_commands_quote_what_the_shell_would_split() {
+        assert_eq!(reproduce_command("a.yaml", &["x=1".into()]), "sim run a.yaml --set x=1");
+        assert_eq!(
+            reproduce_command("my dir/a.yaml", &["description=it's".into()]),
+            "sim run 'my dir/a.yaml' --set 'description=it'\\''s'"
+        );
+    }
 
     #[test]
     fn distribution_uses_nearest_rank() {

@@ -2,7 +2,8 @@
 
 use super::human_duration;
 use crate::engine::Time;
-use crate::scenario::{Expectation, Scenario};
+use crate::scenario::{Expectation, Scenario, Warmup};
+use crate::traffic::Counts;
 use crate::world::RunOutput;
 
 /// One expectation's verdict, with what was observed in words.
@@ -28,21 +29,31 @@ fn at(time: Time) -> String {
 fn evaluate_one(scenario: &Scenario, e: &Expectation, run: &RunOutput) -> ExpectationResult {
     let obs = &run.observations;
     match e {
-        Expectation::ReadyReplicas { deployment, at_least, by } => {
+        Expectation::ReadyReplicas { deployment, at_least, by, to } => {
             let series = obs.ready.get(deployment).cloned().unwrap_or_default();
-            let at_by = series.at(t(*by));
-            let lowest = series.min_over(t(*by), run.end);
+            let (by_t, to_t) = (t(*by), t(*to).min(run.end));
+            let at_by = series.at(by_t);
+            let lowest = series.min_over(by_t, to_t);
             let passed = lowest >= i64::from(*at_least);
+            let until = if t(*to) >= run.end { String::new() } else { format!(" until {}", human_duration(*to)) };
             let observed = if passed {
-                format!("{at_by} ready at {}, never below {lowest} after", human_duration(*by))
+                format!("{at_by} ready at {}, never below {lowest} after{until}", human_duration(*by))
             } else {
-                let dip =
-                    series.points.iter().find(|(pt, v)| *pt >= t(*by) && *v < i64::from(*at_least)).map(|(pt, _)| *pt);
-                let when = if at_by < i64::from(*at_least) { t(*by) } else { dip.unwrap_or(t(*by)) };
-                format!("{} ready at {}; lowest after {}: {lowest}", series.at(when), at(when), human_duration(*by))
+                let dip = series
+                    .points
+                    .iter()
+                    .find(|(pt, v)| *pt >= by_t && *pt <= to_t && *v < i64::from(*at_least))
+                    .map(|(pt, _)| *pt);
+                let when = if at_by < i64::from(*at_least) { by_t } else { dip.unwrap_or(by_t) };
+                format!(
+                    "{} ready at {}; lowest after {}{until}: {lowest}",
+                    series.at(when),
+                    at(when),
+                    human_duration(*by)
+                )
             };
             ExpectationResult {
-                name: format!("readyReplicas {deployment} >= {at_least} by {}", human_duration(*by)),
+                name: format!("readyReplicas {deployment} >= {at_least} by {}{until}", human_duration(*by)),
                 passed,
                 observed,
             }
@@ -78,35 +89,26 @@ fn evaluate_one(scenario: &Scenario, e: &Expectation, run: &RunOutput) -> Expect
                 },
             }
         }
-        Expectation::Availability { service, min, from, to } => {
-            let windows = obs.traffic.get(service).map(Vec::as_slice).unwrap_or(&[]);
-            let (lo, hi) = (t(*from), t(*to));
-            let whole = *from == crate::engine::Duration::ZERO && hi >= run.end;
-            let (offered, served) = if whole {
-                obs.traffic_totals.get(service).map_or((0, 0), |f| (f.counts.offered, f.counts.served))
-            } else {
-                windows
-                    .iter()
-                    .filter(|w| w.figures.from >= lo && w.figures.to <= hi)
-                    .fold((0, 0), |(o, s), w| (o + w.figures.counts.offered, s + w.figures.counts.served))
-            };
+        Expectation::Availability { service, min, from, to, warmup } => {
+            let window = counting_window(run, service, *from, *to, *warmup);
+            let counts = counts_between(run, service, window.lo, window.hi);
+            let (offered, served) = (counts.offered, counts.served);
             let availability = if offered == 0 { 1.0 } else { served as f64 / offered as f64 };
-            let span = if whole {
-                "the whole run".to_string()
-            } else {
-                format!("{} to {}", human_duration(*from), human_duration(*to))
-            };
             ExpectationResult {
-                name: format!("availability {service} >= {}% over {span}", super::json::number(min * 100.0)),
+                name: format!("availability {service} >= {}% over {}", super::json::number(min * 100.0), window.words),
                 passed: availability >= *min,
                 observed: format!(
-                    "{}% ({served} of {offered} served)",
-                    super::json::number((availability * 100.0 * 1000.0).floor() / 1000.0)
+                    "{}% ({served} of {offered} served{})",
+                    super::json::number((availability * 100.0 * 1000.0).floor() / 1000.0),
+                    window.note
                 ),
             }
         }
-        Expectation::Latency { service, p50, p99, from, to } => {
+        Expectation::Latency { service, p50, p99, from, to, warmup } => {
             let (lo, hi) = (t(*from), t(*to));
+            // Only served requests have a latency, and none is served before the first
+            // ready endpoint: the histogram over [from, to] is the one after warm-up too.
+            let window = counting_window(run, service, *from, *to, *warmup);
             let hist =
                 obs.latency_windows.iter().find(|(s, a, b, _)| s == service && *a == lo && *b == hi).map(|x| &x.3);
             let got = |q: f64| hist.and_then(|h| h.value_at_percentile(q));
@@ -114,22 +116,15 @@ fn evaluate_one(scenario: &Scenario, e: &Expectation, run: &RunOutput) -> Expect
             let ok = |bound: &Option<crate::engine::Duration>, got: Option<crate::engine::Duration>| {
                 bound.is_none_or(|b| got.is_none_or(|g| g <= b))
             };
-            let fmt = |d: Option<crate::engine::Duration>| {
-                d.map_or("n/a".to_string(), |d| format!("{:.1}ms", d.as_secs_f64() * 1e3))
-            };
+            let fmt = |d: Option<crate::engine::Duration>| d.map_or("n/a".to_string(), super::latency_text);
             let bounds: Vec<String> = [("p50", p50), ("p99", p99)]
                 .iter()
                 .filter_map(|(n, b)| b.map(|b| format!("{n} <= {}", human_duration(b))))
                 .collect();
             ExpectationResult {
-                name: format!(
-                    "latency {service} {} from {} to {}",
-                    bounds.join(", "),
-                    human_duration(*from),
-                    human_duration(*to)
-                ),
+                name: format!("latency {service} {} over {}", bounds.join(", "), window.words),
                 passed: ok(p50, g50) && ok(p99, g99),
-                observed: format!("p50 {}, p99 {}", fmt(g50), fmt(g99)),
+                observed: format!("p50 {}, p99 {}{}", fmt(g50), fmt(g99), window.note),
             }
         }
         Expectation::PoolSize { pool, at_least, at_most, from, to } => {
@@ -177,5 +172,110 @@ fn evaluate_one(scenario: &Scenario, e: &Expectation, run: &RunOutput) -> Expect
                 },
             }
         }
+    }
+}
+
+/// The span a traffic expectation counts, in words for its name.
+pub(crate) struct CountingWindow {
+    pub lo: Time,
+    pub hi: Time,
+    /// "the whole run", "0s to 5m0s", "the first ready endpoint (12.3s) to the end"...
+    pub words: String,
+    /// A note for the observed text (warm-up that never ended), or empty.
+    pub note: String,
+}
+
+/// [from, to], starting at the Service's first ready endpoint at the earliest when the
+/// warm-up is excluded.
+pub(crate) fn counting_window(
+    run: &RunOutput,
+    service: &str,
+    from: crate::engine::Duration,
+    to: crate::engine::Duration,
+    warmup: Warmup,
+) -> CountingWindow {
+    let (lo, hi) = (t(from), t(to).min(run.end));
+    let end_words = if hi >= run.end { "the end".to_string() } else { human_duration(to) };
+    let plain = || {
+        if from == crate::engine::Duration::ZERO && hi >= run.end {
+            "the whole run".to_string()
+        } else {
+            format!("{} to {end_words}", human_duration(from))
+        }
+    };
+    match (warmup, run.observations.first_endpoint.get(service)) {
+        (Warmup::Include, _) => CountingWindow { lo, hi, words: plain(), note: String::new() },
+        (Warmup::Exclude, Some((first, _))) if *first > lo => CountingWindow {
+            lo: (*first).min(hi),
+            hi,
+            words: format!("the first ready endpoint ({}) to {end_words}", at(*first)),
+            note: String::new(),
+        },
+        (Warmup::Exclude, Some(_)) => {
+            CountingWindow { lo, hi, words: format!("{} (after warm-up)", plain()), note: String::new() }
+        }
+        (Warmup::Exclude, None) => CountingWindow {
+            lo,
+            hi,
+            words: format!("{} (after warm-up)", plain()),
+            note: "; no endpoint was ever ready, so nothing was left out".to_string(),
+        },
+    }
+}
+
+/// A Service's request counts over [lo, hi]: whole 10 s windows inside it, plus the part
+/// after the first ready endpoint of the window it falls in (its counts were taken then).
+pub(crate) fn counts_between(run: &RunOutput, service: &str, lo: Time, hi: Time) -> Counts {
+    let obs = &run.observations;
+    let mut counts = Counts::default();
+    if lo == Time::ZERO && hi >= run.end {
+        if let Some(f) = obs.traffic_totals.get(service) {
+            return f.counts;
+        }
+    }
+    let windows = obs.traffic.get(service).map(Vec::as_slice).unwrap_or(&[]);
+    let first = obs.first_endpoint.get(service).filter(|(t, _)| *t == lo);
+    if let Some((first_t, before)) = first {
+        // The windows up to the one holding the first endpoint, less what came before it.
+        let mut upto = Counts::default();
+        let mut cut = None;
+        for (i, w) in windows.iter().enumerate() {
+            upto.add(&w.figures.counts);
+            if w.figures.to >= *first_t {
+                cut = Some(i);
+                break;
+            }
+        }
+        if let Some(i) = cut {
+            if windows[i].figures.to <= hi {
+                counts = minus(&upto, before);
+            }
+            for w in &windows[i + 1..] {
+                if w.figures.to <= hi {
+                    counts.add(&w.figures.counts);
+                }
+            }
+            return counts;
+        }
+    }
+    for w in windows.iter().filter(|w| w.figures.from >= lo && w.figures.to <= hi) {
+        counts.add(&w.figures.counts);
+    }
+    counts
+}
+
+fn minus(a: &Counts, b: &Counts) -> Counts {
+    Counts {
+        offered: a.offered.saturating_sub(b.offered),
+        served: a.served.saturating_sub(b.served),
+        dropped: crate::traffic::Drops {
+            no_endpoints: a.dropped.no_endpoints.saturating_sub(b.dropped.no_endpoints),
+            queue_full: a.dropped.queue_full.saturating_sub(b.dropped.queue_full),
+            timeout: a.dropped.timeout.saturating_sub(b.dropped.timeout),
+            pod_lost: a.dropped.pod_lost.saturating_sub(b.dropped.pod_lost),
+        },
+        queued: a.queued.saturating_sub(b.queued),
+        started: a.started.saturating_sub(b.started),
+        wait_ns: a.wait_ns.saturating_sub(b.wait_ns),
     }
 }

@@ -34,8 +34,8 @@ pub fn metrics_csv(obs: &Observations) -> String {
             let _ = writeln!(out, "{t},service/{svc}/served,{}", f.counts.served);
             let _ = writeln!(out, "{t},service/{svc}/dropped,{}", f.counts.dropped.total());
             if let (Some(p50), Some(p99)) = (f.latency.p50, f.latency.p99) {
-                let _ = writeln!(out, "{t},service/{svc}/p50_ms,{}", super::json::number(p50.as_secs_f64() * 1e3));
-                let _ = writeln!(out, "{t},service/{svc}/p99_ms,{}", super::json::number(p99.as_secs_f64() * 1e3));
+                let _ = writeln!(out, "{t},service/{svc}/p50_ms,{}", super::json::number(super::latency_ms(p50)));
+                let _ = writeln!(out, "{t},service/{svc}/p99_ms,{}", super::json::number(super::latency_ms(p99)));
             }
         }
     }

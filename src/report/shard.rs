@@ -283,7 +283,7 @@ pub struct Merged {
 impl Merged {
     /// Exactly the files the unsharded sweep writes.
     pub fn files(self) -> Vec<(PathBuf, Vec<u8>)> {
-        sweep_files(&self.info.scenario, &self.info.file, self.runs)
+        sweep_files(&self.info.scenario, &self.info.file, &self.info.sets, self.runs)
     }
 }
 

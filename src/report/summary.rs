@@ -1,13 +1,14 @@
 //! `summary.json` and `summary.md`: the same figures for machines and for people.
 
+use super::doc::{self, Block, Cell, Table};
 use super::json::{number, Json};
-use super::{human_duration, ExpectationResult};
+use super::pods::{natural_cmp, pod_figures, PodFigures, Quantiles};
+use super::{human_duration, latency_ms, latency_text, seconds_text, ExpectationResult};
 use crate::engine::Time;
 use crate::record::Series;
 use crate::scenario::Scenario;
 use crate::world::RunOutput;
 use sha2::{Digest, Sha256};
-use std::fmt::Write;
 
 /// Everything the summaries print, computed once.
 pub struct Summary<'a> {
@@ -17,6 +18,8 @@ pub struct Summary<'a> {
     pub trace_hash: String,
     /// Wall-clock seconds the simulation took (never part of events.jsonl).
     pub wall_seconds: f64,
+    /// Start-up times, pending pods, recoveries and `--explain` scores from the event log.
+    pub pods: PodFigures,
 }
 
 impl<'a> Summary<'a> {
@@ -27,7 +30,8 @@ impl<'a> Summary<'a> {
         wall_seconds: f64,
     ) -> Self {
         let trace_hash = Sha256::digest(run.events.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-        Summary { scenario, run, expectations, trace_hash, wall_seconds }
+        let pods = pod_figures(run, scenario);
+        Summary { scenario, run, expectations, trace_hash, wall_seconds, pods }
     }
 
     pub fn passed(&self) -> bool {
@@ -66,7 +70,8 @@ pub fn shortfalls(ready: &Series, desired: &Series, end: Time) -> Vec<(Time, Tim
 
 /// Per Service: offered, served, dropped (and by cause), availability, latency.
 fn services_json(s: &Summary) -> Vec<(String, Json)> {
-    let ms = |d: Option<crate::engine::Duration>| d.map_or(Json::Null, |d| Json::Num(d.as_secs_f64() * 1e3));
+    let ms = |d: Option<crate::engine::Duration>| d.map_or(Json::Null, |d| Json::Num(latency_ms(d)));
+    let exact_ms = |d: Option<crate::engine::Duration>| d.map_or(Json::Null, |d| Json::Num(d.as_secs_f64() * 1e3));
     s.run
         .observations
         .traffic_totals
@@ -92,11 +97,89 @@ fn services_json(s: &Summary) -> Vec<(String, Json)> {
                     ("availability", f.availability().map_or(Json::Null, Json::Num)),
                     ("p50_ms", ms(f.latency.p50)),
                     ("p99_ms", ms(f.latency.p99)),
-                    ("mean_ms", ms(f.latency.mean)),
+                    ("mean_ms", exact_ms(f.latency.mean)),
+                    ("warmup", warmup_json(s, name)),
                 ]),
             )
         })
         .collect()
+}
+
+/// When the Service first had a ready endpoint, and its figures from then on.
+fn warmup_json(s: &Summary, service: &str) -> Json {
+    let Some((first, _)) = s.run.observations.first_endpoint.get(service) else { return Json::Null };
+    let counts = super::expect::counts_between(s.run, service, *first, s.run.end);
+    Json::obj(vec![
+        ("first_ready_s", Json::Num(first.as_secs_f64())),
+        ("offered_after", Json::Int(counts.offered as i64)),
+        ("served_after", Json::Int(counts.served as i64)),
+        ("availability_after", availability(counts.offered, counts.served).map_or(Json::Null, Json::Num)),
+    ])
+}
+
+fn availability(offered: u64, served: u64) -> Option<f64> {
+    (offered > 0).then(|| served as f64 / offered as f64)
+}
+
+fn quantiles_json(q: &Quantiles) -> Vec<(&'static str, Json)> {
+    vec![
+        ("count", Json::Int(q.count as i64)),
+        ("p50", Json::Num(q.p50)),
+        ("p90", Json::Num(q.p90)),
+        ("p99", Json::Num(q.p99)),
+        ("max", Json::Num(q.max)),
+    ]
+}
+
+/// `pods.startup`: created -> ready, overall and per workload.
+fn pods_json(p: &PodFigures) -> Json {
+    let by: Vec<(String, Json)> =
+        p.startup_by_workload.iter().map(|(w, q)| (w.clone(), Json::obj(quantiles_json(q)))).collect();
+    let mut startup = match &p.startup {
+        Some(q) => quantiles_json(q),
+        None => vec![("count", Json::Int(0))],
+    };
+    startup.push(("workloads", Json::Obj(by)));
+    Json::obj(vec![("startup", Json::obj(startup))])
+}
+
+fn recovery_json(p: &PodFigures) -> Json {
+    Json::Arr(
+        p.recovery
+            .iter()
+            .map(|r| {
+                Json::obj(vec![
+                    ("fault", Json::str(r.fault)),
+                    ("target", Json::str(&r.target)),
+                    ("at", Json::Num(r.at.as_secs_f64())),
+                    ("nodes", Json::Arr(r.nodes.iter().map(Json::str).collect())),
+                    ("workloads", Json::Arr(r.workloads.iter().map(Json::str).collect())),
+                    ("seconds", r.seconds.map_or(Json::Null, Json::Num)),
+                    ("recovered", Json::Bool(r.seconds.is_some())),
+                    ("requests_lost", Json::Int(r.requests_lost as i64)),
+                ])
+            })
+            .collect(),
+    )
+}
+
+fn pending_json(p: &PodFigures) -> Json {
+    let groups = p
+        .pending
+        .iter()
+        .map(|g| {
+            (
+                g.workload.clone(),
+                Json::obj(vec![
+                    ("count", Json::Int(g.pods.len() as i64)),
+                    ("reason", g.reason.as_ref().map_or(Json::Null, Json::str)),
+                    ("since", Json::Num(g.since.as_secs_f64())),
+                    ("pods", Json::Arr(g.pods.iter().map(Json::str).collect())),
+                ]),
+            )
+        })
+        .collect();
+    Json::obj(vec![("count", Json::Int(p.pending_pods() as i64)), ("workloads", Json::Obj(groups))])
 }
 
 /// One node pool's size over the run and what it cost.
@@ -224,6 +307,10 @@ pub fn summary_json(s: &Summary) -> String {
         ("deployments", Json::Obj(deployments)),
         ("nodes", Json::Obj(nodes)),
         ("node_pools", Json::Obj(pools_json(&costs))),
+        ("pods", pods_json(&s.pods)),
+        ("recovery", recovery_json(&s.pods)),
+        ("pending", pending_json(&s.pods)),
+        ("hpas", hpas_json(s)),
         (
             "cost",
             Json::obj(vec![
@@ -245,103 +332,508 @@ pub fn summary_json(s: &Summary) -> String {
     json.pretty()
 }
 
-pub fn summary_markdown(s: &Summary) -> String {
-    let obs = &s.run.observations;
-    let mut md = String::new();
-    let verdict = if s.passed() { "all expectations held" } else { "**expectations failed**" };
-    let _ = writeln!(md, "# {}\n", s.scenario.name);
-    if !s.scenario.description.is_empty() {
-        let _ = writeln!(md, "{}\n", s.scenario.description.trim());
+fn hpas_json(s: &Summary) -> Json {
+    let end = s.run.end;
+    Json::Obj(
+        s.run
+            .observations
+            .hpas
+            .iter()
+            .map(|(name, h)| {
+                (
+                    name.clone(),
+                    Json::obj(vec![
+                        ("deployment", Json::str(&h.deployment)),
+                        ("min_replicas", Json::Int(h.min_replicas)),
+                        ("max_replicas", Json::Int(h.max_replicas)),
+                        ("target_utilization", Json::Int(h.target_utilization)),
+                        ("max_desired", Json::Int(h.desired.max_over(Time::ZERO, end))),
+                        ("seconds_at_max", rounded(seconds_at_max(h, end))),
+                        ("final_desired", Json::Int(h.desired.last())),
+                    ]),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// How long an HPA wanted its maximum (desiredReplicas == maxReplicas).
+pub fn seconds_at_max(h: &crate::record::HpaTrack, end: Time) -> f64 {
+    let mut total = 0.0;
+    for (i, (t, v)) in h.desired.points.iter().enumerate() {
+        if *v >= h.max_replicas {
+            let next = h.desired.points.get(i + 1).map_or(end, |p| p.0);
+            total += (next.min(end) - (*t).min(end)).as_secs_f64();
+        }
     }
-    let _ = writeln!(
-        md,
-        "Seed {} · {} simulated · {} events · {verdict}\n\n`trace_hash` {}\n",
+    total
+}
+
+/// The summary as blocks: the panel that opens the report, and the details after the plots.
+pub struct SummaryDoc {
+    pub panel: Vec<Block>,
+    pub details: Vec<Block>,
+}
+
+fn pct(a: f64) -> String {
+    format!("{}%", number((a * 100_000.0).floor() / 1000.0))
+}
+
+fn ms_text(d: Option<crate::engine::Duration>) -> String {
+    d.map_or("–".to_string(), latency_text)
+}
+
+/// The one-line verdict: "all 7 expectations held", "2 of 7 expectations failed".
+pub fn verdict_line(results: &[ExpectationResult]) -> String {
+    let failed = results.iter().filter(|e| !e.passed).count();
+    match (results.len(), failed) {
+        (0, _) => "no expectations to check".to_string(),
+        (1, 0) => "the expectation held".to_string(),
+        (n, 0) => format!("all {n} expectations held"),
+        (n, f) => format!("{f} of {n} expectations failed"),
+    }
+}
+
+/// The warning a run that ends with Pending pods prints.
+pub fn pending_warning(p: &PodFigures) -> Option<String> {
+    let n = p.pending_pods();
+    if n == 0 {
+        return None;
+    }
+    let groups: Vec<String> = p
+        .pending
+        .iter()
+        .map(|g| {
+            let why = g.reason.as_deref().unwrap_or("not tried by the scheduler yet");
+            format!("{} {} ({why})", g.workload, g.pods.len())
+        })
+        .collect();
+    Some(format!("{n} pod{} still Pending at the end: {}", if n == 1 { "" } else { "s" }, groups.join("; ")))
+}
+
+/// The headline figures: availability and p99 per Service, pod start-up, recovery, cost.
+pub fn headline(s: &Summary) -> Vec<(String, String, Option<bool>)> {
+    let obs = &s.run.observations;
+    let mut out = Vec::new();
+    for (name, f) in &obs.traffic_totals {
+        let mut value = f.availability().map_or("–".to_string(), pct);
+        if let Some((first, _)) = obs.first_endpoint.get(name) {
+            let c = super::expect::counts_between(s.run, name, *first, s.run.end);
+            if *first > Time::ZERO && c.offered < f.counts.offered {
+                if let Some(a) = availability(c.offered, c.served) {
+                    value.push_str(&format!(" ({} after warm-up)", pct(a)));
+                }
+            }
+        }
+        out.push((format!("availability {name}"), value, None));
+        out.push((format!("p99 {name}"), ms_text(f.latency.p99), None));
+    }
+    if let Some(q) = &s.pods.startup {
+        out.push(("pod startup p99".into(), format!("{} ({} pods)", seconds_text(q.p99), q.count), None));
+    }
+    if !s.pods.recovery.is_empty() {
+        let worst = s
+            .pods
+            .recovery
+            .iter()
+            .max_by(|a, b| a.seconds.unwrap_or(f64::INFINITY).total_cmp(&b.seconds.unwrap_or(f64::INFINITY)));
+        if let Some(r) = worst {
+            let value = match r.seconds {
+                Some(x) => format!("{} ({} {})", seconds_text(x), r.fault, r.target),
+                None => format!("not recovered ({} {})", r.fault, r.target),
+            };
+            out.push(("slowest recovery".into(), value, r.seconds.is_none().then_some(false)));
+        }
+    }
+    let costs = pool_costs(s);
+    let hours: f64 = costs.iter().map(|c| c.node_hours).sum();
+    if s.scenario.cluster.node_pools.iter().any(|p| p.cost_per_hour > 0.0) {
+        let total: f64 = costs.iter().map(|c| c.cost).sum();
+        out.push(("cost".into(), format!("{total:.2} ({hours:.2} node-hours)"), None));
+    } else {
+        out.push(("node-hours".into(), format!("{hours:.2}"), None));
+    }
+    let pending = s.pods.pending_pods();
+    if pending > 0 {
+        out.push(("pending at the end".into(), format!("{pending} pods"), Some(false)));
+    }
+    out
+}
+
+pub fn summary_doc(s: &Summary) -> SummaryDoc {
+    let obs = &s.run.observations;
+    let mut panel = Vec::new();
+    if !s.scenario.description.is_empty() {
+        panel.push(Block::Para(s.scenario.description.trim().to_string()));
+    }
+    panel.push(Block::Para(format!(
+        "Seed {} · {} simulated · {} events · {}",
         s.scenario.seed,
         human_duration(s.run.end - Time::ZERO),
         s.run.events.lines(),
-        s.trace_hash
-    );
-    if !s.expectations.is_empty() {
-        md.push_str("## Expectations\n\n| | expectation | observed |\n|---|---|---|\n");
-        for e in s.expectations {
-            let _ = writeln!(md, "| {} | {} | {} |", if e.passed { "✅" } else { "❌" }, e.name, e.observed);
-        }
-        md.push('\n');
+        verdict_line(s.expectations)
+    )));
+    if s.expectations.is_empty() {
+        panel.push(Block::Note("No expectations: add an `expect:` section to have this run checked.".into()));
+    } else {
+        panel.push(Block::Table(Table {
+            class: "verdict",
+            head: vec!["result".into(), "expectation".into(), "observed".into()],
+            rows: s
+                .expectations
+                .iter()
+                .map(|e| vec![Cell::Verdict(e.passed), Cell::text(&e.name), Cell::text(&e.observed)])
+                .collect(),
+        }));
     }
+    panel.push(Block::Figures(headline(s)));
+    if let Some(w) = pending_warning(&s.pods) {
+        panel.push(Block::Warning(w));
+    }
+    panel.push(Block::Note(format!("trace_hash {}", s.trace_hash)));
+
+    let mut details = Vec::new();
     if !obs.traffic_totals.is_empty() {
-        md.push_str("## Services\n\n| service | offered | served | dropped (no endpoints / queue full / timeout / pod lost) | availability | p50 | p99 |\n|---|---:|---:|---|---:|---:|---:|\n");
+        let mut rows = Vec::new();
+        let mut firsts = Vec::new();
         for (name, f) in &obs.traffic_totals {
             let d = f.counts.dropped;
-            let ms = |x: Option<crate::engine::Duration>| {
-                x.map_or("–".to_string(), |x| format!("{:.1} ms", x.as_secs_f64() * 1e3))
-            };
-            let _ = writeln!(
-                md,
-                "| {name} | {} | {} | {} ({} / {} / {} / {}) | {} | {} | {} |",
-                f.counts.offered,
-                f.counts.served,
-                d.total(),
-                d.no_endpoints,
-                d.queue_full,
-                d.timeout,
-                d.pod_lost,
-                f.availability()
-                    .map_or("–".to_string(), |a| format!("{}%", number((a * 100_000.0).floor() / 1000.0))),
-                ms(f.latency.p50),
-                ms(f.latency.p99)
-            );
+            let after = obs.first_endpoint.get(name).map(|(first, _)| {
+                firsts.push(format!("{name} at {}", human_duration(*first - Time::ZERO)));
+                let c = super::expect::counts_between(s.run, name, *first, s.run.end);
+                availability(c.offered, c.served).map_or("–".to_string(), pct)
+            });
+            rows.push(vec![
+                Cell::Code(name.clone()),
+                Cell::num(f.counts.offered),
+                Cell::num(f.counts.served),
+                Cell::num(format!(
+                    "{} ({} / {} / {} / {})",
+                    d.total(),
+                    d.no_endpoints,
+                    d.queue_full,
+                    d.timeout,
+                    d.pod_lost
+                )),
+                Cell::num(f.availability().map_or("–".to_string(), pct)),
+                Cell::num(after.unwrap_or_else(|| "never ready".into())),
+                Cell::num(ms_text(f.latency.p50)),
+                Cell::num(ms_text(f.latency.p99)),
+            ]);
         }
-        md.push('\n');
+        details.push(Block::H2("Services".into()));
+        details.push(Block::Table(Table {
+            class: "",
+            head: vec![
+                "service".into(),
+                "offered".into(),
+                "served".into(),
+                "dropped (no endpoints / queue full / timeout / pod lost)".into(),
+                "availability".into(),
+                "after warm-up".into(),
+                "p50".into(),
+                "p99".into(),
+            ],
+            rows,
+        }));
+        let mut note = "Availability counts every request from t=0; \"after warm-up\" counts from the Service's first ready endpoint".to_string();
+        if !firsts.is_empty() {
+            note.push_str(&format!(" ({})", firsts.join(", ")));
+        }
+        note.push_str(". Latency is arrival to completion of served requests, to the histogram's precision (3 significant figures).");
+        details.push(Block::Note(note));
     }
-    md.push_str("## Deployments\n\n| deployment | desired | final ready | max pods | min ready during rollout |\n|---|---:|---:|---:|---:|\n");
+    details.extend(pod_blocks(&s.pods));
+    details.push(Block::H2("Deployments".into()));
+    let mut rows = Vec::new();
     for d in &s.run.store.deployments {
         let ready = obs.ready.get(&d.name).map_or(0, Series::last);
         let max_pods = obs.pods.get(&d.name).map_or(0, |p| p.max_over(Time::ZERO, s.run.end));
         let min_rollout = obs.min_ready_during_rollout.get(&d.name).map_or("–".to_string(), |v| v.to_string());
-        let _ = writeln!(md, "| {} | {} | {ready} | {max_pods} | {min_rollout} |", d.name, d.replicas);
+        rows.push(vec![
+            Cell::Code(d.name.clone()),
+            Cell::num(d.replicas),
+            Cell::num(ready),
+            Cell::num(max_pods),
+            Cell::num(min_rollout),
+        ]);
     }
-    md.push('\n');
+    details.push(Block::Table(Table {
+        class: "",
+        head: vec![
+            "deployment".into(),
+            "desired".into(),
+            "final ready".into(),
+            "max pods".into(),
+            "min ready during rollout".into(),
+        ],
+        rows,
+    }));
+    if !obs.hpas.is_empty() {
+        details.push(Block::H2("HorizontalPodAutoscalers".into()));
+        let rows = obs
+            .hpas
+            .iter()
+            .map(|(name, h)| {
+                vec![
+                    Cell::Code(name.clone()),
+                    Cell::Code(h.deployment.clone()),
+                    Cell::num(format!("{} – {}", h.min_replicas, h.max_replicas)),
+                    Cell::num(format!("{}%", h.target_utilization)),
+                    Cell::num(h.desired.max_over(Time::ZERO, s.run.end)),
+                    Cell::num(seconds_text(seconds_at_max(h, s.run.end))),
+                    Cell::num(h.desired.last()),
+                ]
+            })
+            .collect();
+        details.push(Block::Table(Table {
+            class: "",
+            head: vec![
+                "hpa".into(),
+                "target".into(),
+                "replicas (min – max)".into(),
+                "cpu target".into(),
+                "highest desired".into(),
+                "time at max".into(),
+                "final desired".into(),
+            ],
+            rows,
+        }));
+    }
     let costs = pool_costs(s);
-    md.push_str(
-        "## Node pools\n\n| pool | nodes (min – max) | final | node-hours | cost |\n|---|---:|---:|---:|---:|\n",
-    );
-    for c in &costs {
-        let _ = writeln!(
-            md,
-            "| {} | {} – {} | {} | {:.2} | {:.2} |",
-            c.name, c.min_nodes, c.max_nodes, c.final_nodes, c.node_hours, c.cost
-        );
-    }
+    details.push(Block::H2("Node pools".into()));
+    details.push(Block::Table(Table {
+        class: "",
+        head: vec!["pool".into(), "nodes (min – max)".into(), "final".into(), "node-hours".into(), "cost".into()],
+        rows: costs
+            .iter()
+            .map(|c| {
+                vec![
+                    Cell::Code(c.name.clone()),
+                    Cell::num(format!("{} – {}", c.min_nodes, c.max_nodes)),
+                    Cell::num(c.final_nodes),
+                    Cell::num(format!("{:.2}", c.node_hours)),
+                    Cell::num(format!("{:.2}", c.cost)),
+                ]
+            })
+            .collect(),
+    }));
     let total: f64 = costs.iter().map(|c| c.cost).sum();
-    let _ =
-        writeln!(md, "\nTotal: {:.2} node-hours, cost {total:.2}.\n", costs.iter().map(|c| c.node_hours).sum::<f64>());
-    let mut dips = String::new();
+    details.push(Block::Para(format!(
+        "Total: {:.2} node-hours, cost {total:.2}.",
+        costs.iter().map(|c| c.node_hours).sum::<f64>()
+    )));
+    let mut dips = Vec::new();
     for d in &s.run.store.deployments {
         let (Some(ready), Some(desired)) = (obs.ready.get(&d.name), obs.desired.get(&d.name)) else { continue };
         for (from, to, worst) in shortfalls(ready, desired, s.run.end) {
-            let _ = writeln!(
-                dips,
-                "| {} | {} | {} | {} | {worst} |",
-                d.name,
-                human_duration(from - Time::ZERO),
-                human_duration(to - Time::ZERO),
-                human_duration(to - from)
-            );
+            dips.push(vec![
+                Cell::Code(d.name.clone()),
+                Cell::num(human_duration(from - Time::ZERO)),
+                Cell::num(human_duration(to - Time::ZERO)),
+                Cell::num(human_duration(to - from)),
+                Cell::num(worst),
+            ]);
         }
     }
     if !dips.is_empty() {
-        md.push_str("## Below desired\n\nIntervals in which ready replicas fell short of desired after first reaching it.\n\n| deployment | from | to | for | most missing |\n|---|---|---|---|---:|\n");
-        md.push_str(&dips);
-        md.push('\n');
+        details.push(Block::H2("Below desired".into()));
+        details.push(Block::Note(
+            "Intervals in which ready replicas fell short of desired after first reaching it.".into(),
+        ));
+        details.push(Block::Table(Table {
+            class: "",
+            head: vec!["deployment".into(), "from".into(), "to".into(), "for".into(), "most missing".into()],
+            rows: dips,
+        }));
     }
     if !obs.markers.is_empty() {
-        md.push_str("## Timeline\n\n");
-        for (t, label) in &obs.markers {
-            let _ = writeln!(md, "- {} {label}", human_duration(*t - Time::ZERO));
-        }
-        md.push('\n');
+        details.push(Block::H2("Timeline".into()));
+        details.push(Block::List(
+            obs.markers.iter().map(|(t, label)| format!("{} {label}", human_duration(*t - Time::ZERO))).collect(),
+        ));
     }
-    let _ = writeln!(md, "_Simulated in {} s of wall time._", number(s.wall_seconds));
+    details.extend(explain_blocks(&s.pods));
+    details.push(Block::Note(format!("Simulated in {} s of wall time.", number(s.wall_seconds))));
+    SummaryDoc { panel, details }
+}
+
+fn startup_row(name: Cell, q: &Quantiles) -> Vec<Cell> {
+    vec![
+        name,
+        Cell::num(q.count),
+        Cell::num(seconds_text(q.p50)),
+        Cell::num(seconds_text(q.p90)),
+        Cell::num(seconds_text(q.p99)),
+        Cell::num(seconds_text(q.max)),
+    ]
+}
+
+/// Start-up, pending pods and recoveries.
+fn pod_blocks(p: &PodFigures) -> Vec<Block> {
+    let mut out = Vec::new();
+    if let Some(all) = &p.startup {
+        out.push(Block::H2("Pod start-up (created to ready)".into()));
+        let mut rows = vec![startup_row(Cell::text("all pods"), all)];
+        if p.startup_by_workload.len() > 1 || p.startup_by_workload.first().is_some_and(|(_, q)| q.count != all.count) {
+            rows.extend(p.startup_by_workload.iter().map(|(w, q)| startup_row(Cell::Code(w.clone()), q)));
+        }
+        out.push(Block::Table(Table {
+            class: "",
+            head: vec!["workload".into(), "pods".into(), "p50".into(), "p90".into(), "p99".into(), "max".into()],
+            rows,
+        }));
+        out.push(Block::Note(
+            "From pod_created to the first pod_ready of each pod (scheduling, start-up and readiness); pods never ready are not counted.".into(),
+        ));
+    }
+    if !p.pending.is_empty() {
+        out.push(Block::H2("Pending at the end".into()));
+        out.push(Block::Table(Table {
+            class: "pending",
+            head: vec!["workload".into(), "pods".into(), "waiting since".into(), "last FitError".into()],
+            rows: p
+                .pending
+                .iter()
+                .map(|g| {
+                    vec![
+                        Cell::Code(g.workload.clone()),
+                        Cell::num(g.pods.len()),
+                        Cell::num(human_duration(g.since - Time::ZERO)),
+                        Cell::text(g.reason.clone().unwrap_or_else(|| "not tried by the scheduler yet".into())),
+                    ]
+                })
+                .collect(),
+        }));
+    }
+    if !p.recovery.is_empty() {
+        out.push(Block::H2("Recovery from node faults".into()));
+        let mut workloads: Vec<&String> = p.recovery.iter().flat_map(|r| &r.workloads).collect();
+        workloads.sort_by(|a, b| natural_cmp(a, b));
+        workloads.dedup();
+        out.push(Block::Table(Table {
+            class: "",
+            head: vec![
+                "fault".into(),
+                "at".into(),
+                "target".into(),
+                "workloads hit".into(),
+                "back at desired after".into(),
+                "requests lost".into(),
+            ],
+            rows: p
+                .recovery
+                .iter()
+                .take(RECOVERY_ROWS)
+                .map(|r| {
+                    vec![
+                        Cell::text(r.fault),
+                        Cell::num(human_duration(r.at - Time::ZERO)),
+                        Cell::Code(r.target.clone()),
+                        Cell::text(if r.workloads.is_empty() { "none".into() } else { r.workloads.join(", ") }),
+                        Cell::num(r.seconds.map_or("not by the end".to_string(), seconds_text)),
+                        Cell::num(r.requests_lost),
+                    ]
+                })
+                .collect(),
+        }));
+        if p.recovery.len() > RECOVERY_ROWS {
+            out.push(Block::Note(format!(
+                "The first {RECOVERY_ROWS} of {} node faults; summary.json lists them all.",
+                p.recovery.len()
+            )));
+        }
+        out.push(Block::Note(
+            "Seconds from the fault until every Deployment that had a pod on the nodes hit was back at its desired ready count (0: none fell short); faults that overlap extend each other's recovery. Requests lost are every Service's drops in the 10 s windows from the fault to then.".into(),
+        ));
+    }
+    out
+}
+
+/// How many node faults the recovery table lists.
+const RECOVERY_ROWS: usize = 100;
+/// How many `--explain` placements the report lists.
+const EXPLAIN_ROWS: usize = 200;
+/// How many nodes each placement's score table shows.
+const EXPLAIN_NODES: usize = 8;
+
+/// The `--explain` scores: one row per placement (chosen node, its total, the runner-up),
+/// and in HTML each placement's per-plugin table.
+fn explain_blocks(p: &PodFigures) -> Vec<Block> {
+    if p.explained.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![Block::H2("Scheduling scores (--explain)".into())];
+    let shown = &p.explained[..p.explained.len().min(EXPLAIN_ROWS)];
+    let rows = shown
+        .iter()
+        .map(|e| {
+            let total = |n: &str| e.nodes.iter().find(|(x, _)| x == n).and_then(|(_, s)| s.last().copied());
+            let chosen = total(&e.node);
+            let runner = e.nodes.iter().find(|(n, _)| *n != e.node);
+            vec![
+                Cell::num(human_duration(e.at - Time::ZERO)),
+                Cell::Code(e.pod.clone()),
+                Cell::Code(e.node.clone()),
+                Cell::num(chosen.map_or("–".into(), |c| c.to_string())),
+                Cell::text(runner.map_or("–".into(), |(n, s)| format!("{n} ({})", s.last().copied().unwrap_or(0)))),
+                Cell::num(e.nodes.len()),
+            ]
+        })
+        .collect();
+    out.push(Block::Table(Table {
+        class: "",
+        head: vec![
+            "at".into(),
+            "pod".into(),
+            "node".into(),
+            "total".into(),
+            "runner-up (total)".into(),
+            "nodes scored".into(),
+        ],
+        rows,
+    }));
+    if p.explained.len() > shown.len() {
+        out.push(Block::Note(format!(
+            "The first {} of {} placements; events.jsonl has them all.",
+            shown.len(),
+            p.explained.len()
+        )));
+    }
+    let per_pod = shown
+        .iter()
+        .map(|e| {
+            let mut head = vec!["node".to_string()];
+            head.extend(e.plugins.iter().cloned());
+            let rows = e
+                .nodes
+                .iter()
+                .take(EXPLAIN_NODES)
+                .map(|(n, scores)| {
+                    let mark = if *n == e.node { format!("{n} (chosen)") } else { n.clone() };
+                    let mut row = vec![Cell::Code(mark)];
+                    row.extend(scores.iter().map(Cell::num));
+                    row
+                })
+                .collect();
+            Block::Details {
+                summary: format!("{} {} -> {}", human_duration(e.at - Time::ZERO), e.pod, e.node),
+                blocks: vec![Block::Table(Table { class: "scores", head, rows })],
+            }
+        })
+        .collect();
+    out.push(Block::HtmlOnly(vec![Block::Details {
+        summary: format!("Per-plugin scores of each placement (the best {EXPLAIN_NODES} nodes)"),
+        blocks: per_pod,
+    }]));
+    out
+}
+
+pub fn summary_markdown(s: &Summary) -> String {
+    let d = summary_doc(s);
+    let mut md = format!("# {}\n\n", s.scenario.name);
+    md.push_str(&doc::markdown(&d.panel));
+    md.push_str(&doc::markdown(&d.details));
     md
 }
 

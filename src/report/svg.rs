@@ -26,11 +26,35 @@ const MARKER_CHAR_W: f64 = 5.2;
 /// Markers closer than this many pixels to the previous one share its label.
 const MARKER_MERGE_PX: f64 = 11.0;
 /// Okabe–Ito colorblind-safe palette, without the low-contrast yellow.
-const PALETTE: [&str; 7] = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000"];
+pub const PALETTE: [&str; 7] = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000"];
 /// Dash patterns applied once the palette wraps, giving 21 distinct styles.
 const DASHES: [&str; 3] = ["", "6 3", "2 2"];
 
-/// One line on a chart.
+/// The report page's hover tooltips: plain inline JavaScript, no library, so the page
+/// stays a single offline file. Each interactive chart carries its data in a
+/// `data-chart` attribute (see [`Chart::to_svg`]).
+pub const TOOLTIP_JS: &str = r#"(function(){
+function esc(s){return String(s).replace(/[&<>"]/g,function(c){return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c];});}
+function fmtT(s){var h=Math.floor(s/3600),m=Math.floor(s%3600/60),x=Math.round(s%60*1000)/1000;return (h?h+'h':'')+(h||m?m+'m':'')+x+'s';}
+function at(p,t,step){if(!p.length||t<p[0][0])return null;var lo=0,hi=p.length-1;while(lo<hi){var mid=(lo+hi+1)>>1;if(p[mid][0]<=t)lo=mid;else hi=mid-1;}
+if(step)return p[lo][1];var j=(lo+1<p.length&&Math.abs(p[lo+1][0]-t)<Math.abs(p[lo][0]-t))?lo+1:lo;return p[j][1];}
+document.querySelectorAll('svg[data-chart]').forEach(function(svg){
+var d;try{d=JSON.parse(svg.getAttribute('data-chart'));}catch(e){return;}
+var fig=svg.parentNode,tip=document.createElement('div');tip.className='tip';fig.appendChild(tip);
+var cur=document.createElementNS('http://www.w3.org/2000/svg','line');cur.setAttribute('stroke','#333');cur.setAttribute('stroke-width','1');
+cur.setAttribute('y1',d.t);cur.setAttribute('y2',d.b);cur.style.display='none';svg.appendChild(cur);
+function hide(){tip.style.display='none';cur.style.display='none';}
+svg.addEventListener('mousemove',function(ev){var r=svg.getBoundingClientRect(),sx=(ev.clientX-r.left)*svg.viewBox.baseVal.width/r.width;
+if(sx<d.l||sx>d.r){hide();return;}var t=(sx-d.l)/(d.r-d.l)*d.x,rows=['<b>'+fmtT(t)+'</b>'];
+d.s.forEach(function(s){var v=at(s.p,t,s.k);if(v===null)return;var lo=s.lo?at(s.lo,t,s.k):null;
+rows.push('<span style="color:'+s.c+'">&#9632;</span> '+esc(s.n)+': '+(lo===null?v:lo+' – '+v)+' '+esc(d.u));});
+(d.m||[]).forEach(function(m){if(Math.abs(m[0]-t)/d.x*(d.r-d.l)<5)rows.push('&#9662; '+fmtT(m[0])+' '+esc(m[1]));});
+tip.innerHTML=rows.join('<br>');tip.style.display='block';cur.setAttribute('x1',sx);cur.setAttribute('x2',sx);cur.style.display='';
+var fr=fig.getBoundingClientRect(),fx=ev.clientX-fr.left,fy=ev.clientY-fr.top;
+tip.style.left=(fx+16+tip.offsetWidth>fig.clientWidth?fx-16-tip.offsetWidth:fx+16)+'px';tip.style.top=(fy+12)+'px';});
+svg.addEventListener('mouseleave',hide);});})();"#;
+
+/// One line (or filled band) on a chart.
 pub struct Series<'a> {
     /// Legend name.
     pub name: &'a str,
@@ -38,6 +62,31 @@ pub struct Series<'a> {
     pub points: &'a [(f64, f64)],
     /// Draw as a step function (each value holds until the next point, the last until `x_max`).
     pub step: bool,
+    pub style: Style,
+    /// Fill down to these points (same x values) instead of drawing a line: a band.
+    pub low: Option<&'a [(f64, f64)]>,
+}
+
+impl<'a> Series<'a> {
+    /// A line in the next palette style.
+    pub fn line(name: &'a str, points: &'a [(f64, f64)], step: bool) -> Self {
+        Series { name, points, step, style: Style::default(), low: None }
+    }
+
+    pub fn styled(mut self, style: Style) -> Self {
+        self.style = style;
+        self
+    }
+}
+
+/// How a series is drawn; `None` fields take the palette's choice for its index.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Style {
+    pub color: Option<&'static str>,
+    pub dash: Option<&'static str>,
+    pub width: Option<f64>,
+    /// Fill the area under the line (or between it and `low`) with this opacity.
+    pub fill: Option<f64>,
 }
 
 /// A vertical marker (a fault or a timeline action) at time x seconds.
@@ -60,21 +109,34 @@ pub struct Chart<'a> {
     pub markers: Vec<Marker<'a>>,
     /// End of the x axis in seconds; if not positive, the largest data x is used.
     pub x_max: f64,
+    /// The values are counts: whole-number ticks only.
+    pub integer: bool,
 }
 
+/// Markers get full-height lines up to this many groups, labels up to [`MARKER_LABELS`];
+/// past that only ticks on the top edge (with tooltips), so they never bury the data.
+const MARKER_LINES: usize = 24;
+const MARKER_LABELS: usize = 12;
+
 impl Chart<'_> {
+    /// Whether the chart has anything to show: some finite point with a non-zero value.
+    pub fn has_data(&self) -> bool {
+        self.finite_points().any(|(_, y)| y != 0.0)
+    }
+
     /// Renders the chart as a standalone 760x300 SVG document.
     pub fn to_svg(&self) -> String {
         let legend = Legend::layout(&self.series);
         let top = if legend.rows == 0 { 32.0 } else { LEGEND_BASELINE + (legend.rows - 1) as f64 * LEGEND_ROW + 14.0 };
-        let (y_top, y_step) = y_scale(self.finite_points().map(|(_, y)| y).fold(0.0, f64::max));
+        let y_max = self.finite_points().map(|(_, y)| y).fold(0.0, f64::max);
+        let (y_top, y_step) = if self.integer { integer_scale(y_max) } else { y_scale(y_max) };
         let frame = Frame { top, x_end: self.x_end(), y_top };
 
         let mut out = String::with_capacity(8192);
         let _ = write!(
             out,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" \
-             viewBox=\"0 0 {w} {h}\" font-family=\"sans-serif\" role=\"img\">\
+             viewBox=\"0 0 {w} {h}\" font-family=\"sans-serif\" role=\"img\" data-chart=\"{data}\">\
              <title>{t}</title>\
              <rect width=\"{w}\" height=\"{h}\" fill=\"#fff\"/>\
              <text x=\"{l}\" y=\"{TITLE_BASELINE}\" font-size=\"14\" font-weight=\"bold\" \
@@ -83,15 +145,64 @@ impl Chart<'_> {
             h = HEIGHT,
             t = escape(self.title),
             l = PLOT_LEFT,
+            data = escape(&self.data_json(&frame)),
         );
         frame.write_axes(&mut out, y_step, self.y_label);
-        self.write_markers(&mut out, &frame);
-        for (i, s) in self.series.iter().enumerate() {
+        // Bands and areas first, lines over them, markers' labels on top.
+        for (i, s) in self.series.iter().enumerate().filter(|(_, s)| s.style.fill.is_some()) {
             write_series(&mut out, &frame, s, i);
         }
+        for (i, s) in self.series.iter().enumerate().filter(|(_, s)| s.style.fill.is_none()) {
+            write_series(&mut out, &frame, s, i);
+        }
+        self.write_markers(&mut out, &frame);
         legend.write(&mut out, &self.series);
         out.push_str("</svg>");
         out
+    }
+
+    /// The chart's data for the page's tooltips: the plot's pixel frame, the time axis,
+    /// every series' points and the markers.
+    fn data_json(&self, f: &Frame) -> String {
+        let pts = |p: &[(f64, f64)]| -> String {
+            let items: Vec<String> = thin(finite(p).collect(), f.x_end)
+                .iter()
+                .map(|(x, y)| format!("[{},{}]", num3(*x), num3(*y)))
+                .collect();
+            format!("[{}]", items.join(","))
+        };
+        let series: Vec<String> = self
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let low = s.low.map_or(String::new(), |l| format!(",\"lo\":{}", pts(l)));
+                format!(
+                    "{{\"n\":{},\"c\":\"{}\",\"k\":{},\"p\":{}{low}}}",
+                    crate::record::json_string(s.name),
+                    series_color(s, i),
+                    u8::from(s.step),
+                    pts(s.points)
+                )
+            })
+            .collect();
+        let markers: Vec<String> = self
+            .markers
+            .iter()
+            .filter(|m| m.x.is_finite() && m.x >= 0.0 && m.x <= f.x_end * (1.0 + 1e-9))
+            .map(|m| format!("[{},{}]", num3(m.x), crate::record::json_string(m.label)))
+            .collect();
+        format!(
+            "{{\"l\":{},\"r\":{},\"t\":{},\"b\":{},\"x\":{},\"u\":{},\"s\":[{}],\"m\":[{}]}}",
+            num(PLOT_LEFT),
+            num(PLOT_RIGHT),
+            num(f.top),
+            num(PLOT_BOTTOM),
+            num3(f.x_end),
+            crate::record::json_string(self.y_label),
+            series.join(","),
+            markers.join(",")
+        )
     }
 
     fn finite_points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
@@ -139,22 +250,37 @@ impl Chart<'_> {
         }
 
         let max_chars = (((PLOT_BOTTOM - f.top - 8.0) / MARKER_CHAR_W) as usize).max(4);
+        let (lines, labelled) = (groups.len() <= MARKER_LINES, groups.len() <= MARKER_LABELS);
         let mut labels_svg = String::new();
         for (xs, labels) in &groups {
+            let full = if labels.len() > 4 {
+                format!("{} (+{} more)", labels[..3].join(", "), labels.len() - 3)
+            } else {
+                labels.join(", ")
+            };
             for &px in xs {
+                if lines {
+                    let _ = write!(
+                        out,
+                        "<line x1=\"{x}\" y1=\"{y1}\" x2=\"{x}\" y2=\"{y2}\" stroke=\"#999\" \
+                         stroke-width=\"1\" stroke-dasharray=\"4 3\" opacity=\"0.6\"/>",
+                        x = num(px),
+                        y1 = num(f.top),
+                        y2 = num(PLOT_BOTTOM),
+                    );
+                }
+                // A tick on the top edge, hoverable, for every marker.
                 let _ = write!(
                     out,
-                    "<line x1=\"{x}\" y1=\"{y1}\" x2=\"{x}\" y2=\"{y2}\" stroke=\"#999\" \
-                     stroke-width=\"1\" stroke-dasharray=\"4 3\"/>",
+                    "<path d=\"M{x} {y}l-3.5 -6h7z\" fill=\"#777\"><title>{t}</title></path>",
                     x = num(px),
-                    y1 = num(f.top),
-                    y2 = num(PLOT_BOTTOM),
+                    y = num(f.top),
+                    t = escape(&full),
                 );
             }
-            if labels.is_empty() {
+            if labels.is_empty() || !labelled {
                 continue;
             }
-            let full = labels.join(", ");
             let last = xs[xs.len() - 1];
             // Rotated text sits left of its anchor; put it right of the lines if it fits.
             let ax = if last + 10.0 <= WIDTH - 2.0 { last + 10.0 } else { xs[0] - 3.0 };
@@ -167,6 +293,15 @@ impl Chart<'_> {
                 y = num(f.top + 4.0),
                 l = escape(&truncate(&full, max_chars)),
                 t = escape(&full),
+            );
+        }
+        if !lines {
+            let _ = write!(
+                labels_svg,
+                "<text x=\"{x}\" y=\"{y}\" text-anchor=\"end\" font-size=\"10\" fill=\"#666\">{n} events marked ▾ on top</text>",
+                x = num(PLOT_RIGHT),
+                y = num(PLOT_BOTTOM + 30.0),
+                n = groups.iter().map(|(xs, _)| xs.len()).sum::<usize>(),
             );
         }
         // Labels are emitted after the lines so that they are painted on top of them.
@@ -293,19 +428,35 @@ impl Legend {
         let baseline = |row: usize| LEGEND_BASELINE + row as f64 * LEGEND_ROW;
         for (i, x, row, label) in &self.items {
             let y = baseline(*row);
+            let s = &series[*i];
+            if let Some(opacity) = s.style.fill {
+                let _ = write!(
+                    out,
+                    "<rect x=\"{x1}\" y=\"{ry}\" width=\"{LEGEND_SWATCH}\" height=\"8\" fill=\"{c}\" \
+                     fill-opacity=\"{o}\"/>",
+                    x1 = num(*x),
+                    ry = num(y - 8.0),
+                    c = series_color(s, *i),
+                    o = num(opacity.max(0.25)),
+                );
+            } else {
+                let _ = write!(
+                    out,
+                    "<line x1=\"{x1}\" y1=\"{ly}\" x2=\"{x2}\" y2=\"{ly}\" stroke=\"{c}\" \
+                     stroke-width=\"2.5\"{d}/>",
+                    x1 = num(*x),
+                    x2 = num(x + LEGEND_SWATCH),
+                    ly = num(y - 4.0),
+                    c = series_color(s, *i),
+                    d = series_dash(s, *i),
+                );
+            }
             let _ = write!(
                 out,
-                "<line x1=\"{x1}\" y1=\"{ly}\" x2=\"{x2}\" y2=\"{ly}\" stroke=\"{c}\" \
-                 stroke-width=\"2.5\"{d}/><text x=\"{tx}\" y=\"{y}\" font-size=\"11\" \
-                 fill=\"#222\">{l}<title>{t}</title></text>",
-                x1 = num(*x),
-                x2 = num(x + LEGEND_SWATCH),
-                ly = num(y - 4.0),
-                c = color(*i),
-                d = dash_attr(*i),
+                "<text x=\"{tx}\" y=\"{y}\" font-size=\"11\" fill=\"#222\">{l}<title>{t}</title></text>",
                 tx = num(x + LEGEND_SWATCH + LEGEND_GAP),
                 l = escape(label),
-                t = escape(series[*i].name),
+                t = escape(s.name),
             );
         }
         if self.hidden > 0 {
@@ -324,6 +475,18 @@ fn color(i: usize) -> &'static str {
     PALETTE[i % PALETTE.len()]
 }
 
+fn series_color(s: &Series, i: usize) -> &'static str {
+    s.style.color.unwrap_or_else(|| color(i))
+}
+
+fn series_dash(s: &Series, i: usize) -> String {
+    match s.style.dash {
+        Some("") => String::new(),
+        Some(d) => format!(" stroke-dasharray=\"{d}\""),
+        None => dash_attr(i),
+    }
+}
+
 fn dash_attr(i: usize) -> String {
     match DASHES[(i / PALETTE.len()) % DASHES.len()] {
         "" => String::new(),
@@ -331,46 +494,119 @@ fn dash_attr(i: usize) -> String {
     }
 }
 
-/// Draws one series as a polyline; series without finite points draw nothing.
-fn write_series(out: &mut String, f: &Frame, s: &Series, i: usize) {
-    let pts: Vec<(f64, f64)> = finite(s.points).collect();
-    let Some(&(last_x, last_y)) = pts.last() else {
-        return;
-    };
-    let mut data = Vec::with_capacity(if s.step { pts.len() * 2 + 1 } else { pts.len() });
-    if s.step {
-        for w in pts.windows(2) {
-            data.push(w[0]);
-            data.push((w[1].0, w[0].1));
-        }
-        data.push((last_x, last_y));
-        if last_x < f.x_end {
-            data.push((f.x_end, last_y));
-        }
-    } else {
-        data = pts;
+/// The points a series is drawn through: a step function holds each value until the next
+/// point, and the last one until the end of the axis.
+fn drawn_points(f: &Frame, s: &Series, points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let pts = thin(finite(points).collect(), f.x_end);
+    let Some(&(last_x, last_y)) = pts.last() else { return pts };
+    if !s.step {
+        return pts;
     }
+    let mut data = Vec::with_capacity(pts.len() * 2 + 1);
+    for w in pts.windows(2) {
+        data.push(w[0]);
+        data.push((w[1].0, w[0].1));
+    }
+    data.push((last_x, last_y));
+    if last_x < f.x_end {
+        data.push((f.x_end, last_y));
+    }
+    data
+}
 
-    let mut coords: Vec<String> = Vec::with_capacity(data.len());
+fn coords(f: &Frame, data: impl Iterator<Item = (f64, f64)>) -> Vec<String> {
+    let mut coords: Vec<String> = Vec::new();
     for (x, y) in data {
         let c = format!("{},{}", num(f.px(x)), num(f.py(y)));
         if coords.last() != Some(&c) {
             coords.push(c);
         }
     }
+    coords
+}
+
+/// Draws one series as a polyline (or a filled area or band); series without finite
+/// points draw nothing.
+fn write_series(out: &mut String, f: &Frame, s: &Series, i: usize) {
+    let data = drawn_points(f, s, s.points);
+    if data.is_empty() {
+        return;
+    }
+    let c = series_color(s, i);
+    if let Some(opacity) = s.style.fill {
+        // The upper edge left to right, then the lower edge (or the axis) right to left.
+        let low = match s.low {
+            Some(low) => drawn_points(f, s, low),
+            None => vec![(data[0].0, 0.0), (data[data.len() - 1].0, 0.0)],
+        };
+        let mut ring = coords(f, data.iter().copied());
+        ring.extend(coords(f, low.into_iter().rev()));
+        let _ = write!(
+            out,
+            "<polygon fill=\"{c}\" fill-opacity=\"{o}\" stroke=\"none\" points=\"{p}\"><title>{t}</title></polygon>",
+            o = num(opacity),
+            p = ring.join(" "),
+            t = escape(s.name),
+        );
+        if s.low.is_some() {
+            return;
+        }
+    }
+    let mut coords = coords(f, data.into_iter());
     if coords.len() == 1 {
         // A lone point: repeat it so the round line cap renders a dot.
         coords.push(coords[0].clone());
     }
     let _ = write!(
         out,
-        "<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"1.8\" stroke-linejoin=\"round\" \
+        "<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"{w}\" stroke-linejoin=\"round\" \
          stroke-linecap=\"round\"{d} points=\"{p}\"><title>{t}</title></polyline>",
-        c = color(i),
-        d = dash_attr(i),
+        w = num(s.style.width.unwrap_or(1.8)),
+        d = series_dash(s, i),
         p = coords.join(" "),
         t = escape(s.name),
     );
+}
+
+/// Series longer than this are thinned for drawing and tooltips.
+const THIN_ABOVE: usize = 4000;
+/// Columns a thinned series keeps up to four points in (the plot is about 680 px wide).
+const THIN_COLUMNS: f64 = 1000.0;
+
+/// A long series reduced to the first, lowest, highest and last point of each of 1,000
+/// time columns: the same picture (every spike kept) in a bounded size.
+fn thin(points: Vec<(f64, f64)>, x_end: f64) -> Vec<(f64, f64)> {
+    if points.len() <= THIN_ABOVE || !x_end.is_finite() || x_end <= 0.0 {
+        return points;
+    }
+    let column = |x: f64| ((x / x_end).clamp(0.0, 1.0) * THIN_COLUMNS) as u32;
+    let mut out = Vec::with_capacity(4 * THIN_COLUMNS as usize + 4);
+    let mut i = 0;
+    while i < points.len() {
+        let c = column(points[i].0);
+        let mut j = i;
+        let (mut lo, mut hi) = (i, i);
+        while j < points.len() && column(points[j].0) == c {
+            if points[j].1 < points[lo].1 {
+                lo = j;
+            }
+            if points[j].1 > points[hi].1 {
+                hi = j;
+            }
+            j += 1;
+        }
+        let mut keep = [i, lo, hi, j - 1];
+        keep.sort_unstable();
+        let mut last = usize::MAX;
+        for k in keep {
+            if k != last {
+                out.push(points[k]);
+                last = k;
+            }
+        }
+        i = j;
+    }
+    out
 }
 
 fn finite(points: &[(f64, f64)]) -> impl Iterator<Item = (f64, f64)> + '_ {
@@ -387,6 +623,13 @@ fn y_scale(y_max: f64) -> (f64, f64) {
     } else {
         (y_max, y_max / 5.0)
     }
+}
+
+/// Top of a count axis and its whole-number tick step.
+fn integer_scale(y_max: f64) -> (f64, f64) {
+    let y_max = if y_max.is_finite() && y_max >= 1.0 { y_max } else { 1.0 };
+    let step = nice_step(y_max / 5.0).max(1.0).round();
+    ((y_max / step - 1e-9).ceil().max(1.0) * step, step)
 }
 
 /// Smallest `1, 2 or 5 × 10^k` that is at least `raw`; 1 for unusable input.
@@ -458,6 +701,19 @@ fn format_value(v: f64, top: f64) -> String {
     }
 }
 
+/// A number with at most 3 decimals and no trailing zeros (tooltip data).
+fn num3(v: f64) -> String {
+    if !v.is_finite() {
+        return "0".to_string();
+    }
+    let mut s = format!("{v:.3}");
+    s.truncate(s.trim_end_matches('0').trim_end_matches('.').len());
+    if s == "-0" {
+        s = "0".to_string();
+    }
+    s
+}
+
 /// Formats a number with at most 2 decimals and no trailing zeros.
 fn num(v: f64) -> String {
     if !v.is_finite() {
@@ -505,13 +761,13 @@ mod tests {
     use super::*;
 
     fn chart<'a>(series: Vec<Series<'a>>, markers: Vec<Marker<'a>>, x_max: f64) -> Chart<'a> {
-        Chart { title: "Pods <running>", y_label: "pods", series, markers, x_max }
+        Chart { title: "Pods <running>", y_label: "pods", series, markers, x_max, integer: false }
     }
 
     #[test]
     fn contains_title_and_escaped_names() {
         let pts = [(0.0, 1.0), (10.0, 2.0)];
-        let svg = chart(vec![Series { name: "a<b & \"c\"", points: &pts, step: false }], vec![], 20.0).to_svg();
+        let svg = chart(vec![Series::line("a<b & \"c\"", &pts, false)], vec![], 20.0).to_svg();
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
         assert!(svg.ends_with("</svg>"));
         assert!(svg.contains("Pods &lt;running&gt;"));
@@ -526,11 +782,11 @@ mod tests {
         let nan = [(f64::NAN, 1.0), (1.0, f64::INFINITY)];
         let single = [(3.0, 2.0)];
         let series = vec![
-            Series { name: "a", points: &a, step: false },
-            Series { name: "empty", points: &[], step: true },
-            Series { name: "nan", points: &nan, step: false },
-            Series { name: "single", points: &single, step: false },
-            Series { name: "stepped", points: &a, step: true },
+            Series::line("a", &a, false),
+            Series::line("empty", &[], true),
+            Series::line("nan", &nan, false),
+            Series::line("single", &single, false),
+            Series::line("stepped", &a, true),
         ];
         let svg = chart(series, vec![], 10.0).to_svg();
         assert_eq!(svg.matches("<polyline").count(), 3);
@@ -543,21 +799,18 @@ mod tests {
     fn output_is_deterministic() {
         let pts = [(0.0, 0.333_333), (7.0, 12.5), (9.5, 3.0)];
         let make = || {
-            chart(
-                vec![Series { name: "x", points: &pts, step: true }],
-                vec![Marker { x: 4.0, label: "crashNode worker-2" }],
-                12.0,
-            )
-            .to_svg()
+            chart(vec![Series::line("x", &pts, true)], vec![Marker { x: 4.0, label: "crashNode worker-2" }], 12.0)
+                .to_svg()
         };
         assert_eq!(make(), make());
-        assert!(!make().contains("0.333"));
+        // Drawing coordinates keep 2 decimals, tooltip data 3.
+        assert!(!make().contains("0.3333"));
     }
 
     #[test]
     fn step_series_extends_to_x_max() {
         let pts = [(0.0, 1.0), (10.0, 2.0)];
-        let svg = chart(vec![Series { name: "s", points: &pts, step: true }], vec![], 100.0).to_svg();
+        let svg = chart(vec![Series::line("s", &pts, true)], vec![], 100.0).to_svg();
         let start = svg.find("points=\"").unwrap() + 8;
         let coords = &svg[start..start + svg[start..].find('"').unwrap()];
         assert_eq!(coords.split(' ').count(), 4);
@@ -575,7 +828,8 @@ mod tests {
             Marker { x: 200.0, label: "beyond" },
         ];
         let svg = chart(vec![], markers, 120.0).to_svg();
-        assert_eq!(svg.matches("crashNode worker-2, scale web").count(), 2);
+        // The label, its title and the tick's title.
+        assert_eq!(svg.matches("crashNode worker-2, scale web").count(), 3);
         assert_eq!(svg.matches("stroke-dasharray=\"4 3\"").count(), 1);
         assert!(!svg.contains("bad") && !svg.contains("beyond"));
 
@@ -592,7 +846,7 @@ mod tests {
         let empty = chart(vec![], vec![], 0.0).to_svg();
         assert!(empty.contains("</svg>") && empty.contains(">1m<"));
         let zeros = [(0.0, 0.0), (50.0, 0.0)];
-        let svg = chart(vec![Series { name: "z", points: &zeros, step: false }], vec![], f64::NAN).to_svg();
+        let svg = chart(vec![Series::line("z", &zeros, false)], vec![], f64::NAN).to_svg();
         assert!(svg.contains(">50s<") && svg.contains(">1<"));
         assert!(!svg.contains("NaN"));
     }
@@ -601,17 +855,16 @@ mod tests {
     fn many_series_legend_wraps() {
         let names: Vec<String> = (0..20).map(|i| format!("worker-{i}")).collect();
         let pts = [(0.0, 1.0)];
-        let series = names.iter().map(|n| Series { name: n, points: &pts, step: true }).collect();
+        let series = names.iter().map(|n| Series::line(n, &pts, true)).collect();
         let svg = chart(series, vec![], 60.0).to_svg();
         assert!(names.iter().all(|n| svg.contains(&format!(">{n}<"))));
-        let legend = Legend::layout(
-            &chart(names.iter().map(|n| Series { name: n, points: &pts, step: true }).collect(), vec![], 60.0).series,
-        );
+        let legend =
+            Legend::layout(&chart(names.iter().map(|n| Series::line(n, &pts, true)).collect(), vec![], 60.0).series);
         assert!(legend.rows > 1 && legend.rows <= LEGEND_MAX_ROWS);
         assert_eq!(legend.hidden, 0);
 
         let long: Vec<String> = (0..60).map(|i| format!("a-rather-long-node-name-{i}")).collect();
-        let series: Vec<Series> = long.iter().map(|n| Series { name: n, points: &pts, step: false }).collect();
+        let series: Vec<Series> = long.iter().map(|n| Series::line(n, &pts, false)).collect();
         let legend = Legend::layout(&series);
         assert_eq!(legend.rows, LEGEND_MAX_ROWS);
         assert_eq!(legend.items.len() + legend.hidden, 60);
@@ -672,5 +925,67 @@ mod tests {
         assert_eq!(format_value(0.30000000000000004, 1.0), "0.3");
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(escape("a\u{0}'"), "a &#39;");
+    }
+
+    #[test]
+    fn long_series_are_thinned_keeping_spikes() {
+        let mut pts: Vec<(f64, f64)> = (0..100_000).map(|i| (i as f64 * 0.01, 5.0)).collect();
+        pts[50_000].1 = 99.0;
+        let thinned = thin(pts.clone(), 1000.0);
+        assert!(thinned.len() <= 4004, "{}", thinned.len());
+        assert!(thinned.contains(&(500.0, 99.0)));
+        assert_eq!(thinned.first(), pts.first());
+        assert_eq!(thinned.last(), pts.last());
+        let short = vec![(0.0, 1.0), (1.0, 2.0)];
+        assert_eq!(thin(short.clone(), 10.0), short);
+    }
+
+    #[test]
+    fn count_axes_have_whole_number_ticks() {
+        assert_eq!(integer_scale(3.0), (3.0, 1.0));
+        assert_eq!(integer_scale(0.0), (1.0, 1.0));
+        assert_eq!(integer_scale(7.0), (8.0, 2.0));
+        let pts = [(0.0, 0.0), (10.0, 3.0)];
+        let mut c = chart(vec![Series::line("pods", &pts, true)], vec![], 20.0);
+        c.integer = true;
+        let svg = c.to_svg();
+        assert!(svg.contains(">3</text>") && !svg.contains(">0.5</text>") && !svg.contains(">2.5</text>"));
+    }
+
+    #[test]
+    fn all_zero_charts_have_no_data() {
+        let zeros = [(0.0, 0.0), (5.0, 0.0)];
+        assert!(!chart(vec![Series::line("z", &zeros, true)], vec![], 10.0).has_data());
+        assert!(!chart(vec![], vec![], 10.0).has_data());
+        let one = [(0.0, 0.0), (5.0, 1.0)];
+        assert!(chart(vec![Series::line("z", &one, true)], vec![], 10.0).has_data());
+    }
+
+    #[test]
+    fn bands_fill_between_two_series_and_areas_down_to_zero() {
+        let (lo, hi) = ([(0.0, 1.0), (10.0, 2.0)], [(0.0, 3.0), (10.0, 4.0)]);
+        let band = Series { low: Some(&lo), ..Series::line("p10 – p90", &hi, true) }
+            .styled(Style { fill: Some(0.3), ..Style::default() });
+        let area = Series::line("dropped", &lo, true).styled(Style { fill: Some(0.3), ..Style::default() });
+        let svg = chart(vec![band, area], vec![], 20.0).to_svg();
+        assert_eq!(svg.matches("<polygon").count(), 2);
+        // The band has no outline; the area keeps its line.
+        assert_eq!(svg.matches("<polyline").count(), 1);
+        assert!(svg.contains("\"lo\":[[0,1],[10,2]]") || svg.contains("&quot;lo&quot;:[[0,1],[10,2]]"));
+    }
+
+    #[test]
+    fn many_markers_become_ticks_without_lines_or_labels() {
+        let labels: Vec<String> = (0..40).map(|i| format!("crashNode w-{i}")).collect();
+        let markers = labels.iter().enumerate().map(|(i, l)| Marker { x: 100.0 * i as f64, label: l }).collect();
+        let svg = chart(vec![], markers, 4000.0).to_svg();
+        assert_eq!(svg.matches("stroke-dasharray=\"4 3\"").count(), 0, "no full-height lines");
+        assert_eq!(svg.matches("l-3.5 -6h7z").count(), 40, "a tick per marker");
+        assert!(!svg.contains("rotate(-90)\" text-anchor=\"end\" font-size=\"9\""), "no rotated labels");
+        assert!(svg.contains(">40 events marked"));
+        let few: Vec<Marker> =
+            labels.iter().take(3).enumerate().map(|(i, l)| Marker { x: 1000.0 * i as f64, label: l }).collect();
+        let svg = chart(vec![], few, 4000.0).to_svg();
+        assert_eq!(svg.matches("stroke-dasharray=\"4 3\"").count(), 3);
     }
 }

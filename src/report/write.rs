@@ -19,7 +19,7 @@ pub fn write_report(folder: OutputFolder, s: &Summary) -> Result<(), FolderError
         for (name, svg) in &svgs {
             w.file(name, svg)?;
         }
-        w.file("report.html", report_html(s, &md, &svgs))?;
+        w.file("report.html", report_html(s, &svgs))?;
         w.file("summary.md", &md)?;
         w.file(RUN_COMPLETION, summary_json(s))
     })

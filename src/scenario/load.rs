@@ -44,7 +44,13 @@ const MAX_DURATION: Duration = Duration::from_secs(365 * 86_400);
 /// Reads and checks `path`, applying `overrides` (`PATH=VALUE`) first.
 pub fn load_scenario(path: &Path, overrides: &[String]) -> R<Loaded> {
     let text = read_input(path, MAX_INPUT_BYTES).map_err(|e| e.diagnostic(path, None, "the scenario file"))?;
-    let mut docs = parse_documents(&text, path)?;
+    load_scenario_text(&text, path, overrides)
+}
+
+/// Loads a scenario from its text; `path` names it in messages and its folder is where
+/// relative paths start (`Path::new("<stdin>")`: the working folder).
+pub fn load_scenario_text(text: &str, path: &Path, overrides: &[String]) -> R<Loaded> {
+    let mut docs = parse_documents(text, path)?;
     if docs.is_empty() {
         return Err(Diagnostic::new(path, Span::WHOLE_FILE, "the scenario file is empty")
             .with_hint("a scenario needs at least `name`, `duration` and `cluster`"));
@@ -940,14 +946,30 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
                 }),
             }
         };
+        let warmup = |fields: &mut Fields| -> R<Warmup> {
+            let Some(n) = fields.opt("warmup") else { return Ok(Warmup::Include) };
+            match r.string(n, "warmup")?.as_str() {
+                "include" => Ok(Warmup::Include),
+                "exclude" => Ok(Warmup::Exclude),
+                other => Err(r.error(n.span, format!("`warmup: {other}` is not a warm-up setting")).with_hint(
+                    "use `warmup: exclude` to start counting at the first ready endpoint, or `include` (the default)",
+                )),
+            }
+        };
         let expectation = if let Some(n) = f.opt("readyReplicas") {
             let mut ef = r.fields(n, "readyReplicas")?;
             let name = ef.req("deployment")?;
             let deployment = r.string(name, "deployment")?;
             let at_least = r.count(ef.req("atLeast")?, "atLeast", 2_000_000)? as u32;
             let by = time(&mut ef, "by", None)?;
-            ef.deny_unknown(&["deployment", "atLeast", "by"])?;
-            (Expectation::ReadyReplicas { deployment, at_least, by }, name.span)
+            let to = time(&mut ef, "to", Some(duration))?;
+            if to < by {
+                return Err(r
+                    .error(n.span, "readyReplicas `to` is before `by`")
+                    .with_hint("`by` is when the count must be reached, `to` how long it must hold"));
+            }
+            ef.deny_unknown(&["deployment", "atLeast", "by", "to"])?;
+            (Expectation::ReadyReplicas { deployment, at_least, by, to }, name.span)
         } else if let Some(n) = f.opt("allPodsScheduled") {
             let mut ef = r.fields(n, "allPodsScheduled")?;
             let by = time(&mut ef, "by", None)?;
@@ -960,8 +982,9 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
             let min = r.percentage(ef.req("min")?, "min")?;
             let from = time(&mut ef, "from", Some(Duration::ZERO))?;
             let to = time(&mut ef, "to", Some(duration))?;
-            ef.deny_unknown(&["service", "min", "from", "to"])?;
-            (Expectation::Availability { service, min, from, to }, name.span)
+            let warmup = warmup(&mut ef)?;
+            ef.deny_unknown(&["service", "min", "from", "to", "warmup"])?;
+            (Expectation::Availability { service, min, from, to, warmup }, name.span)
         } else if let Some(n) = f.opt("latency") {
             let mut ef = r.fields(n, "latency")?;
             let name = ef.req("service")?;
@@ -975,8 +998,9 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
             }
             let from = time(&mut ef, "from", Some(Duration::ZERO))?;
             let to = time(&mut ef, "to", Some(duration))?;
-            ef.deny_unknown(&["service", "p50", "p99", "from", "to"])?;
-            (Expectation::Latency { service, p50, p99, from, to }, name.span)
+            let warmup = warmup(&mut ef)?;
+            ef.deny_unknown(&["service", "p50", "p99", "from", "to", "warmup"])?;
+            (Expectation::Latency { service, p50, p99, from, to, warmup }, name.span)
         } else if let Some(n) = f.opt("rolloutComplete") {
             let mut ef = r.fields(n, "rolloutComplete")?;
             let name = ef.req("deployment")?;

@@ -280,21 +280,44 @@ impl Action {
     }
 }
 
+/// Whether a traffic expectation counts the Service's warm-up: the time before its first
+/// ready endpoint, when every request is dropped for want of one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Warmup {
+    /// Count from `from` (t=0 by default), warm-up included.
+    #[default]
+    Include,
+    /// Count from the first ready endpoint (or `from`, whichever is later).
+    Exclude,
+}
+
+impl Warmup {
+    pub const NAMES: [&'static str; 2] = ["include", "exclude"];
+}
+
 /// A condition checked after the run.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expectation {
-    /// Ready replicas reach `at_least` by `by` and stay there until the end.
-    ReadyReplicas { deployment: String, at_least: u32, by: Duration },
+    /// Ready replicas reach `at_least` by `by` and stay there until `to` (the end by default).
+    ReadyReplicas { deployment: String, at_least: u32, by: Duration, to: Duration },
     /// From `by` on, no pod waits unscheduled.
     AllPodsScheduled { by: Duration },
     /// No pod runs on `node` (and none is bound to it) during [from, to].
     NoPodOn { node: String, from: Duration, to: Duration },
     /// The rollout of `revision` completed by `by`.
     RolloutComplete { deployment: String, revision: u64, by: Duration },
-    /// served / offered over [from, to] (whole run by default) is at least `min`.
-    Availability { service: String, min: f64, from: Duration, to: Duration },
+    /// served / offered over [from, to] (whole run by default) is at least `min`; with
+    /// `warmup: exclude` counting starts at the Service's first ready endpoint at the earliest.
+    Availability { service: String, min: f64, from: Duration, to: Duration, warmup: Warmup },
     /// Latency percentiles of served requests over [from, to] stay within the bounds.
-    Latency { service: String, p50: Option<Duration>, p99: Option<Duration>, from: Duration, to: Duration },
+    Latency {
+        service: String,
+        p50: Option<Duration>,
+        p99: Option<Duration>,
+        from: Duration,
+        to: Duration,
+        warmup: Warmup,
+    },
     /// The pool's node count stays within the bounds over [from, to].
     PoolSize { pool: String, at_least: Option<u32>, at_most: Option<u32>, from: Duration, to: Duration },
     /// The run's cost (node-hours times `costPerHour`), of one pool or all, is at most `max`.

@@ -136,7 +136,7 @@ pub fn decode_traffic(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Traf
                 let text = super::load::read_referenced(&path, r.file, trace.span, "the trace file")?;
                 RateCurve::from_trace_csv(&text).map_err(|e| {
                     Diagnostic::new(&path, Span { line: e.line as u32, col: e.column as u32 }, e.message.clone())
-                        .with_hint("columns t_seconds,rps with a header line")
+                        .with_hint("a header naming a time and a rate column, e.g. t_seconds,rps or timestamp,value")
                 })?
             }
             _ => {

@@ -57,49 +57,81 @@ impl RateCurve {
         Ok(RateCurve { points })
     }
 
-    /// A curve from a trace: a `t_seconds,rps` header, then one point per row.
+    /// A curve from a trace: a header naming a time column and a rate column, then one
+    /// point per row. The time column is `t_seconds` or any header with `time`, `seconds`
+    /// or `ts` in it (`t` alone too); the rate column `rps` or any with `rps`, `rate`,
+    /// `qps`, `value` or `requests` in it; other columns are ignored. Times are seconds
+    /// from the start; Unix timestamps (a first time of at least 1e9 seconds, or 1e12
+    /// milliseconds: Prometheus' `timestamp,value` export) are shifted to start at 0.
     pub fn from_trace_csv(text: &str) -> Result<Self, CsvError> {
         let mut rows = csv::records(text);
-        let header =
-            rows.next().ok_or_else(|| CsvError::new(1, 1, "empty trace: expected a `t_seconds,rps` header"))?;
-        let names: Vec<&str> = header.cells.iter().map(|c| c.text).collect();
-        if names != ["t_seconds", "rps"] {
+        let header = rows.next().ok_or_else(|| {
+            CsvError::new(1, 1, "empty trace: expected a header naming a time and a rate column, e.g. `t_seconds,rps`")
+        })?;
+        let names: Vec<String> = header.cells.iter().map(|c| c.text.trim_matches('"').to_ascii_lowercase()).collect();
+        let find = |exact: &[&str], parts: &[&str]| {
+            names
+                .iter()
+                .position(|n| exact.contains(&n.as_str()))
+                .or_else(|| names.iter().position(|n| parts.iter().any(|p| n.contains(p))))
+        };
+        let time = find(&["t_seconds", "t", "time", "timestamp", "ts"], &["time", "seconds", "ts"]);
+        let rate = find(&["rps", "rate", "value", "qps"], &["rps", "rate", "qps", "value", "requests"]);
+        let (Some(tc), Some(rc)) = (time, rate.filter(|r| Some(*r) != time)) else {
             return Err(CsvError::new(
                 header.line,
                 1,
-                format!("expected the header `t_seconds,rps`, found `{}`", names.join(",")),
+                format!(
+                    "the header `{}` names no {} column: expected e.g. `t_seconds,rps` or `timestamp,value`",
+                    header.cells.iter().map(|c| c.text).collect::<Vec<_>>().join(","),
+                    if time.is_none() { "time" } else { "rate" }
+                ),
             ));
-        }
-        let mut points: Vec<RatePoint> = Vec::new();
+        };
+        let (time_name, rate_name) = (header.cells[tc].text, header.cells[rc].text);
+        let mut raw: Vec<(usize, usize, f64, f64)> = Vec::new();
         let mut last_t = f64::NEG_INFINITY;
         for row in rows {
-            if row.cells.len() < 2 {
-                return Err(CsvError::new(row.line, row.end_column, "missing the rps column"));
-            }
-            if row.cells.len() > 2 {
-                return Err(CsvError::new(row.line, row.cells[2].column, "expected two columns: t_seconds,rps"));
-            }
-            let t = csv::number(row.line, row.cells[0], "t_seconds")?;
+            let cell = |c: usize, what: &str| {
+                row.cells
+                    .get(c)
+                    .copied()
+                    .ok_or_else(|| CsvError::new(row.line, row.end_column, format!("missing the {what} column")))
+            };
+            let (tcell, rcell) = (cell(tc, time_name)?, cell(rc, rate_name)?);
+            let t = csv::number(row.line, tcell, time_name)?;
             if t < 0.0 {
-                return Err(CsvError::new(row.line, row.cells[0].column, format!("t_seconds {t} is negative")));
+                return Err(CsvError::new(row.line, tcell.column, format!("{time_name} {t} is negative")));
             }
             if t < last_t {
                 return Err(CsvError::new(
                     row.line,
-                    row.cells[0].column,
-                    format!("t_seconds {t} is before the previous row's {last_t}"),
+                    tcell.column,
+                    format!("{time_name} {t} is before the previous row's {last_t}"),
                 ));
             }
             last_t = t;
-            let rps = csv::number(row.line, row.cells[1], "rps")?;
+            let rps = csv::number(row.line, rcell, rate_name)?;
             if rps < 0.0 {
-                return Err(CsvError::new(row.line, row.cells[1].column, format!("rps {rps} is negative")));
+                return Err(CsvError::new(row.line, rcell.column, format!("{rate_name} {rps} is negative")));
             }
-            points.push(RatePoint { at: Time((t * 1e9).round() as u64), rps });
+            raw.push((row.line, tcell.column, t, rps));
         }
-        if points.is_empty() {
+        let Some(&(_, _, first, _)) = raw.first() else {
             return Err(CsvError::new(header.line + 1, 1, "the trace has a header but no rows"));
-        }
+        };
+        // Unix time in seconds (from 2001) or milliseconds: shift to start at 0.
+        let (offset, scale) = if first >= 1e12 {
+            (first, 1e-3)
+        } else if first >= 1e9 {
+            (first, 1.0)
+        } else {
+            (0.0, 1.0)
+        };
+        let points = raw
+            .into_iter()
+            .map(|(_, _, t, rps)| RatePoint { at: Time((((t - offset) * scale) * 1e9).round() as u64), rps })
+            .collect();
         Ok(RateCurve { points })
     }
 
@@ -351,6 +383,14 @@ mod tests {
 
     #[test]
     fn trace_csv_is_piecewise_linear_between_rows() {
+        // Any header naming a time and a rate column; other columns are ignored; Unix
+        // timestamps (seconds or milliseconds) start at 0.
+        let at = |text: &str| -> Vec<(u64, f64)> {
+            RateCurve::from_trace_csv(text).unwrap().points().iter().map(|p| (p.at.0, p.rps)).collect()
+        };
+        assert_eq!(at("timestamp,value\n1700000000,5\n1700000060,7\n"), [(0, 5.0), (60_000_000_000, 7.0)]);
+        assert_eq!(at("host,Time_ms,QPS\na,1700000000000,5\nb,1700000000500,7\n"), [(0, 5.0), (500_000_000, 7.0)]);
+        assert_eq!(at("seconds,requests_per_second\n0,1\n2.5,3\n"), [(0, 1.0), (2_500_000_000, 3.0)]);
         let curve = RateCurve::from_trace_csv("t_seconds,rps\n0,100\n# peak\n60.5, 2000\n\n120,0\n").unwrap();
         assert_eq!(curve.points().len(), 3);
         assert_eq!(curve.points()[1], RatePoint { at: Time(60_500_000_000), rps: 2000.0 });
@@ -361,14 +401,23 @@ mod tests {
     #[test]
     fn trace_csv_errors_name_line_and_column() {
         let err = |text: &str| RateCurve::from_trace_csv(text).unwrap_err();
-        assert_eq!(err(""), CsvError::new(1, 1, "empty trace: expected a `t_seconds,rps` header"));
-        assert_eq!(err("t,rps\n0,1\n"), CsvError::new(1, 1, "expected the header `t_seconds,rps`, found `t,rps`"));
+        assert_eq!(
+            err(""),
+            CsvError::new(1, 1, "empty trace: expected a header naming a time and a rate column, e.g. `t_seconds,rps`")
+        );
+        assert_eq!(
+            err("when,rps\n0,1\n"),
+            CsvError::new(
+                1,
+                1,
+                "the header `when,rps` names no time column: expected e.g. `t_seconds,rps` or `timestamp,value`"
+            )
+        );
         assert_eq!(err("t_seconds,rps\n"), CsvError::new(2, 1, "the trace has a header but no rows"));
         assert_eq!(err("t_seconds,rps\n0,1\n10,x\n"), CsvError::new(3, 4, "rps `x` is not a finite number"));
         assert_eq!(err("t_seconds,rps\n0,1\n10, -3\n"), CsvError::new(3, 5, "rps -3 is negative"));
         assert_eq!(err("t_seconds,rps\n5,1\n4,1\n"), CsvError::new(3, 1, "t_seconds 4 is before the previous row's 5"));
         assert_eq!(err("t_seconds,rps\n5\n"), CsvError::new(2, 2, "missing the rps column"));
-        assert_eq!(err("t_seconds,rps\n5,1,2\n"), CsvError::new(2, 5, "expected two columns: t_seconds,rps"));
         assert_eq!(err("t_seconds,rps\n-1,1\n"), CsvError::new(2, 1, "t_seconds -1 is negative"));
         assert_eq!(err("t_seconds,rps\n1,\n"), CsvError::new(2, 3, "rps is empty"));
     }

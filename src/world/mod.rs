@@ -183,11 +183,34 @@ pub struct World<'s> {
 
 /// Runs `scenario` to its horizon under the default [`RunLimits`].
 pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, RunError> {
-    run_with_limits(scenario, options, RunLimits::default())
+    run_with(scenario, options, RunLimits::default(), &mut |_| {})
 }
 
 /// Runs `scenario` to its horizon, or stops with [`RunError::Limit`] at `limits`.
 pub fn run_with_limits(scenario: &Scenario, options: RunOptions, limits: RunLimits) -> Result<RunOutput, RunError> {
+    run_with(scenario, options, limits, &mut |_| {})
+}
+
+/// World events between two calls of a run's progress callback.
+const PROGRESS_EVERY: u32 = 64;
+
+/// [`run`], calling `progress` with the virtual time reached every few thousand events
+/// (it only reads: the run is the same with or without it).
+pub fn run_with_progress(
+    scenario: &Scenario,
+    options: RunOptions,
+    progress: &mut dyn FnMut(Time),
+) -> Result<RunOutput, RunError> {
+    run_with(scenario, options, RunLimits::default(), progress)
+}
+
+/// The run itself: bounded by `limits`, reporting progress to `progress`.
+fn run_with(
+    scenario: &Scenario,
+    options: RunOptions,
+    limits: RunLimits,
+    progress: &mut dyn FnMut(Time),
+) -> Result<RunOutput, RunError> {
     let streams = RngStreams::new(scenario.seed);
     let cp = &scenario.control_plane;
     let mut world = World {
@@ -232,9 +255,15 @@ pub fn run_with_limits(scenario: &Scenario, options: RunOptions, limits: RunLimi
     world.check()?;
     let horizon = Time::ZERO + scenario.duration;
     let (mut instant, mut at_instant) = (Time::ZERO, 0u32);
+    let mut since_progress = 0u32;
     while let Some((t, event)) = world.queue.pop_until(horizon) {
         world.handled += 1;
         world.check_limits()?;
+        since_progress += 1;
+        if since_progress == PROGRESS_EVERY {
+            since_progress = 0;
+            progress(t);
+        }
         // Guard against a livelock of world events that never lets time advance.
         if t == instant {
             at_instant += 1;
@@ -253,6 +282,7 @@ pub fn run_with_limits(scenario: &Scenario, options: RunOptions, limits: RunLimi
     }
     world.finish_traffic(horizon);
     world.queue.advance_to(horizon);
+    progress(horizon);
     Ok(RunOutput { events: world.events, observations: world.observations, store: world.store, end: horizon })
 }
 
@@ -404,6 +434,18 @@ impl World<'_> {
             }
         }
         let decisions = self.autoscaler.sync(&self.store, &samples, window, now);
+        for st in &self.autoscaler.last_status {
+            let track = self.observations.hpas.entry(st.name.clone()).or_default();
+            track.deployment.clone_from(&st.deployment);
+            track.min_replicas = i64::from(st.min_replicas);
+            track.max_replicas = i64::from(st.max_replicas);
+            track.target_utilization = i64::from(st.target_utilization);
+            track.current.record(now, i64::from(st.current));
+            track.desired.record(now, i64::from(st.desired));
+            if let Some(u) = st.utilization {
+                track.utilization.push((now, i64::from(u)));
+            }
+        }
         self.apply_all(decisions);
     }
 

@@ -157,6 +157,9 @@ impl World<'_> {
             } else {
                 Vec::new()
             };
+            if !list.is_empty() && !self.observations.first_endpoint.contains_key(&s.name) {
+                self.observations.first_endpoint.insert(s.name.clone(), (now, s.traffic.totals().counts));
+            }
             if list_changed && list != s.last {
                 s.traffic.set_endpoints(now, &list);
                 s.known.extend(list.iter().map(|e| e.id));
