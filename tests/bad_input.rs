@@ -403,6 +403,7 @@ fn cases() -> Vec<Case> {
         (with("timeline:\n  - {at: 1m, cordon: worker-1"), vec![], (7, 5), "this `{` is never closed", "cut short"),
         (with("timeline:\n  - at: 1m\n    cordon"), vec![], (8, 5), "invalid YAML at the end of the file", "cut short"),
         (with("description: \"cut"), vec![], (6, 14), "quoted scalar", "cut short"),
+        (with("description: a\u{7}b\0\n"), vec![], (6, 15), "the control character U+0007 is not allowed in YAML", "printable"),
         (
             with("manifests: [{file: web.yaml}]\n"),
             vec![("web.yaml", format!("{DEPLOYMENT}---\napiVersion: v1\nkind: Service\nmetadata: {{name: web, labels: {}}}\n", flow_bomb()))],

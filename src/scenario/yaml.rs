@@ -112,6 +112,15 @@ fn float_text(f: f64) -> String {
 /// level of nesting), so depth, the number of values and what aliases copy are bounded
 /// before anything large is built.
 pub fn parse_documents(text: &str, file: &Path) -> Result<Vec<Node>, Diagnostic> {
+    // yaml-rust2 takes a NUL for the end of the stream; YAML allows none of these.
+    if let Some((at, c)) = text.char_indices().find(|(_, c)| !printable(*c)) {
+        return Err(Diagnostic::new(
+            file,
+            position(text, at),
+            format!("the control character U+{:04X} is not allowed in YAML", c as u32),
+        )
+        .with_hint("YAML text holds printable characters, tabs and line breaks only; remove it"));
+    }
     let mut builder = TreeBuilder {
         file,
         text,
@@ -189,6 +198,12 @@ fn at_end(text: &str, index: usize) -> Option<Span> {
     let line_start = trimmed.rfind(['\n', '\r']).map_or(0, |i| i + 1);
     let word_start = trimmed[line_start..].rfind(char::is_whitespace).map_or(line_start, |i| line_start + i + 1);
     Some(position(text, word_start))
+}
+
+/// YAML's printable characters (https://yaml.org/spec/1.2.2/#51-character-set).
+fn printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+        || c >= '\u{10000}'
 }
 
 /// The line and column of byte `at`, counting line breaks as YAML does (`\r\n`, `\r`
@@ -738,6 +753,18 @@ mod tests {
         let doc = parse("x: &c {cpu: 1}\ny: *c\nz: *c\n");
         assert_eq!(doc.get("z").unwrap().get("cpu").unwrap().value, Value::Int(1));
         assert_eq!(doc.get("z").unwrap().span, Span { line: 3, col: 4 });
+    }
+
+    #[test]
+    fn control_characters_are_refused_where_they_are() {
+        let e = error("a: 1\nb: x\0y\n");
+        assert_eq!(
+            (e.span, e.message.as_str()),
+            (Span { line: 2, col: 5 }, "the control character U+0000 is not allowed in YAML")
+        );
+        assert_eq!(error("a: \u{1b}[31m\n").span, Span { line: 1, col: 4 });
+        // Tabs, CR LF, a BOM and non-ASCII text are fine.
+        parse("\u{feff}a:\t\"\u{e9}\u{1F600}\"\r\nb: 2\r\n");
     }
 
     #[test]
