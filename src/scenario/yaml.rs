@@ -130,7 +130,7 @@ pub fn parse_documents(text: &str, file: &Path) -> Result<Vec<Node>, Diagnostic>
         values: 0,
         copied: Size::default(),
         cursor: (0, 0),
-        end: text.trim_end().chars().count(),
+        end: trim_yaml_end(text).chars().count(),
         last_token: at_end(text, usize::MAX).unwrap_or(Span { line: 1, col: 1 }),
     };
     let mut parser = Parser::new_from_str(text);
@@ -191,13 +191,20 @@ fn syntax_error(text: &str, file: &Path, e: &ScanError, stack: &[Frame]) -> Diag
 /// If only whitespace follows character `index`, the position of the last token's first
 /// character (the file's last word).
 fn at_end(text: &str, index: usize) -> Option<Span> {
-    let trimmed = text.trim_end();
+    let trimmed = trim_yaml_end(text);
     if index < trimmed.chars().count() {
         return None;
     }
+    // YAML's white space and breaks are ASCII, so `+ 1` stays on a character boundary.
     let line_start = trimmed.rfind(['\n', '\r']).map_or(0, |i| i + 1);
-    let word_start = trimmed[line_start..].rfind(char::is_whitespace).map_or(line_start, |i| line_start + i + 1);
+    let word_start = trimmed[line_start..].rfind([' ', '\t']).map_or(line_start, |i| line_start + i + 1);
     Some(position(text, word_start))
+}
+
+/// `text` without trailing YAML white space and line breaks (not Unicode's wider set:
+/// U+2028 is content to YAML 1.2).
+fn trim_yaml_end(text: &str) -> &str {
+    text.trim_end_matches([' ', '\t', '\n', '\r'])
 }
 
 /// YAML's printable characters (https://yaml.org/spec/1.2.2/#51-character-set).
@@ -785,6 +792,12 @@ mod tests {
         let e = error("a:\n  - b: 1\n  c\n");
         assert_eq!(e.span, Span { line: 3, col: 3 });
         assert!(e.message.starts_with("invalid YAML at the end of the file"), "{e}");
+        // A multi-byte character in the last token, and Unicode white space that YAML
+        // takes as content.
+        let e = error("a: 1\nb: [x\u{2028}y\u{2028}");
+        assert_eq!(e.span, Span { line: 2, col: 4 });
+        let e = error("a:\n  - b: 1\n  c\u{2028}\u{e9}\n");
+        assert_eq!(e.span, Span { line: 3, col: 3 });
         // An empty value at the very end sits on the last token, not past the end.
         let doc = parse("a: 1\n? \n");
         assert_eq!(doc.get("null").map(|n| n.span), Some(Span { line: 2, col: 1 }));
