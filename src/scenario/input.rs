@@ -69,8 +69,13 @@ impl InputError {
     pub fn diagnostic(&self, path: &Path, referrer: Option<(&Path, Span)>, what: &str) -> Diagnostic {
         let hint = match (self, referrer) {
             (InputError::Io(e), Some((file, _))) if e.kind() == std::io::ErrorKind::NotFound => {
-                let folder = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-                format!("check the path; it is relative to the scenario file's folder ({})", folder.display())
+                if file == Path::new("<stdin>") {
+                    "check the path; a scenario read from standard input has its paths relative to the working folder"
+                        .to_string()
+                } else {
+                    let folder = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                    format!("check the path; it is relative to the scenario file's folder ({})", folder.display())
+                }
             }
             _ => self.hint(what),
         };
