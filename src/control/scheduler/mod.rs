@@ -17,7 +17,7 @@ pub use queue::{backoff_for, SchedulingQueue};
 
 use super::{Decision, ScoreTable};
 use crate::engine::{RandomStream, Time};
-use crate::model::{Node, NodeId, PodId, Store};
+use crate::model::{NodeId, PodId, Store};
 use crate::scenario::SchedulerConfig;
 use std::collections::BTreeMap;
 use topology::TopologyIndex;
@@ -59,11 +59,10 @@ fn select_host(rng: &mut RandomStream, nodes: &[NodeId], totals: &[i64]) -> Node
 #[derive(Default)]
 struct ReasonCounts {
     texts: Vec<(&'static str, usize)>,
-    taints: Vec<(String, usize)>,
 }
 
 impl ReasonCounts {
-    fn add(&mut self, f: &Failure, node: &Node) {
+    fn add(&mut self, f: &Failure) {
         let mut bump = |text: &'static str| match self.texts.iter_mut().find(|(t, _)| *t == text) {
             Some((_, c)) => *c += 1,
             None => self.texts.push((text, 1)),
@@ -77,26 +76,13 @@ impl ReasonCounts {
                     }
                 }
             }
-            Reason::Taint(i) => {
-                let (t, _) = &node.taints[i as usize];
-                let text = format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value);
-                match self.taints.iter_mut().find(|(x, _)| *x == text) {
-                    Some((_, c)) => *c += 1,
-                    None => self.taints.push((text, 1)),
-                }
-            }
         }
     }
 
-    /// "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint {...}."
+    /// "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint(s)."
     /// Upstream: pkg/scheduler/framework/types.go (FitError.Error) sorts "count reason" strings.
     fn message(&self, num_nodes: usize) -> String {
-        let mut parts: Vec<String> = self
-            .texts
-            .iter()
-            .map(|(t, c)| format!("{c} {t}"))
-            .chain(self.taints.iter().map(|(t, c)| format!("{c} {t}")))
-            .collect();
+        let mut parts: Vec<String> = self.texts.iter().map(|(t, c)| format!("{c} {t}")).collect();
         parts.sort();
         format!("0/{num_nodes} nodes are available: {}.", parts.join(", "))
     }
@@ -168,8 +154,8 @@ impl Scheduler {
         let ctx = Ctx { store, pod, topology: &self.topology };
         if let Err(f) = self.profile.pre_filter(&ctx) {
             let mut counts = ReasonCounts::default();
-            for node in &store.nodes {
-                counts.add(&f, node);
+            for _ in &store.nodes {
+                counts.add(&f);
             }
             return Decision::Unschedulable { pod: pod_id, reason: counts.message(n) };
         }
@@ -258,8 +244,8 @@ impl Scheduler {
             }
         }
         let mut counts = ReasonCounts::default();
-        for (id, f) in failures {
-            counts.add(f, store.node(*id));
+        for (_, f) in failures {
+            counts.add(f);
         }
         Decision::Unschedulable { pod: pod_id, reason: counts.message(store.nodes.len()) }
     }
