@@ -426,7 +426,13 @@ fn decode_scheduler(r: Reader, node: &Node) -> R<SchedulerConfig> {
         cfg.percentage_of_nodes_to_score = r.count(n, "percentageOfNodesToScore", 100)? as u32;
     }
     if let Some(n) = f.opt("profile") {
-        cfg.overrides = decode_profile(r, n)?;
+        let (overrides, points) = decode_profile(r, n)?;
+        cfg.overrides = overrides;
+        // A plugin whose Filter/Score reads its PreFilter/PreScore state must keep them.
+        if let Err(p) = crate::control::scheduler::check_profile(&cfg) {
+            let span = points.iter().find(|(k, _)| *k == p.point).map_or(n.span, |(_, s)| *s);
+            return Err(r.error(span, p.message).with_hint(p.hint));
+        }
     }
     f.deny_unknown(&["policy", "percentageOfNodesToScore", "profile"])?;
     Ok(cfg)
@@ -434,7 +440,7 @@ fn decode_scheduler(r: Reader, node: &Node) -> R<SchedulerConfig> {
 
 /// One KubeSchedulerConfiguration profile's `plugins` and `pluginConfig`, applied on top
 /// of the policy. Upstream: pkg/scheduler/apis/config/v1 (KubeSchedulerProfile).
-fn decode_profile(r: Reader, node: &Node) -> R<ProfileOverrides> {
+fn decode_profile(r: Reader, node: &Node) -> R<(ProfileOverrides, Vec<(&'static str, Span)>)> {
     let mut out = ProfileOverrides::default();
     let mut f = r.fields(node, "scheduler.profile")?;
     let plugin_name = |n: &Node, known: &[&str], star: bool| -> R<String> {
@@ -449,43 +455,51 @@ fn decode_profile(r: Reader, node: &Node) -> R<ProfileOverrides> {
             )))
         }
     };
+    let mut points = Vec::new();
     if let Some(plugins) = f.opt("plugins") {
         let mut pf = r.fields(plugins, "profile.plugins")?;
-        if let Some(score) = pf.opt("score") {
-            let mut sf = r.fields(score, "plugins.score")?;
+        for (key, known) in EXTENSION_POINTS {
+            let Some(point) = pf.opt(key) else { continue };
+            points.push((key, point.span));
+            let mut sf = r.fields(point, &format!("plugins.{key}"))?;
+            let set = out.point_mut(key);
             if let Some(list) = sf.opt("enabled") {
                 for item in r.list(list, "enabled")? {
                     let mut e = r.fields(item, "an enabled plugin")?;
-                    let name = plugin_name(e.req("name")?, SCORE_PLUGINS, false)?;
-                    let weight = match e.opt("weight") {
-                        Some(w) => r.count(w, "weight", 100)? as i64,
-                        None => 1,
+                    let name_node = e.req("name")?;
+                    let name = r.string(name_node, "plugin name")?;
+                    if !known.contains(&name.as_str()) {
+                        // Upstream: runtime/framework.go ("plugin %q does not extend %s plugin").
+                        let hint = if name == "*" {
+                            "\"*\" is for disabled lists only".to_string()
+                        } else if FILTER_PLUGINS.contains(&name.as_str()) || SCORE_PLUGINS.contains(&name.as_str()) {
+                            format!("{key} plugins: {}", known.join(", "))
+                        } else {
+                            did_you_mean(&name, known.iter().copied(), "plugins")
+                        };
+                        return Err(r
+                            .error(name_node.span, format!("plugin {name:?} does not extend {key}"))
+                            .with_hint(hint));
+                    }
+                    let weight = if key == "score" {
+                        e.opt("weight").map(|w| r.count(w, "weight", 100).map(|w| w as i64)).transpose()?
+                    } else {
+                        None
                     };
-                    e.deny_unknown(&["name", "weight"])?;
-                    out.score_enabled.push((name, weight));
+                    e.deny_unknown(if key == "score" { &["name", "weight"] } else { &["name"] })?;
+                    set.enabled.push((name, weight));
                 }
             }
             if let Some(list) = sf.opt("disabled") {
                 for item in r.list(list, "disabled")? {
                     let mut e = r.fields(item, "a disabled plugin")?;
-                    out.score_disabled.push(plugin_name(e.req("name")?, SCORE_PLUGINS, true)?);
+                    set.disabled.push(plugin_name(e.req("name")?, known, true)?);
                     e.deny_unknown(&["name"])?;
                 }
             }
             sf.deny_unknown(&["enabled", "disabled"])?;
         }
-        if let Some(filter) = pf.opt("filter") {
-            let mut ff = r.fields(filter, "plugins.filter")?;
-            if let Some(list) = ff.opt("disabled") {
-                for item in r.list(list, "disabled")? {
-                    let mut e = r.fields(item, "a disabled plugin")?;
-                    out.filter_disabled.push(plugin_name(e.req("name")?, FILTER_PLUGINS, false)?);
-                    e.deny_unknown(&["name"])?;
-                }
-            }
-            ff.deny_unknown(&["disabled"])?;
-        }
-        pf.deny_unknown(&["score", "filter"])?;
+        pf.deny_unknown(&EXTENSION_POINTS.map(|(k, _)| k))?;
     }
     if let Some(list) = f.opt("pluginConfig") {
         for item in r.list(list, "pluginConfig")? {
@@ -524,8 +538,17 @@ fn decode_profile(r: Reader, node: &Node) -> R<ProfileOverrides> {
         }
     }
     f.deny_unknown(&["plugins", "pluginConfig"])?;
-    Ok(out)
+    Ok((out, points))
 }
+
+/// The extension points a profile's `plugins` may configure, with the plugins each has.
+const EXTENSION_POINTS: [(&str, &[&str]); 5] = [
+    ("preFilter", PRE_FILTER_PLUGINS),
+    ("filter", FILTER_PLUGINS),
+    ("postFilter", POST_FILTER_PLUGINS),
+    ("preScore", PRE_SCORE_PLUGINS),
+    ("score", SCORE_PLUGINS),
+];
 
 /// Upstream: pkg/scheduler/apis/config/validation (resources weights 1..100; shape points
 /// utilization 0..100 ascending, score 0..10).

@@ -219,7 +219,8 @@ impl World<'_> {
 
     fn bind(&mut self, pod: PodId, node: NodeId, scores: Option<ScoreTable>) {
         let now = self.now();
-        if let Some(problem) = crate::check::check_bind(&self.store, pod, node) {
+        let guards = self.scheduler.bind_guards();
+        if let Some(problem) = crate::check::check_bind(&self.store, pod, node, guards) {
             self.checker.report(problem);
         }
         self.checker.record_bind(pod);

@@ -11,7 +11,7 @@ mod queue;
 mod topology;
 
 pub use framework::{Ctx, Failure, Plugin, Reason, FIT_REASONS, MAX_NODE_SCORE};
-pub use policies::profile_for;
+pub use policies::{check_profile, profile_for, ProfileProblem};
 pub use profile::{HostSelection, Profile};
 pub use queue::{backoff_for, SchedulingQueue};
 
@@ -41,6 +41,7 @@ pub struct Scheduler {
     indexed_groups: usize,
     rng: RandomStream,
     explain: bool,
+    bind_guards: crate::check::BindGuards,
 }
 
 /// The highest total wins; ties are broken uniformly at random (each of m tied nodes
@@ -90,9 +91,16 @@ impl ReasonCounts {
 
 impl Scheduler {
     pub fn new(config: &SchedulerConfig, rng: RandomStream, explain: bool) -> Self {
+        let profile = profile_for(config);
+        let filters = profile.filter_names();
+        let bind_guards = crate::check::BindGuards {
+            cordon: filters.contains(&"NodeUnschedulable"),
+            readiness: filters.contains(&"TaintToleration"),
+        };
         Scheduler {
             queue: SchedulingQueue::default(),
-            profile: profile_for(config),
+            profile,
+            bind_guards,
             percentage_of_nodes_to_score: config.percentage_of_nodes_to_score as usize,
             next_start_node_index: 0,
             last_round_robin: None,
@@ -258,6 +266,12 @@ impl Scheduler {
         let ctx = Ctx { store, pod: store.pod(pod_id), topology: &self.topology };
         self.profile.pre_filter(&ctx).ok()?;
         candidates.iter().copied().find(|id| self.profile.passes(&ctx, store.node(*id)))
+    }
+
+    /// The bind checks this profile's filters make binding (without NodeUnschedulable or
+    /// TaintToleration at Filter, upstream binds to cordoned or not-Ready nodes too).
+    pub fn bind_guards(&self) -> crate::check::BindGuards {
+        self.bind_guards
     }
 
     /// Whether a pod is one the scheduler should place.
