@@ -61,6 +61,23 @@ fn star_at_every_extension_point_leaves_only_the_enabled_plugins() {
 }
 
 #[test]
+fn post_filter_star_turns_preemption_off() {
+    let profile = r#"    profile:
+      plugins:
+        postFilter: {disabled: [{name: "*"}]}"#;
+    const VIP: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: vip}\nspec:\n  priorityClassName: high\n  containers: [{name: c, image: x, resources: {requests: {cpu: 1500m}}}]\n";
+    let run = |p: &str| {
+        let yaml = scenario(p, 4).replace("manifests:", "  - {at: 20s, apply: {file: vip.yaml}}\nmanifests:");
+        events(&simulate(&load_files(&[("scenario.yaml", &yaml), ("vip.yaml", VIP)]).unwrap()))
+    };
+    let ev = run("");
+    assert_eq!(of_kind(&ev, "pod_preempting").len(), 1, "the default profile preempts for vip");
+    let ev = run(profile);
+    assert!(of_kind(&ev, "pod_preempting").is_empty());
+    assert!(of_kind(&ev, "pod_unschedulable").iter().any(|e| e["pod"] == "vip"));
+}
+
+#[test]
 fn a_profile_upstream_would_fail_every_pod_with_is_refused_where_it_is_written() {
     let bad = r#"    profile:
       plugins:

@@ -141,10 +141,9 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
         traffic,
         faults,
     };
-    let mut scenario = scenario;
     check_names(r, &scenario)?;
     super::traffic::check_traffic(r, &scenario, &traffic_spans, &serving_spans)?;
-    resolve_priorities(r, &mut scenario)?;
+    check_priority_classes(r, &scenario)?;
     Ok(scenario)
 }
 
@@ -1183,73 +1182,77 @@ fn did_you_mean<'a>(name: &str, known: impl Iterator<Item = &'a str>, label: &st
 pub const SYSTEM_PRIORITY_CLASSES: &[(&str, i32)] =
     &[("system-cluster-critical", 2_000_000_000), ("system-node-critical", 2_000_001_000)];
 
-/// Every priorityClassName must exist (the Priority admission plugin rejects the pod
-/// otherwise), and at most one class may be the global default.
+/// The Priority admission plugin runs on every pod create (the world does it, with the
+/// classes that exist at that moment); what can be refused up front is refused here, in
+/// the order objects are applied (the manifests at t=0, then each timeline `apply`):
+/// a priorityClassName must name a class that exists once its object's batch is applied,
+/// at most one class may be the global default, and an explicit `spec.priority` must
+/// equal what admission computes.
+// Upstream: plugin/pkg/admission/priority/admission.go (admitPod: "no PriorityClass with name %v was found",
+// "the integer value of priority (%d) must not be provided in pod spec ...";
+// validatePriorityClass: "PriorityClass %v is already marked as default. Only one default can exist").
 fn check_priority_classes(r: Reader, s: &Scenario) -> R<()> {
-    let classes: Vec<&PriorityClassObject> =
-        s.objects.iter().filter_map(|o| if let Object::PriorityClass(p) = o { Some(p) } else { None }).collect();
-    if classes.iter().filter(|c| c.global_default).count() > 1 {
-        return Err(r
-            .error(Span { line: 1, col: 1 }, "more than one PriorityClass has globalDefault: true")
-            .with_hint("keep one global default"));
-    }
-    for o in &s.objects {
-        let (kind, name, template) = match o {
-            Object::Deployment(d) => ("Deployment", &d.name, &d.template),
-            Object::ReplicaSet(rs) => ("ReplicaSet", &rs.name, &rs.template),
-            Object::Pod(p) => ("Pod", &p.name, &p.template),
-            _ => continue,
-        };
-        if let Some(class) = &template.spec.priority_class_name {
-            let known =
-                classes.iter().any(|c| &c.name == class) || SYSTEM_PRIORITY_CLASSES.iter().any(|(n, _)| n == class);
-            if !known {
-                let names =
-                    classes.iter().map(|c| c.name.as_str()).chain(SYSTEM_PRIORITY_CLASSES.iter().map(|(n, _)| *n));
-                return Err(r
-                    .error(
-                        Span { line: 1, col: 1 },
-                        format!("{kind} {name:?} uses priorityClassName {class:?}, which is not defined"),
-                    )
-                    .with_hint(did_you_mean(class, names, "priority classes")));
+    let mut classes: Vec<(String, i32)> = SYSTEM_PRIORITY_CLASSES.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+    let mut default: Option<(String, i32)> = None;
+    let batches = std::iter::once((Span { line: 1, col: 1 }, &s.objects)).chain(s.timeline.iter().filter_map(|a| {
+        if let Action::Apply { objects, .. } = &a.action {
+            Some((a.span, objects))
+        } else {
+            None
+        }
+    }));
+    for (span, objects) in batches {
+        for o in objects {
+            if let Object::PriorityClass(p) = o {
+                if p.global_default {
+                    if let Some((name, _)) = default.as_ref().filter(|(n, _)| *n != p.name) {
+                        return Err(r
+                            .error(span, format!("PriorityClass {name} is already marked as default. Only one default can exist"))
+                            .with_hint(format!("drop globalDefault from PriorityClass {:?}", p.name)));
+                    }
+                    default = Some((p.name.clone(), p.value));
+                }
+                if !classes.iter().any(|(n, _)| *n == p.name) {
+                    classes.push((p.name.clone(), p.value));
+                }
             }
         }
-    }
-    Ok(())
-}
-
-/// The Priority admission plugin: a pod's priority is its PriorityClass's value, else the
-/// global default class's, else `spec.priority` (0). Classes are applied at t=0, before
-/// any pod, so resolving them at load time is exact.
-/// Upstream: plugin/pkg/admission/priority/admission.go.
-fn resolve_priorities(r: Reader, s: &mut Scenario) -> R<()> {
-    check_priority_classes(r, s)?;
-    let classes: Vec<(String, i32, bool)> = s
-        .objects
-        .iter()
-        .filter_map(|o| {
-            if let Object::PriorityClass(p) = o {
-                Some((p.name.clone(), p.value, p.global_default))
-            } else {
-                None
+        for o in objects {
+            let (kind, name, template) = match o {
+                Object::Deployment(d) => ("Deployment", &d.name, &d.template),
+                Object::ReplicaSet(rs) => ("ReplicaSet", &rs.name, &rs.template),
+                Object::Pod(p) => ("Pod", &p.name, &p.template),
+                _ => continue,
+            };
+            let computed = match &template.spec.priority_class_name {
+                Some(class) => match classes.iter().find(|(n, _)| n == class) {
+                    Some((_, v)) => *v,
+                    None => {
+                        let names = classes.iter().map(|(n, _)| n.as_str());
+                        return Err(r
+                            .error(
+                                span,
+                                format!(
+                                    "{kind} {name:?} uses priorityClassName {class:?}: no PriorityClass with name {class} was found"
+                                ),
+                            )
+                            .with_hint(did_you_mean(class, names, "priority classes")));
+                    }
+                },
+                None => default.as_ref().map_or(0, |(_, v)| *v),
+            };
+            let given = template.spec.priority;
+            if given != 0 && given != computed {
+                return Err(r
+                    .error(
+                        span,
+                        format!(
+                            "{kind} {name:?}: the integer value of priority ({given}) must not be provided in pod spec; \
+                             priority admission controller computed {computed} from the given PriorityClass name"
+                        ),
+                    )
+                    .with_hint("set priorityClassName instead of priority"));
             }
-        })
-        .chain(SYSTEM_PRIORITY_CLASSES.iter().map(|(n, v)| (n.to_string(), *v, false)))
-        .collect();
-    let default = classes.iter().find(|c| c.2).map(|c| c.1);
-    for o in &mut s.objects {
-        let template = match o {
-            Object::Deployment(d) => &mut d.template,
-            Object::ReplicaSet(rs) => &mut rs.template,
-            Object::Pod(p) => &mut p.template,
-            _ => continue,
-        };
-        let class_value = match &template.spec.priority_class_name {
-            Some(name) => classes.iter().find(|c| &c.0 == name).map(|c| c.1),
-            None => default,
-        };
-        if let Some(v) = class_value {
-            std::sync::Arc::make_mut(template).spec.priority = v;
         }
     }
     Ok(())

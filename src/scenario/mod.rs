@@ -22,7 +22,7 @@ mod yaml;
 pub use diag::{Diagnostic, Span, Warnings};
 pub use duration::{format_duration_nanos, parse_duration_nanos};
 pub use files::{image_scenario_path, scenario_files, ScenarioFile, IMAGE_SCENARIO_DIR};
-pub use load::{load_scenario, object_kind_name, Loaded};
+pub use load::{load_scenario, object_kind_name, Loaded, SYSTEM_PRIORITY_CLASSES};
 pub use ops::{Fault, FaultSpec, ZONE_LABEL};
 pub use quantity::parse_quantity;
 pub use schema::*;

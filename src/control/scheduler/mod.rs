@@ -231,10 +231,10 @@ impl Scheduler {
     /// Upstream: pkg/scheduler/framework/runtime/framework.go (RunFilterPluginsWithNominatedPods, addGENominatedPods).
     fn nominated_requests(&self, store: &Store, pod_id: PodId) -> BTreeMap<NodeId, crate::model::Resources> {
         let mut out = BTreeMap::new();
-        let priority = store.pod(pod_id).template.spec.priority;
+        let priority = store.pod(pod_id).priority;
         for (&p, &node) in &self.queue.nominated {
             let Some(other) = store.pods().get(&p) else { continue };
-            if p != pod_id && other.node.is_none() && other.template.spec.priority >= priority {
+            if p != pod_id && other.node.is_none() && other.priority >= priority {
                 *out.entry(node).or_default() += other.requests;
             }
         }
