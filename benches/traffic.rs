@@ -27,6 +27,7 @@ fn run(balancing: LoadBalancing) -> u64 {
             timeout: Some(Duration::from_secs(1)),
             service_time: ServiceTime::exponential(Duration::from_millis(MEAN_SERVICE_MS)),
             cpu_per_request: None,
+            idle_cpu_millis: 0,
         }],
     };
     let mut t = ServiceTraffic::new("web", spec, &RngStreams::new(1));

@@ -81,3 +81,35 @@ fn zone_rate_limit_spaces_no_execute_taints_ten_seconds_apart() {
     assert_eq!(taints.len(), 2);
     assert!((taints[1] - taints[0] - 10.0).abs() < 0.1 + 1e-9, "{taints:?}: 0.1 nodes/s per zone");
 }
+
+/// NoExecute taint times when `down` of `nodes` workers (one zone) crash at 60 s.
+fn no_execute_taints(nodes: u32, down: u32) -> Vec<f64> {
+    let crashes: String = (1..=down).map(|i| format!("  - {{at: 60s, crashNode: worker-{i}}}\n")).collect();
+    let s = load_str(&basic_scenario(nodes, 1, "100m", &format!("timeline:\n{crashes}"))).unwrap();
+    let ev = events(&simulate(&s));
+    ev.iter()
+        .filter(|e| e["kind"] == "node_tainted" && e["taint"] == "node.kubernetes.io/unreachable:NoExecute")
+        .map(t)
+        .collect()
+}
+
+#[test]
+fn a_partially_disrupted_small_zone_gets_no_no_execute_taint() {
+    // 6 of 10 nodes not Ready: PartialDisruption (>2 nodes and >= 55%). In a zone of at most
+    // 50 nodes ReducedQPSFunc gives 0 and SwapLimiter(0) installs a limiter that never
+    // accepts, so no node is tainted and nothing is evicted. 2 of 10 is Normal: tainted.
+    // Upstream: pkg/controller/nodelifecycle/node_lifecycle_controller.go (handleDisruption,
+    // setLimiterInZone, ReducedQPSFunc) and scheduler/rate_limited_queue.go (SwapLimiter).
+    assert!(no_execute_taints(10, 6).is_empty());
+    assert_eq!(no_execute_taints(10, 2).len(), 2);
+}
+
+#[test]
+fn a_partially_disrupted_large_zone_is_tainted_at_the_secondary_rate() {
+    // 40 of 60 nodes: more than largeClusterThreshold (50), so 0.01 nodes/s: one taint at
+    // once (the new bucket starts full: the old one could accept), the next 100 s later.
+    // Upstream: node_lifecycle_controller.go (ReducedQPSFunc, --secondary-node-eviction-rate).
+    let taints = no_execute_taints(60, 40);
+    assert!(taints.len() >= 2, "{taints:?}");
+    assert!((taints[1] - taints[0] - 100.0).abs() < 0.1 + 1e-9, "{taints:?}");
+}

@@ -71,3 +71,42 @@ manifests:
     assert!(w.iter().any(|m| m.contains("`hostPort`")), "{w:?}");
     assert_eq!(w.len(), 3, "env and ports are accepted quietly: {w:?}");
 }
+
+#[test]
+fn honoured_placement_fields_do_not_warn() {
+    // affinity, topologySpreadConstraints and priorityClassName are all simulated (the
+    // scheduler's InterPodAffinity/NodeAffinity and PodTopologySpread plugins, Priority admission).
+    let dir = common::scratch("kubectl-honoured");
+    std::fs::write(
+        dir.join("s.yaml"),
+        r#"name: k
+duration: 1m
+cluster:
+  nodePools: [{name: w, count: 2, capacity: {cpu: "4", memory: 8Gi}}]
+manifests:
+  - inline: {apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: high}, value: 1000}
+  - inline:
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web}
+      spec:
+        replicas: 2
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec:
+            priorityClassName: high
+            affinity:
+              podAntiAffinity:
+                requiredDuringSchedulingIgnoredDuringExecution:
+                  - {labelSelector: {matchLabels: {app: web}}, topologyKey: kubernetes.io/hostname}
+            topologySpreadConstraints:
+              - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: web}}}
+            containers: [{name: web, image: web}]
+"#,
+    )
+    .unwrap();
+    let loaded = load_scenario(&dir.join("s.yaml"), &[]).unwrap();
+    let w: Vec<&str> = loaded.warnings.0.iter().map(|w| w.message.as_str()).collect();
+    assert!(w.is_empty(), "{w:?}");
+}

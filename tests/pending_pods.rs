@@ -76,6 +76,6 @@ manifests:
     let ev = events(&simulate(&s));
     assert_eq!(
         of_kind(&ev, "pod_unschedulable")[0]["reason"],
-        "0/3 nodes are available: 1 node(s) had untolerated taint {nvidia.com/gpu: true}, 2 Insufficient cpu."
+        "0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 Insufficient cpu."
     );
 }

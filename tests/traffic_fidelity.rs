@@ -44,6 +44,7 @@ fn simulate(r: &Run) -> Figures {
             timeout: None,
             service_time: ServiceTime::exponential(Duration(SERVICE_NS as u64)),
             cpu_per_request: None,
+            idle_cpu_millis: 0,
         }],
     };
     let mut t = ServiceTraffic::new("fidelity", spec, &RngStreams::new(r.seed));
@@ -225,6 +226,7 @@ fn every_request_is_accounted_for_through_overload_and_pod_loss() {
             timeout: Some(Duration::from_millis(40)),
             service_time: ServiceTime::lognormal(Duration::from_millis(1), Duration::from_millis(20)).unwrap(),
             cpu_per_request: Some(Duration::from_millis(1)),
+            idle_cpu_millis: 0,
         }],
     };
     let mut t = ServiceTraffic::new("overload", spec, &RngStreams::new(5));

@@ -116,3 +116,77 @@ fn set_metric_drives_the_hpa_without_traffic() {
     assert_eq!(ups.first().map(|u| u.1), Some(5), "{ups:?}");
     assert!(ups.windows(2).all(|w| w[1].0 - w[0].0 >= 60.0), "{ups:?}");
 }
+
+/// A Deployment `web` (replicas, 500m, readiness after `ready_after` s) with an HPA
+/// (min 1, target 50%, `behavior`) and no traffic at all; `extra` is appended.
+fn hpa_without_traffic(replicas: u32, ready_after: u32, behavior: &str, extra: &str) -> clustersim::world::RunOutput {
+    let web = deployment_manifest(
+        "web",
+        replicas,
+        "",
+        &format!("{{name: web, image: w, resources: {{requests: {{cpu: 500m}}}}, readinessProbe: {{initialDelaySeconds: {ready_after}, periodSeconds: 1}}}}"),
+        "",
+    );
+    let yaml = format!(
+        "name: idle\nduration: 15m\ncluster:\n  nodePools: [{{name: w, count: 2, capacity: {{cpu: \"8\", memory: 32Gi}}}}]\ncontrolPlane: {{podStartup: 1s}}\nmanifests:\n{web}  - inline: {{apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, metadata: {{name: web}}, spec: {{scaleTargetRef: {{kind: Deployment, name: web}}, minReplicas: 1, maxReplicas: 10, metrics: [{{type: Resource, resource: {{name: cpu, target: {{type: Utilization, averageUtilization: 50}}}}}}]{behavior}}}}}\n{extra}"
+    );
+    simulate(&load_str(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}")))
+}
+
+fn hpa_scalings(out: &clustersim::world::RunOutput) -> Vec<(f64, i64, i64)> {
+    of_kind(&events(out), "deployment_scaled")
+        .iter()
+        .filter(|e| e["by"] == "hpa")
+        .map(|e| (t(e), e["from"].as_i64().unwrap(), e["to"].as_i64().unwrap()))
+        .collect()
+}
+
+#[test]
+fn an_hpa_without_traffic_scales_down_to_min_once_set_metric_ends() {
+    // metrics-server reports every running pod (an idle one near 0): once the setMetric
+    // override ends the usage ratio is 0, so after the 300 s downscale window the HPA
+    // goes to minReplicas instead of losing its metrics for good.
+    // Upstream: pkg/controller/podautoscaler/replica_calculator.go (GetResourceReplicas, groupPods).
+    let out = hpa_without_traffic(
+        2,
+        1,
+        "",
+        "timeline:\n  - {at: 30s, setMetric: {deployment: web, cpuUtilization: \"90%\", for: 2m}}\n",
+    );
+    let scaled = hpa_scalings(&out);
+    let up = scaled.first().expect("a scale-up while the metric is high");
+    assert_eq!((up.1, up.2), (2, 4), "ceil(90/50 x 2): {scaled:?}");
+    let down = scaled.iter().find(|s| s.2 < s.1).unwrap_or_else(|| panic!("no scale-down: {scaled:?}"));
+    assert_eq!(down.2, 1, "{scaled:?}");
+    // The last high recommendation is at most 150 s; the window keeps it 300 s.
+    assert!(down.0 > 150.0 + 285.0 && down.0 <= 150.0 + 300.0 + 15.0, "{scaled:?}");
+}
+
+#[test]
+fn running_pods_that_are_not_ready_yet_are_unready_not_missing() {
+    // Two pods ready at ~121 s, two more created at 60 s and ready at ~181 s. At the sync
+    // after 121 s the ready pods idle at 0%: the unready ones are left out of a scale-down,
+    // so the HPA (scaleDown window 0) goes straight to 1. Were they "missing", they would
+    // count as 100% on a scale-down and hold the ratio at 1.0 (no change).
+    // Upstream: replica_calculator.go (groupPods: a sample taken while not Ready within
+    // cpuInitializationPeriod is unready; GetResourceReplicas: missing pods use max(100, target)%).
+    let out = hpa_without_traffic(
+        2,
+        120,
+        ", behavior: {scaleDown: {stabilizationWindowSeconds: 0}}",
+        "timeline:\n  - {at: 60s, scale: {deployment: web, replicas: 4}}\n",
+    );
+    let scaled = hpa_scalings(&out);
+    let down = scaled.first().unwrap_or_else(|| panic!("no scale-down: {scaled:?}"));
+    assert_eq!((down.1, down.2), (4, 1), "{scaled:?}");
+    assert!(down.0 > 121.0 && down.0 < 181.0, "before the late pods are ready: {scaled:?}");
+}
+
+#[test]
+fn idle_cpu_is_settable_per_serving_entry() {
+    // Idle pods at 300m of 500m (60%) against a 50% target: the HPA scales out.
+    let yaml_extra = "serving:\n  web: {serviceTime: {exponential: 10ms}, idleCpu: 300m}\n";
+    let out = hpa_without_traffic(2, 1, "", yaml_extra);
+    let scaled = hpa_scalings(&out);
+    assert_eq!(scaled.first().map(|s| (s.1, s.2)), Some((2, 3)), "ceil(60/50 x 2): {scaled:?}");
+}

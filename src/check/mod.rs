@@ -39,16 +39,31 @@ impl Checker {
     }
 }
 
+/// Which of the bind checks the scheduler's profile makes binding: a profile without the
+/// NodeUnschedulable filter may bind to a cordoned node, one without TaintToleration to a
+/// node that is not Ready (its not-ready/unreachable NoSchedule taints are not checked).
+#[derive(Clone, Copy, Debug)]
+pub struct BindGuards {
+    pub cordon: bool,
+    pub readiness: bool,
+}
+
+impl Default for BindGuards {
+    fn default() -> Self {
+        BindGuards { cordon: true, readiness: true }
+    }
+}
+
 /// A bind is allowed only to a node that is schedulable and Ready as the API shows it.
 /// (The scheduler sees the API, like upstream: a host that died a moment ago but is not
 /// yet marked is still a candidate, as in a real cluster.)
-pub fn check_bind(store: &Store, pod: PodId, node: NodeId) -> Option<String> {
+pub fn check_bind(store: &Store, pod: PodId, node: NodeId, guards: BindGuards) -> Option<String> {
     let n = store.node(node);
     let p = store.pods().get(&pod)?;
-    if n.unschedulable {
+    if guards.cordon && n.unschedulable {
         return Some(format!("pod {} bound to cordoned node {}", p.name, n.name));
     }
-    if n.condition != NodeCondition::Ready {
+    if guards.readiness && n.condition != NodeCondition::Ready {
         return Some(format!("pod {} bound to node {} whose condition is {:?}", p.name, n.name, n.condition));
     }
     if p.node.is_some() {
@@ -137,10 +152,10 @@ mod tests {
         // A bind to a cordoned or not-ready node.
         store.node_mut(n).unschedulable = true;
         let c = store.create_pod("c".into(), Arc::new(Default::default()), vec![], None, Time::ZERO);
-        assert!(check_bind(&store, c, n).unwrap().contains("cordoned"));
+        assert!(check_bind(&store, c, n, BindGuards::default()).unwrap().contains("cordoned"));
         store.node_mut(n).unschedulable = false;
         store.node_mut(n).condition = NodeCondition::Unknown;
-        assert!(check_bind(&store, c, n).unwrap().contains("Unknown"));
+        assert!(check_bind(&store, c, n, BindGuards::default()).unwrap().contains("Unknown"));
         // A pod bound twice, and time going backwards.
         let mut checker = Checker::default();
         checker.record_bind(c);

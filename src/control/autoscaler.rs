@@ -61,6 +61,11 @@ impl Autoscaler {
         self.hpas.is_empty()
     }
 
+    /// The Deployments the HPAs scale.
+    pub fn targets(&self) -> impl Iterator<Item = &str> + '_ {
+        self.hpas.iter().map(|(h, _)| h.deployment.as_str())
+    }
+
     /// One sync of every HPA. `samples` are the pods' CPU usage over the last window.
     pub fn sync(&mut self, store: &Store, samples: &CpuSamples, window: Duration, now: Time) -> Vec<Decision> {
         let mut out = Vec::new();

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, VecDeque};
 /// Upstream: kube-controller-manager --large-cluster-size-threshold.
 const LARGE_CLUSTER_SIZE_THRESHOLD: usize = 50;
 /// Upstream: kube-controller-manager --unhealthy-zone-threshold.
-const UNHEALTHY_ZONE_THRESHOLD: f64 = 0.55;
+const UNHEALTHY_ZONE_THRESHOLD: f32 = 0.55;
 /// Upstream: --secondary-node-eviction-rate.
 const SECONDARY_EVICTION_RATE: f64 = 0.01;
 /// Upstream: NodeEvictionPeriod, how often the tainting pass runs (100 ms).
@@ -26,21 +26,68 @@ pub struct LifecycleSettings {
     pub eviction_rate: f64,
 }
 
-/// A zone's health as upstream classifies it (ComputeZoneState).
+/// A zone's health as upstream classifies it (ComputeZoneState); `Initial` until the
+/// first monitor pass has seen the zone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ZoneState {
+    Initial,
     Normal,
     PartialDisruption,
     FullDisruption,
 }
 
-/// Per-zone token bucket (burst 1) and the queue of nodes waiting for their NoExecute taint.
+/// FullDisruption with no Ready node, PartialDisruption with more than 2 not-Ready nodes
+/// making at least 55% of the zone (a float32 ratio, as upstream), else Normal.
+// Upstream: node_lifecycle_controller.go (ComputeZoneState).
+pub fn compute_zone_state(ready: usize, not_ready: usize) -> ZoneState {
+    if ready == 0 && not_ready > 0 {
+        ZoneState::FullDisruption
+    } else if not_ready > 2 && not_ready as f32 / (not_ready + ready) as f32 >= UNHEALTHY_ZONE_THRESHOLD {
+        ZoneState::PartialDisruption
+    } else {
+        ZoneState::Normal
+    }
+}
+
+/// Per-zone NoExecute tainter: a token bucket (burst 1) at `qps` and the queue of nodes
+/// waiting for their taint. `qps == 0` is upstream's never-accepting limiter.
 struct Zone {
+    qps: f64,
     tokens: f64,
     refilled: Time,
     queue: VecDeque<NodeId>,
     state: ZoneState,
-    size: usize,
+}
+
+impl Zone {
+    fn new(qps: f64, now: Time) -> Self {
+        Zone { qps, tokens: 1.0, refilled: now, queue: VecDeque::new(), state: ZoneState::Initial }
+    }
+
+    fn refill(&mut self, now: Time) {
+        if self.qps > 0.0 {
+            self.tokens = (self.tokens + self.qps * now.since(self.refilled).as_secs_f64()).min(1.0);
+        }
+        self.refilled = now;
+    }
+
+    fn can_accept(&self) -> bool {
+        self.qps > 0.0 && self.tokens >= 1.0 - 1e-9
+    }
+
+    /// A new limiter when the rate changes: QPS 0 never accepts; otherwise a fresh bucket
+    /// (one token) that starts drained when the old limiter could not accept right now.
+    // Upstream: pkg/controller/nodelifecycle/scheduler/rate_limited_queue.go (SwapLimiter).
+    fn swap_limiter(&mut self, qps: f64, now: Time) {
+        if self.qps == qps {
+            return;
+        }
+        self.refill(now);
+        let old_accepts = self.can_accept();
+        self.qps = qps.max(0.0);
+        self.tokens = if qps > 0.0 && old_accepts { 1.0 } else { 0.0 };
+        self.refilled = now;
+    }
 }
 
 pub struct NodeLifecycle {
@@ -49,8 +96,6 @@ pub struct NodeLifecycle {
     /// Every node's probe timestamp is at least this: when this instance started, or when
     /// it last left the all-zones-disrupted mode.
     probes_reset: Time,
-    /// Every zone was fully disrupted at the last monitor pass.
-    all_were_disrupted: bool,
 }
 
 /// The zone key upstream uses: region and zone labels.
@@ -62,7 +107,7 @@ pub fn zone_of(node: &Node) -> String {
 
 impl NodeLifecycle {
     pub fn new(settings: LifecycleSettings) -> Self {
-        NodeLifecycle { settings, zones: BTreeMap::new(), probes_reset: Time::ZERO, all_were_disrupted: false }
+        NodeLifecycle { settings, zones: BTreeMap::new(), probes_reset: Time::ZERO }
     }
 
     /// A new leader's instance takes over at `now`: no zone state, fresh rate limiters, and
@@ -72,7 +117,6 @@ impl NodeLifecycle {
     pub fn restart(&mut self, now: Time) {
         self.zones.clear();
         self.probes_reset = now;
-        self.all_were_disrupted = false;
     }
 
     /// One monitor pass (every --node-monitor-period).
@@ -80,13 +124,9 @@ impl NodeLifecycle {
         let mut out = Vec::new();
         for node in &store.nodes {
             let heartbeat = node.last_heartbeat(now, self.settings.status_update_frequency).max(self.probes_reset);
-            let zone = self.zones.entry(zone_of(node)).or_insert_with(|| Zone {
-                tokens: 1.0,
-                refilled: now,
-                queue: VecDeque::new(),
-                state: ZoneState::Normal,
-                size: 0,
-            });
+            // Upstream: node_lifecycle_controller.go (addPodEvictorForNewZone: a full bucket at the eviction rate).
+            let rate = self.settings.eviction_rate;
+            let zone = self.zones.entry(zone_of(node)).or_insert_with(|| Zone::new(rate, now));
             match node.condition {
                 NodeCondition::Ready if now > heartbeat + self.settings.grace_period => {
                     out.push(Decision::SetNodeCondition { node: node.id, condition: NodeCondition::Unknown });
@@ -123,24 +163,16 @@ impl NodeLifecycle {
                 NodeCondition::NotReady => {}
             }
         }
-        self.update_zone_states(store, &out);
-        // Leaving the all-zones-disrupted mode: every probe timestamp becomes now and the
-        // rate limiters start over.
-        // Upstream: node_lifecycle_controller.go (handleDisruption: "Exiting master disruption mode").
-        let all = self.all_zones_disrupted();
-        if self.all_were_disrupted && !all {
-            self.probes_reset = now;
-            for zone in self.zones.values_mut() {
-                zone.tokens = 1.0;
-                zone.refilled = now;
-            }
-        }
-        self.all_were_disrupted = all;
+        self.handle_disruption(store, &out, now);
         out
     }
 
-    /// Zone states from Ready counts, seeing the conditions `pending` is about to set.
-    fn update_zone_states(&mut self, store: &Store, pending: &[Decision]) {
+    /// Zone states from Ready counts (seeing the conditions `pending` is about to set) and
+    /// the rate limiters that go with them: a zone whose state changed gets its new rate;
+    /// when every zone is fully disrupted every limiter stops (and the tainting pass lifts
+    /// the NoExecute taints); leaving that mode resets every probe timestamp and limiter.
+    // Upstream: node_lifecycle_controller.go (handleDisruption, setLimiterInZone).
+    fn handle_disruption(&mut self, store: &Store, pending: &[Decision], now: Time) {
         let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         for node in &store.nodes {
             let becoming_unknown =
@@ -153,17 +185,41 @@ impl NodeLifecycle {
                 entry.1 += 1;
             }
         }
-        for (key, (ready, not_ready)) in counts {
-            if let Some(zone) = self.zones.get_mut(&key) {
-                zone.size = ready + not_ready;
-                zone.state = if ready == 0 && not_ready > 0 {
-                    ZoneState::FullDisruption
-                } else if not_ready > 2 && not_ready as f64 / (ready + not_ready) as f64 >= UNHEALTHY_ZONE_THRESHOLD {
-                    ZoneState::PartialDisruption
-                } else {
-                    ZoneState::Normal
-                };
+        let new_states: BTreeMap<&String, (ZoneState, usize)> =
+            counts.iter().map(|(k, &(r, u))| (k, (compute_zone_state(r, u), r + u))).collect();
+        let all_are = new_states.values().all(|(s, _)| *s == ZoneState::FullDisruption);
+        // Zones without nodes are forgotten.
+        self.zones.retain(|k, _| counts.contains_key(k));
+        let all_were = self.zones.values().all(|z| z.state == ZoneState::FullDisruption);
+        if all_are && all_were {
+            return;
+        }
+        if all_are {
+            // Entering "master disruption mode": every limiter stops.
+            for zone in self.zones.values_mut() {
+                zone.swap_limiter(0.0, now);
+                zone.state = ZoneState::FullDisruption;
             }
+            return;
+        }
+        if all_were {
+            // Exiting it: fresh probe timestamps, limiters for each zone's new state.
+            self.probes_reset = now;
+        }
+        let (normal, large) = (self.settings.eviction_rate, LARGE_CLUSTER_SIZE_THRESHOLD);
+        for (key, zone) in self.zones.iter_mut() {
+            let Some(&(state, size)) = new_states.get(key) else { continue };
+            if zone.state == state && !all_were {
+                continue;
+            }
+            let qps = match state {
+                ZoneState::Normal | ZoneState::FullDisruption | ZoneState::Initial => normal,
+                // Upstream: ReducedQPSFunc: the secondary rate in a large zone, else 0 (stop).
+                ZoneState::PartialDisruption if size > large => SECONDARY_EVICTION_RATE,
+                ZoneState::PartialDisruption => 0.0,
+            };
+            zone.swap_limiter(qps, now);
+            zone.state = state;
         }
     }
 
@@ -171,14 +227,6 @@ impl NodeLifecycle {
     /// stops tainting and evicting altogether.
     pub fn all_zones_disrupted(&self) -> bool {
         !self.zones.is_empty() && self.zones.values().all(|z| z.state == ZoneState::FullDisruption)
-    }
-
-    fn zone_rate(&self, zone: &Zone) -> f64 {
-        match zone.state {
-            ZoneState::Normal | ZoneState::FullDisruption => self.settings.eviction_rate,
-            ZoneState::PartialDisruption if zone.size > LARGE_CLUSTER_SIZE_THRESHOLD => SECONDARY_EVICTION_RATE,
-            ZoneState::PartialDisruption => 0.0,
-        }
     }
 
     /// Applies queued NoExecute taints as each zone's rate allows (doNoExecuteTaintingPass).
@@ -198,10 +246,8 @@ impl NodeLifecycle {
             return (out, None);
         }
         let mut next: Option<Time> = None;
-        let rates: Vec<f64> = self.zones.values().map(|z| self.zone_rate(z)).collect();
-        for (zone, rate) in self.zones.values_mut().zip(rates) {
-            zone.tokens = (zone.tokens + rate * now.since(zone.refilled).as_secs_f64()).min(1.0);
-            zone.refilled = now;
+        for zone in self.zones.values_mut() {
+            zone.refill(now);
             while let Some(&id) = zone.queue.front() {
                 let Some(node) = store.try_node(id) else {
                     zone.queue.pop_front(); // removed from the cluster
@@ -213,15 +259,15 @@ impl NodeLifecycle {
                     zone.queue.pop_front();
                     continue;
                 }
-                if zone.tokens < 1.0 - 1e-9 {
+                if !zone.can_accept() {
                     break;
                 }
                 zone.tokens -= 1.0;
                 zone.queue.pop_front();
                 out.push(Decision::AddTaint { node: id, taint: taint(TAINT_NODE_UNREACHABLE, TaintEffect::NoExecute) });
             }
-            if !zone.queue.is_empty() && rate > 0.0 {
-                let wait = Duration::from_secs_f64((1.0 - zone.tokens) / rate);
+            if !zone.queue.is_empty() && zone.qps > 0.0 {
+                let wait = Duration::from_secs_f64((1.0 - zone.tokens) / zone.qps);
                 let due = round_up_to(now + wait, TAINTING_PASS_PERIOD);
                 next = Some(next.map_or(due, |n| n.min(due)));
             }
@@ -357,5 +403,126 @@ mod tests {
         c.monitor(&s, Time::from_secs(100));
         let (taints, _) = c.tainting_pass(&s, Time::from_secs(100));
         assert!(matches!(taints.as_slice(), [Decision::AddTaint { node: NodeId(0), .. }]), "{taints:?}");
+    }
+
+    /// `zones[i]` nodes in zone `z{i}` (named `z{i}-{k}`).
+    fn zoned_store(zones: &[usize]) -> Store {
+        let mut s = Store::default();
+        for (z, &n) in zones.iter().enumerate() {
+            for k in 0..n {
+                s.add_node(|id| {
+                    let mut nd = node(1000, 1000, Resources::default());
+                    nd.id = id;
+                    nd.name = format!("z{z}-{k}");
+                    nd.labels.insert("topology.kubernetes.io/zone".into(), format!("z{z}"));
+                    nd
+                });
+            }
+        }
+        s
+    }
+
+    /// Silences `ids` at t=0, runs the monitor at 60 s (they go Unknown) and at 65 s, and
+    /// returns the taints the tainting passes apply from 65 s to `until`.
+    fn taints_after_silence(s: &mut Store, c: &mut NodeLifecycle, ids: &[u32], until: u64) -> Vec<(u64, NodeId)> {
+        for &id in ids {
+            s.node_mut(NodeId(id)).heartbeat_frozen_at = Some(Time::ZERO);
+        }
+        c.monitor(s, Time::from_secs(60));
+        for &id in ids {
+            s.node_mut(NodeId(id)).condition = NodeCondition::Unknown;
+        }
+        c.monitor(s, Time::from_secs(65));
+        let mut out = Vec::new();
+        let mut at = Time::from_secs(65);
+        while at <= Time::from_secs(until) {
+            let (d, _) = c.tainting_pass(s, at);
+            for x in d {
+                if let Decision::AddTaint { node, .. } = x {
+                    s.node_mut(node).taints.push((taint(TAINT_NODE_UNREACHABLE, TaintEffect::NoExecute), at));
+                    out.push((at.as_nanos() / 1_000_000_000, node));
+                }
+            }
+            at = at + TAINTING_PASS_PERIOD;
+        }
+        out
+    }
+
+    #[test]
+    fn zone_state_follows_compute_zone_state() {
+        // Upstream: node_lifecycle_controller.go (ComputeZoneState), unhealthyZoneThreshold 0.55.
+        let cases = [
+            ((0, 2), ZoneState::FullDisruption),
+            ((0, 0), ZoneState::Normal),
+            ((1, 2), ZoneState::Normal), // at most 2 not-Ready nodes is never partial
+            ((0, 3), ZoneState::FullDisruption),
+            ((2, 3), ZoneState::PartialDisruption),  // 60%
+            ((3, 3), ZoneState::Normal),             // 50%
+            ((9, 11), ZoneState::PartialDisruption), // exactly 55% (float32)
+            ((10, 11), ZoneState::Normal),           // 52%
+        ];
+        for ((ready, not_ready), want) in cases {
+            assert_eq!(compute_zone_state(ready, not_ready), want, "{ready} ready, {not_ready} not ready");
+        }
+    }
+
+    #[test]
+    fn a_partially_disrupted_small_zone_taints_nothing() {
+        // 6 of 10 nodes down: PartialDisruption in a zone of at most 50 nodes swaps in a
+        // limiter that never accepts (ReducedQPSFunc = 0, SwapLimiter(0)): no NoExecute taint.
+        let mut s = zoned_store(&[10, 3]);
+        let mut c = NodeLifecycle::new(settings());
+        let taints = taints_after_silence(&mut s, &mut c, &[0, 1, 2, 3, 4, 5], 600);
+        assert!(taints.is_empty(), "{taints:?}");
+    }
+
+    #[test]
+    fn a_partially_disrupted_large_zone_taints_at_the_secondary_rate() {
+        // 40 of 60 down: the secondary rate 0.01/s. The old limiter could accept, so the new
+        // bucket starts full: one taint at once, the next 100 s later.
+        let mut s = zoned_store(&[60, 3]);
+        let mut c = NodeLifecycle::new(settings());
+        let ids: Vec<u32> = (0..40).collect();
+        let taints = taints_after_silence(&mut s, &mut c, &ids, 300);
+        let times: Vec<u64> = taints.iter().map(|t| t.0).collect();
+        assert_eq!(times, [65, 165, 265]);
+    }
+
+    #[test]
+    fn disruption_table_of_upstream() {
+        // Upstream: node_lifecycle_controller_test.go (TestMonitorNodeHealthEvictPodsWithDisruption):
+        // only zone down -> no eviction; both zones down -> none; one of two zones down -> evicted.
+        let mut s = zoned_store(&[1]);
+        let mut c = NodeLifecycle::new(settings());
+        assert!(taints_after_silence(&mut s, &mut c, &[0], 300).is_empty(), "only zone is down");
+        let mut s = zoned_store(&[1, 1]);
+        let mut c = NodeLifecycle::new(settings());
+        assert!(taints_after_silence(&mut s, &mut c, &[0, 1], 300).is_empty(), "both zones down");
+        let mut s = zoned_store(&[1, 1]);
+        let mut c = NodeLifecycle::new(settings());
+        assert_eq!(taints_after_silence(&mut s, &mut c, &[0], 300), [(65, NodeId(0))], "one zone down");
+    }
+
+    #[test]
+    fn leaving_master_disruption_mode_starts_with_drained_limiters() {
+        // Initially both zones down, one comes back: eviction takes place, but the limiters
+        // that were swapped to QPS 0 give way to drained buckets (SwapLimiter drains the new
+        // one when the old could not accept): the first taint waits 1/rate = 10 s.
+        let mut s = zoned_store(&[1, 1]);
+        let mut c = NodeLifecycle::new(settings());
+        assert!(taints_after_silence(&mut s, &mut c, &[0, 1], 100).is_empty());
+        let n1 = s.node_mut(NodeId(1));
+        n1.condition = NodeCondition::Ready;
+        n1.kubelet_started = Time::from_secs(200);
+        n1.heartbeat_frozen_at = None;
+        c.monitor(&s, Time::from_secs(205));
+        assert!(!c.all_zones_disrupted());
+        assert!(c.tainting_pass(&s, Time::from_secs(205)).0.is_empty(), "drained");
+        let (d, next) = c.tainting_pass(&s, Time::from_secs(214));
+        assert!(d.is_empty() && next == Some(Time::from_secs(215)), "{d:?} {next:?}");
+        assert!(matches!(
+            c.tainting_pass(&s, Time::from_secs(215)).0.as_slice(),
+            [Decision::AddTaint { node: NodeId(0), .. }]
+        ));
     }
 }

@@ -41,7 +41,8 @@ pub struct PodSpec {
     pub node_name: Option<String>,
     pub tolerations: Vec<Toleration>,
     pub readiness_probe: Option<Probe>,
-    /// Resolved priority (spec.priority, or the PriorityClass's value at admission).
+    /// `spec.priority` as written (0 when absent): the Priority admission plugin sets the
+    /// pod's real priority ([`Pod::priority`]) when the pod is created.
     pub priority: i32,
     pub priority_class_name: Option<String>,
     pub affinity: super::Affinity,
@@ -147,6 +148,9 @@ pub struct Pod {
     /// Effective tolerations: the template's plus DefaultTolerationSeconds' additions.
     pub tolerations: Vec<Toleration>,
     pub owner: Option<RsId>,
+    /// `spec.priority` as admitted: its PriorityClass's value, else the global default
+    /// class's at creation, else 0.
+    pub priority: i32,
     pub requests: Resources,
     pub nonzero_requests: Resources,
     pub created: Time,

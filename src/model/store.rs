@@ -92,9 +92,9 @@ pub struct Store {
     node_epoch: u64,
     /// Bumped when a node joins or is removed.
     node_membership: u64,
-    /// PriorityClass name -> value; the global default, if any.
+    /// PriorityClass name -> value, and the global default class, if any.
     pub priority_classes: BTreeMap<String, i32>,
-    pub default_priority: Option<i32>,
+    pub default_priority_class: Option<String>,
     /// Per-pod facts and the counts kept from them.
     tally: Tally,
     /// Keys changed since each consumer last looked (filled by [`Store::account`]).
@@ -297,7 +297,7 @@ impl Store {
         }
         let mut priorities: BTreeMap<i32, u32> = BTreeMap::new();
         for p in self.pods.values().filter(|p| p.node.is_some() && p.is_active()) {
-            *priorities.entry(p.template.spec.priority).or_default() += 1;
+            *priorities.entry(p.priority).or_default() += 1;
         }
         if priorities != self.bound_priorities {
             out.push(format!("kept bound priorities {:?} but the pods have {priorities:?}", self.bound_priorities));
@@ -336,6 +336,7 @@ impl Store {
             name: name.clone(),
             requests: template.spec.requests(),
             nonzero_requests: template.spec.nonzero_requests(),
+            priority: template.spec.priority,
             template,
             tolerations,
             owner,
@@ -363,6 +364,21 @@ impl Store {
         id
     }
 
+    /// The Priority admission plugin: the pod's PriorityClass's value, else the global
+    /// default class's, else 0 (`spec.priority` as written, which the loader checked).
+    // Upstream: plugin/pkg/admission/priority/admission.go (admitPod, getDefaultPriority).
+    pub fn admitted_priority(&self, spec: &super::pod::PodSpec) -> i32 {
+        let class = spec.priority_class_name.as_ref().or(self.default_priority_class.as_ref());
+        class.and_then(|c| self.priority_classes.get(c)).copied().unwrap_or(spec.priority)
+    }
+
+    /// Sets a pod's admitted priority before it is bound.
+    pub fn set_priority(&mut self, pod_id: PodId, priority: i32) {
+        let pod = self.pods.get_mut(&pod_id).expect("set_priority: no such pod");
+        assert!(pod.node.is_none(), "priority of a bound pod changed");
+        pod.priority = priority;
+    }
+
     /// Binds a pending pod to a node and adds its requests to the node's sums.
     pub fn bind(&mut self, pod_id: PodId, node_id: NodeId) {
         let pod = self.pods.get_mut(&pod_id).expect("bind: no such pod");
@@ -377,7 +393,7 @@ impl Store {
         node.pods.insert(pod_id);
         if active {
             self.groups[group as usize].add(node_id, 1);
-            let priority = self.pods[&pod_id].template.spec.priority;
+            let priority = self.pods[&pod_id].priority;
             *self.bound_priorities.entry(priority).or_default() += 1;
         }
     }
@@ -407,7 +423,7 @@ impl Store {
         pod.deletion = Some(now);
         pod.ready = false;
         if let Some(node) = pod.node {
-            let (group, priority) = (pod.group, pod.template.spec.priority);
+            let (group, priority) = (pod.group, pod.priority);
             self.groups[group as usize].add(node, -1);
             self.forget_bound_priority(priority);
         }
@@ -438,7 +454,7 @@ impl Store {
             node.pods.remove(&pod_id);
             if pod.is_active() {
                 self.groups[pod.group as usize].add(node_id, -1);
-                self.forget_bound_priority(pod.template.spec.priority);
+                self.forget_bound_priority(pod.priority);
             }
         }
         if let Some(rs) = pod.owner {

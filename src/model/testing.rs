@@ -34,6 +34,7 @@ pub fn pod(containers: &[(i64, i64)]) -> Pod {
         template,
         tolerations: Vec::new(),
         owner: None,
+        priority: 0,
         created: Time::ZERO,
         node: None,
         phase: PodPhase::Pending,

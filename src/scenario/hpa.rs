@@ -127,8 +127,33 @@ fn rules(r: Reader, node: &Node) -> R<ScalingRulesSpec> {
         spec.policies = Some(policies);
     }
     if let Some(n) = f.opt("tolerance") {
-        spec.tolerance = Some(r.float(n, "tolerance")?);
+        spec.tolerance = Some(tolerance(r, n)?);
     }
     f.deny_unknown(&["stabilizationWindowSeconds", "selectPolicy", "policies", "tolerance"])?;
     Ok(spec)
+}
+
+/// `behavior.scale{Up,Down}.tolerance`: a quantity (`0.05`, `"50m"`) of at least 0, read
+/// as a float like upstream's `AsApproximateFloat64`.
+// Upstream: pkg/apis/autoscaling/validation/validation.go (validateScalingRules: tolerance "must be greater than or equal to 0").
+fn tolerance(r: Reader, n: &Node) -> R<f64> {
+    let text = n.scalar_text().unwrap_or_default();
+    let q = match &n.value {
+        super::yaml::Value::Str(_) | super::yaml::Value::Int(_) | super::yaml::Value::Float(_) => {
+            super::quantity::parse_quantity(&text).map_err(|e| {
+                r.error(n.span, format!("tolerance {text:?} is not a valid quantity: {e}")).with_hint(e.hint())
+            })?
+        }
+        _ => {
+            return Err(r
+                .error(n.span, format!("tolerance must be a quantity, found {}", n.describe()))
+                .with_hint("e.g. tolerance: 0.05 (5%) or tolerance: 50m"))
+        }
+    };
+    if q.is_negative() {
+        return Err(r
+            .error(n.span, format!("tolerance {text:?} must be greater than or equal to 0"))
+            .with_hint("e.g. tolerance: 0.05 (5%)"));
+    }
+    Ok(q.nanos() as f64 / 1e9)
 }

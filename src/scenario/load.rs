@@ -150,11 +150,10 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
         traffic,
         faults,
     };
-    let mut scenario = scenario;
     check_size(r, &scenario, &pool_spans, &object_spans)?;
     check_names(r, &scenario, &object_spans)?;
     super::traffic::check_traffic(r, &scenario, &traffic_spans, &serving_spans)?;
-    resolve_priorities(&mut scenario, &object_spans)?;
+    check_priority_classes(r, &scenario)?;
     Ok(scenario)
 }
 
@@ -439,7 +438,13 @@ fn decode_scheduler(r: Reader, node: &Node) -> R<SchedulerConfig> {
         cfg.percentage_of_nodes_to_score = r.count(n, "percentageOfNodesToScore", 100)? as u32;
     }
     if let Some(n) = f.opt("profile") {
-        cfg.overrides = decode_profile(r, n)?;
+        let (overrides, points) = decode_profile(r, n)?;
+        cfg.overrides = overrides;
+        // A plugin whose Filter/Score reads its PreFilter/PreScore state must keep them.
+        if let Err(p) = crate::control::scheduler::check_profile(&cfg) {
+            let span = points.iter().find(|(k, _)| *k == p.point).map_or(n.span, |(_, s)| *s);
+            return Err(r.error(span, p.message).with_hint(p.hint));
+        }
     }
     f.deny_unknown(&["policy", "percentageOfNodesToScore", "profile"])?;
     Ok(cfg)
@@ -447,7 +452,7 @@ fn decode_scheduler(r: Reader, node: &Node) -> R<SchedulerConfig> {
 
 /// One KubeSchedulerConfiguration profile's `plugins` and `pluginConfig`, applied on top
 /// of the policy. Upstream: pkg/scheduler/apis/config/v1 (KubeSchedulerProfile).
-fn decode_profile(r: Reader, node: &Node) -> R<ProfileOverrides> {
+fn decode_profile(r: Reader, node: &Node) -> R<(ProfileOverrides, Vec<(&'static str, Span)>)> {
     let mut out = ProfileOverrides::default();
     let mut f = r.fields(node, "scheduler.profile")?;
     let plugin_name = |n: &Node, known: &[&str], star: bool| -> R<String> {
@@ -462,43 +467,51 @@ fn decode_profile(r: Reader, node: &Node) -> R<ProfileOverrides> {
             )))
         }
     };
+    let mut points = Vec::new();
     if let Some(plugins) = f.opt("plugins") {
         let mut pf = r.fields(plugins, "profile.plugins")?;
-        if let Some(score) = pf.opt("score") {
-            let mut sf = r.fields(score, "plugins.score")?;
+        for (key, known) in EXTENSION_POINTS {
+            let Some(point) = pf.opt(key) else { continue };
+            points.push((key, point.span));
+            let mut sf = r.fields(point, &format!("plugins.{key}"))?;
+            let set = out.point_mut(key);
             if let Some(list) = sf.opt("enabled") {
                 for item in r.list(list, "enabled")? {
                     let mut e = r.fields(item, "an enabled plugin")?;
-                    let name = plugin_name(e.req("name")?, SCORE_PLUGINS, false)?;
-                    let weight = match e.opt("weight") {
-                        Some(w) => r.count(w, "weight", 100)? as i64,
-                        None => 1,
+                    let name_node = e.req("name")?;
+                    let name = r.string(name_node, "plugin name")?;
+                    if !known.contains(&name.as_str()) {
+                        // Upstream: runtime/framework.go ("plugin %q does not extend %s plugin").
+                        let hint = if name == "*" {
+                            "\"*\" is for disabled lists only".to_string()
+                        } else if FILTER_PLUGINS.contains(&name.as_str()) || SCORE_PLUGINS.contains(&name.as_str()) {
+                            format!("{key} plugins: {}", known.join(", "))
+                        } else {
+                            did_you_mean(&name, known.iter().copied(), "plugins")
+                        };
+                        return Err(r
+                            .error(name_node.span, format!("plugin {name:?} does not extend {key}"))
+                            .with_hint(hint));
+                    }
+                    let weight = if key == "score" {
+                        e.opt("weight").map(|w| r.count(w, "weight", 100).map(|w| w as i64)).transpose()?
+                    } else {
+                        None
                     };
-                    e.deny_unknown(&["name", "weight"])?;
-                    out.score_enabled.push((name, weight));
+                    e.deny_unknown(if key == "score" { &["name", "weight"] } else { &["name"] })?;
+                    set.enabled.push((name, weight));
                 }
             }
             if let Some(list) = sf.opt("disabled") {
                 for item in r.list(list, "disabled")? {
                     let mut e = r.fields(item, "a disabled plugin")?;
-                    out.score_disabled.push(plugin_name(e.req("name")?, SCORE_PLUGINS, true)?);
+                    set.disabled.push(plugin_name(e.req("name")?, known, true)?);
                     e.deny_unknown(&["name"])?;
                 }
             }
             sf.deny_unknown(&["enabled", "disabled"])?;
         }
-        if let Some(filter) = pf.opt("filter") {
-            let mut ff = r.fields(filter, "plugins.filter")?;
-            if let Some(list) = ff.opt("disabled") {
-                for item in r.list(list, "disabled")? {
-                    let mut e = r.fields(item, "a disabled plugin")?;
-                    out.filter_disabled.push(plugin_name(e.req("name")?, FILTER_PLUGINS, false)?);
-                    e.deny_unknown(&["name"])?;
-                }
-            }
-            ff.deny_unknown(&["disabled"])?;
-        }
-        pf.deny_unknown(&["score", "filter"])?;
+        pf.deny_unknown(&EXTENSION_POINTS.map(|(k, _)| k))?;
     }
     if let Some(list) = f.opt("pluginConfig") {
         for item in r.list(list, "pluginConfig")? {
@@ -537,8 +550,17 @@ fn decode_profile(r: Reader, node: &Node) -> R<ProfileOverrides> {
         }
     }
     f.deny_unknown(&["plugins", "pluginConfig"])?;
-    Ok(out)
+    Ok((out, points))
 }
+
+/// The extension points a profile's `plugins` may configure, with the plugins each has.
+const EXTENSION_POINTS: [(&str, &[&str]); 5] = [
+    ("preFilter", PRE_FILTER_PLUGINS),
+    ("filter", FILTER_PLUGINS),
+    ("postFilter", POST_FILTER_PLUGINS),
+    ("preScore", PRE_SCORE_PLUGINS),
+    ("score", SCORE_PLUGINS),
+];
 
 /// Upstream: pkg/scheduler/apis/config/validation (resources weights 1..100; shape points
 /// utilization 0..100 ascending, score 0..10).
@@ -1360,88 +1382,82 @@ fn did_you_mean<'a>(name: &str, known: impl Iterator<Item = &'a str>, label: &st
 pub const SYSTEM_PRIORITY_CLASSES: &[(&str, i32)] =
     &[("system-cluster-critical", 2_000_000_000), ("system-node-critical", 2_000_001_000)];
 
-/// Every priorityClassName must exist (the Priority admission plugin rejects the pod
-/// otherwise), and at most one class may be the global default.
-fn check_priority_classes(s: &Scenario, object_spans: &[(PathBuf, Span)]) -> R<()> {
-    let classes: Vec<&PriorityClassObject> =
-        s.objects.iter().filter_map(|o| if let Object::PriorityClass(p) = o { Some(p) } else { None }).collect();
-    let defaults: Vec<usize> = (0..s.objects.len())
-        .filter(|&i| matches!(&s.objects[i], Object::PriorityClass(p) if p.global_default))
-        .collect();
-    if let [first, second, ..] = defaults[..] {
-        let (file, span) = &object_spans[second];
-        let (first_file, first_span) = &object_spans[first];
-        let (_, name) = object_kind_name(&s.objects[second]);
-        return Err(Diagnostic::new(
-            file,
-            *span,
-            format!("PriorityClass {name:?} is a second one with globalDefault: true"),
-        )
-        .with_hint(format!(
-            "keep one global default (the first is at {}:{}:{})",
-            first_file.display(),
-            first_span.line,
-            first_span.col
-        )));
-    }
-    for (i, o) in s.objects.iter().enumerate() {
-        let (kind, name, template) = match o {
-            Object::Deployment(d) => ("Deployment", &d.name, &d.template),
-            Object::ReplicaSet(rs) => ("ReplicaSet", &rs.name, &rs.template),
-            Object::Pod(p) => ("Pod", &p.name, &p.template),
-            _ => continue,
-        };
-        if let Some(class) = &template.spec.priority_class_name {
-            let known =
-                classes.iter().any(|c| &c.name == class) || SYSTEM_PRIORITY_CLASSES.iter().any(|(n, _)| n == class);
-            if !known {
-                let names =
-                    classes.iter().map(|c| c.name.as_str()).chain(SYSTEM_PRIORITY_CLASSES.iter().map(|(n, _)| *n));
-                let (file, span) = &object_spans[i];
-                return Err(Diagnostic::new(
-                    file,
-                    *span,
-                    format!("{kind} {name:?} uses priorityClassName {class:?}, which is not defined"),
-                )
-                .with_hint(did_you_mean(class, names, "priority classes")));
+/// The Priority admission plugin runs on every pod create (the world does it, with the
+/// classes that exist at that moment); what can be refused up front is refused here, in
+/// the order objects are applied (the manifests at t=0, then each timeline `apply`):
+/// a priorityClassName must name a class that exists once its object's batch is applied,
+/// at most one class may be the global default, and an explicit `spec.priority` must
+/// equal what admission computes.
+// Upstream: plugin/pkg/admission/priority/admission.go (admitPod: "no PriorityClass with name %v was found",
+// "the integer value of priority (%d) must not be provided in pod spec ...";
+// validatePriorityClass: "PriorityClass %v is already marked as default. Only one default can exist").
+fn check_priority_classes(r: Reader, s: &Scenario) -> R<()> {
+    let mut classes: Vec<(String, i32)> = SYSTEM_PRIORITY_CLASSES.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+    let mut default: Option<(String, i32)> = None;
+    let batches = std::iter::once((Span { line: 1, col: 1 }, &s.objects)).chain(s.timeline.iter().filter_map(|a| {
+        if let Action::Apply { objects, .. } = &a.action {
+            Some((a.span, objects))
+        } else {
+            None
+        }
+    }));
+    for (span, objects) in batches {
+        for o in objects {
+            if let Object::PriorityClass(p) = o {
+                if p.global_default {
+                    if let Some((name, _)) = default.as_ref().filter(|(n, _)| *n != p.name) {
+                        return Err(r
+                            .error(
+                                span,
+                                format!(
+                                    "PriorityClass {name} is already marked as default. Only one default can exist"
+                                ),
+                            )
+                            .with_hint(format!("drop globalDefault from PriorityClass {:?}", p.name)));
+                    }
+                    default = Some((p.name.clone(), p.value));
+                }
+                if !classes.iter().any(|(n, _)| *n == p.name) {
+                    classes.push((p.name.clone(), p.value));
+                }
             }
         }
-    }
-    Ok(())
-}
-
-/// The Priority admission plugin: a pod's priority is its PriorityClass's value, else the
-/// global default class's, else `spec.priority` (0). Classes are applied at t=0, before
-/// any pod, so resolving them at load time is exact.
-/// Upstream: plugin/pkg/admission/priority/admission.go.
-fn resolve_priorities(s: &mut Scenario, object_spans: &[(PathBuf, Span)]) -> R<()> {
-    check_priority_classes(s, object_spans)?;
-    let classes: Vec<(String, i32, bool)> = s
-        .objects
-        .iter()
-        .filter_map(|o| {
-            if let Object::PriorityClass(p) = o {
-                Some((p.name.clone(), p.value, p.global_default))
-            } else {
-                None
+        for o in objects {
+            let (kind, name, template) = match o {
+                Object::Deployment(d) => ("Deployment", &d.name, &d.template),
+                Object::ReplicaSet(rs) => ("ReplicaSet", &rs.name, &rs.template),
+                Object::Pod(p) => ("Pod", &p.name, &p.template),
+                _ => continue,
+            };
+            let computed = match &template.spec.priority_class_name {
+                Some(class) => match classes.iter().find(|(n, _)| n == class) {
+                    Some((_, v)) => *v,
+                    None => {
+                        let names = classes.iter().map(|(n, _)| n.as_str());
+                        return Err(r
+                            .error(
+                                span,
+                                format!(
+                                    "{kind} {name:?} uses priorityClassName {class:?}: no PriorityClass with name {class} was found"
+                                ),
+                            )
+                            .with_hint(did_you_mean(class, names, "priority classes")));
+                    }
+                },
+                None => default.as_ref().map_or(0, |(_, v)| *v),
+            };
+            let given = template.spec.priority;
+            if given != 0 && given != computed {
+                return Err(r
+                    .error(
+                        span,
+                        format!(
+                            "{kind} {name:?}: the integer value of priority ({given}) must not be provided in pod spec; \
+                             priority admission controller computed {computed} from the given PriorityClass name"
+                        ),
+                    )
+                    .with_hint("set priorityClassName instead of priority"));
             }
-        })
-        .chain(SYSTEM_PRIORITY_CLASSES.iter().map(|(n, v)| (n.to_string(), *v, false)))
-        .collect();
-    let default = classes.iter().find(|c| c.2).map(|c| c.1);
-    for o in &mut s.objects {
-        let template = match o {
-            Object::Deployment(d) => &mut d.template,
-            Object::ReplicaSet(rs) => &mut rs.template,
-            Object::Pod(p) => &mut p.template,
-            _ => continue,
-        };
-        let class_value = match &template.spec.priority_class_name {
-            Some(name) => classes.iter().find(|c| &c.0 == name).map(|c| c.1),
-            None => default,
-        };
-        if let Some(v) = class_value {
-            std::sync::Arc::make_mut(template).spec.priority = v;
         }
     }
     Ok(())

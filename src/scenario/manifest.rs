@@ -69,9 +69,6 @@ const POD_SPEC_QUIET: &[&str] = &[
 ];
 /// Pod spec fields that could change placement or timing but are not modelled yet.
 const POD_SPEC_UNMODELLED: &[&str] = &[
-    "affinity",
-    "topologySpreadConstraints",
-    "priorityClassName",
     "hostNetwork",
     "hostPID",
     "hostIPC",
@@ -492,7 +489,7 @@ fn pod_spec(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R<
     let known: Vec<&str> =
         ["containers", "initContainers", "nodeSelector", "nodeName", "tolerations", "priority", "volumes"]
             .iter()
-            .chain(&["terminationGracePeriodSeconds"])
+            .chain(&["terminationGracePeriodSeconds", "priorityClassName", "affinity", "topologySpreadConstraints"])
             .chain(POD_SPEC_QUIET)
             .chain(POD_SPEC_UNMODELLED)
             .copied()

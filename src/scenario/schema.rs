@@ -11,7 +11,8 @@ pub use crate::control::cluster_autoscaler::config::{
     ClusterAutoscalerConfig, Distribution, Expander, NodePool, PoolLimits, ResourceRange,
 };
 pub use crate::control::scheduler::config::{
-    FitStrategyConfig, ProfileOverrides, SchedulerConfig, SchedulerPolicy, FILTER_PLUGINS, SCORE_PLUGINS,
+    FitStrategyConfig, PluginSet, ProfileOverrides, SchedulerConfig, SchedulerPolicy, FILTER_NEEDS_PRE_FILTER,
+    FILTER_PLUGINS, POST_FILTER_PLUGINS, PRE_FILTER_PLUGINS, PRE_SCORE_PLUGINS, SCORE_NEEDS_PRE_SCORE, SCORE_PLUGINS,
 };
 
 /// A whole scenario.

@@ -14,7 +14,7 @@ use std::path::Path;
 
 type R<T> = Result<T, Diagnostic>;
 
-/// `serving: {DEPLOYMENT: {concurrency, serviceTime, cpuPerRequest, queueLimit, timeout}}`.
+/// `serving: {DEPLOYMENT: {concurrency, serviceTime, cpuPerRequest, queueLimit, timeout, idleCpu}}`.
 pub fn decode_serving(r: Reader, node: &Node) -> R<(BTreeMap<String, ServingProfile>, BTreeMap<String, Span>)> {
     let mut out = BTreeMap::new();
     let mut spans = BTreeMap::new();
@@ -41,10 +41,18 @@ pub fn decode_serving(r: Reader, node: &Node) -> R<(BTreeMap<String, ServingProf
                 .error(value.span, "timeout must be positive")
                 .with_hint("leave it out for clients that wait forever"));
         }
-        f.deny_unknown(&["concurrency", "serviceTime", "cpuPerRequest", "queueLimit", "timeout"])?;
+        let idle_cpu_millis = f.opt("idleCpu").map(|n| r.milli_quantity(n, "idleCpu")).transpose()?.unwrap_or(0);
+        f.deny_unknown(&["concurrency", "serviceTime", "cpuPerRequest", "queueLimit", "timeout", "idleCpu"])?;
         out.insert(
             key.name.clone(),
-            ServingProfile { concurrency: concurrency as u32, queue_limit, timeout, service_time, cpu_per_request },
+            ServingProfile {
+                concurrency: concurrency as u32,
+                queue_limit,
+                timeout,
+                service_time,
+                cpu_per_request,
+                idle_cpu_millis,
+            },
         );
         spans.insert(key.name.clone(), key.span);
     }

@@ -37,6 +37,9 @@ pub struct ServingProfile {
     pub service_time: ServiceTime,
     /// CPU time one request costs; `None`: its service time (a CPU-bound server).
     pub cpu_per_request: Option<Duration>,
+    /// Millicores a running pod uses while it serves nothing (what metrics-server reports
+    /// for an idle pod; requests add to it). Read by the HPA, not by the traffic model.
+    pub idle_cpu_millis: i64,
 }
 
 /// Everything about one Service's traffic except its endpoints.
@@ -615,6 +618,7 @@ mod tests {
             timeout: timeout_ms.map(Duration::from_millis),
             service_time: st,
             cpu_per_request: None,
+            idle_cpu_millis: 0,
         }
     }
 

@@ -77,7 +77,7 @@ impl World<'_> {
             Decision::DeletePod { pod, reason } => self.delete_pod(pod, reason),
             Decision::Bind { pod, node, scores } => self.bind(pod, node, scores),
             Decision::Unschedulable { pod, reason } => {
-                let priority = self.store.pod(pod).template.spec.priority;
+                let priority = self.store.pod(pod).priority;
                 let changed = self.scheduler.queue.park(pod, priority, &reason, now);
                 self.wake_scheduler();
                 if changed {
@@ -100,7 +100,7 @@ impl World<'_> {
                     self.delete_pod(v, TerminationReason::Preempted);
                 }
                 self.scheduler.queue.nominated.insert(pod, node);
-                let priority = self.store.pod(pod).template.spec.priority;
+                let priority = self.store.pod(pod).priority;
                 self.scheduler.queue.add(pod, priority);
             }
             Decision::ScaleDeployment { deployment, replicas, by } => {
@@ -219,7 +219,8 @@ impl World<'_> {
 
     fn bind(&mut self, pod: PodId, node: NodeId, scores: Option<ScoreTable>) {
         let now = self.now();
-        if let Some(problem) = crate::check::check_bind(&self.store, pod, node) {
+        let guards = self.scheduler.bind_guards();
+        if let Some(problem) = crate::check::check_bind(&self.store, pod, node, guards) {
             self.checker.report(problem);
         }
         self.checker.record_bind(pod);
@@ -323,8 +324,9 @@ impl World<'_> {
     pub(super) fn create_pod(&mut self, name: String, template: Arc<PodTemplate>, owner: Option<RsId>) {
         let now = self.now();
         let tolerations = self.admitted_tolerations(&template);
-        let priority = template.spec.priority;
+        let priority = self.store.admitted_priority(&template.spec);
         let id = self.store.create_pod(name.clone(), template, tolerations, owner, now);
+        self.store.set_priority(id, priority);
         let (owner_name, deployment, revision) = match owner {
             Some(rs) => {
                 let r = self.store.replica_set(rs);
@@ -406,6 +408,9 @@ impl World<'_> {
 
     /// Applies the manifests in order, as `kubectl apply -f` would at t=0.
     pub(super) fn apply_manifests(&mut self) {
+        for (name, value) in crate::scenario::SYSTEM_PRIORITY_CLASSES {
+            self.store.priority_classes.insert(name.to_string(), *value);
+        }
         for object in &self.scenario.objects {
             self.apply_object(object);
         }
@@ -496,8 +501,16 @@ impl World<'_> {
                 self.store.pdbs.retain(|x| x.name != p.name);
                 self.store.pdbs.push(p.clone());
             }
-            // Resolved into pod priorities when the scenario was loaded.
-            Object::PriorityClass(_) => {}
+            // A class's value is immutable; globalDefault may move (the loader allows one at a time).
+            // Upstream: pkg/apis/scheduling/validation (ValidatePriorityClassUpdate).
+            Object::PriorityClass(p) => {
+                self.store.priority_classes.entry(p.name.clone()).or_insert(p.value);
+                if p.global_default {
+                    self.store.default_priority_class = Some(p.name.clone());
+                } else if self.store.default_priority_class.as_ref() == Some(&p.name) {
+                    self.store.default_priority_class = None;
+                }
+            }
             Object::HorizontalPodAutoscaler(h) => self.autoscaler.apply(h.clone()),
         }
     }

@@ -428,6 +428,20 @@ impl World<'_> {
         for (id, cpu) in used {
             samples.insert(crate::model::PodId(id), (cpu.as_nanos() as u128 * 1000 / window.as_nanos() as u128) as i64);
         }
+        // metrics-server reports every pod whose containers run, serving or not: what its
+        // requests cost plus its idle usage (`serving.<deployment>.idleCpu`, default 0).
+        // Without a sample a running pod would count as "missing" (and a not-yet-Ready one
+        // as missing instead of unready), and an HPA without traffic would never act.
+        // Upstream: pkg/controller/podautoscaler/metrics/client.go (GetResourceMetric) and
+        // replica_calculator.go (groupPods).
+        let targets: Vec<String> = self.autoscaler.targets().map(str::to_string).collect();
+        for name in &targets {
+            let Some(d) = self.store.deployment_id(name) else { continue };
+            let idle = self.scenario.serving.get(name).map_or(0, |p| p.idle_cpu_millis);
+            for p in self.store.pods_of_deployment(d).filter(|p| p.containers_running) {
+                *samples.entry(p.id).or_insert(0) += idle;
+            }
+        }
         for &(d, utilization, _) in &self.metric_overrides {
             for p in self.store.pods_of_deployment(d).filter(|p| p.containers_running) {
                 samples.insert(p.id, (p.requests.cpu_millis as f64 * utilization).round() as i64);

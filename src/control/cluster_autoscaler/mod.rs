@@ -305,7 +305,7 @@ impl ClusterAutoscaler {
 fn pending_pods(store: &Store) -> Vec<PodId> {
     let mut pods: Vec<&crate::model::Pod> =
         store.pods().values().filter(|p| p.node.is_none() && p.is_active()).collect();
-    pods.sort_by(|a, b| b.template.spec.priority.cmp(&a.template.spec.priority).then(a.created.cmp(&b.created)));
+    pods.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.created.cmp(&b.created)));
     pods.into_iter().map(|p| p.id).collect()
 }
 

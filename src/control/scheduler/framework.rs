@@ -17,8 +17,6 @@ pub enum Reason {
     Text(&'static str),
     /// NodeResourcesFit shortages, a bit per [`FIT_REASONS`] entry.
     Insufficient(u8),
-    /// The node's taint at this index is not tolerated.
-    Taint(u16),
 }
 
 /// NodeResourcesFit's messages, in upstream's order.

@@ -12,14 +12,14 @@ mod queue;
 mod topology;
 
 pub use framework::{Ctx, Failure, Plugin, Reason, FIT_REASONS, MAX_NODE_SCORE};
-pub use policies::profile_for;
+pub use policies::{check_profile, profile_for, ProfileProblem};
 pub use profile::{HostSelection, Profile};
 pub use queue::{backoff_for, SchedulingQueue};
 
 use super::{Decision, ScoreTable};
 use crate::control::scheduler::config::SchedulerConfig;
 use crate::engine::{RandomStream, Time};
-use crate::model::{Node, NodeId, PodId, Store};
+use crate::model::{NodeId, PodId, Store};
 use std::collections::BTreeMap;
 use topology::TopologyIndex;
 
@@ -42,6 +42,7 @@ pub struct Scheduler {
     indexed_groups: usize,
     rng: RandomStream,
     explain: bool,
+    bind_guards: crate::check::BindGuards,
 }
 
 /// The highest total wins; ties are broken uniformly at random (each of m tied nodes
@@ -60,11 +61,10 @@ fn select_host(rng: &mut RandomStream, nodes: &[NodeId], totals: &[i64]) -> Node
 #[derive(Default)]
 struct ReasonCounts {
     texts: Vec<(&'static str, usize)>,
-    taints: Vec<(String, usize)>,
 }
 
 impl ReasonCounts {
-    fn add(&mut self, f: &Failure, node: &Node) {
+    fn add(&mut self, f: &Failure) {
         let mut bump = |text: &'static str| match self.texts.iter_mut().find(|(t, _)| *t == text) {
             Some((_, c)) => *c += 1,
             None => self.texts.push((text, 1)),
@@ -78,26 +78,13 @@ impl ReasonCounts {
                     }
                 }
             }
-            Reason::Taint(i) => {
-                let (t, _) = &node.taints[i as usize];
-                let text = format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value);
-                match self.taints.iter_mut().find(|(x, _)| *x == text) {
-                    Some((_, c)) => *c += 1,
-                    None => self.taints.push((text, 1)),
-                }
-            }
         }
     }
 
-    /// "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint {...}."
+    /// "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint(s)."
     /// Upstream: pkg/scheduler/framework/types.go (FitError.Error) sorts "count reason" strings.
     fn message(&self, num_nodes: usize) -> String {
-        let mut parts: Vec<String> = self
-            .texts
-            .iter()
-            .map(|(t, c)| format!("{c} {t}"))
-            .chain(self.taints.iter().map(|(t, c)| format!("{c} {t}")))
-            .collect();
+        let mut parts: Vec<String> = self.texts.iter().map(|(t, c)| format!("{c} {t}")).collect();
         parts.sort();
         format!("0/{num_nodes} nodes are available: {}.", parts.join(", "))
     }
@@ -105,9 +92,16 @@ impl ReasonCounts {
 
 impl Scheduler {
     pub fn new(config: &SchedulerConfig, rng: RandomStream, explain: bool) -> Self {
+        let profile = profile_for(config);
+        let filters = profile.filter_names();
+        let bind_guards = crate::check::BindGuards {
+            cordon: filters.contains(&"NodeUnschedulable"),
+            readiness: filters.contains(&"TaintToleration"),
+        };
         Scheduler {
             queue: SchedulingQueue::default(),
-            profile: profile_for(config),
+            profile,
+            bind_guards,
             percentage_of_nodes_to_score: config.percentage_of_nodes_to_score as usize,
             next_start_node_index: 0,
             last_round_robin: None,
@@ -169,8 +163,8 @@ impl Scheduler {
         let ctx = Ctx { store, pod, topology: &self.topology };
         if let Err(f) = self.profile.pre_filter(&ctx) {
             let mut counts = ReasonCounts::default();
-            for node in &store.nodes {
-                counts.add(&f, node);
+            for _ in &store.nodes {
+                counts.add(&f);
             }
             return Decision::Unschedulable { pod: pod_id, reason: counts.message(n) };
         }
@@ -238,10 +232,10 @@ impl Scheduler {
     /// Upstream: pkg/scheduler/framework/runtime/framework.go (RunFilterPluginsWithNominatedPods, addGENominatedPods).
     fn nominated_requests(&self, store: &Store, pod_id: PodId) -> BTreeMap<NodeId, crate::model::Resources> {
         let mut out = BTreeMap::new();
-        let priority = store.pod(pod_id).template.spec.priority;
+        let priority = store.pod(pod_id).priority;
         for (&p, &node) in &self.queue.nominated {
             let Some(other) = store.pods().get(&p) else { continue };
-            if p != pod_id && other.node.is_none() && other.template.spec.priority >= priority {
+            if p != pod_id && other.node.is_none() && other.priority >= priority {
                 *out.entry(node).or_default() += other.requests;
             }
         }
@@ -259,8 +253,8 @@ impl Scheduler {
             }
         }
         let mut counts = ReasonCounts::default();
-        for (id, f) in failures {
-            counts.add(f, store.node(*id));
+        for (_, f) in failures {
+            counts.add(f);
         }
         Decision::Unschedulable { pod: pod_id, reason: counts.message(store.nodes.len()) }
     }
@@ -273,6 +267,12 @@ impl Scheduler {
         let ctx = Ctx { store, pod: store.pod(pod_id), topology: &self.topology };
         self.profile.pre_filter(&ctx).ok()?;
         candidates.iter().copied().find(|id| self.profile.passes(&ctx, store.node(*id)))
+    }
+
+    /// The bind checks this profile's filters make binding (without NodeUnschedulable or
+    /// TaintToleration at Filter, upstream binds to cordoned or not-Ready nodes too).
+    pub fn bind_guards(&self) -> crate::check::BindGuards {
+        self.bind_guards
     }
 
     /// Whether a pod is one the scheduler should place.

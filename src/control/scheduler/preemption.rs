@@ -30,12 +30,7 @@ pub struct Candidate {
 /// terminating. Upstream: PodEligibleToPreemptOthers.
 pub fn eligible(store: &Store, pod: &Pod, nominated: Option<NodeId>) -> bool {
     let Some(node) = nominated else { return true };
-    !store
-        .node(node)
-        .pods
-        .iter()
-        .map(|id| store.pod(*id))
-        .any(|p| !p.is_active() && p.template.spec.priority < pod.template.spec.priority)
+    !store.node(node).pods.iter().map(|id| store.pod(*id)).any(|p| !p.is_active() && p.priority < pod.priority)
 }
 
 pub fn find_candidate(
@@ -56,7 +51,7 @@ pub fn find_candidate(
     let want = (store.nodes.len() * MIN_CANDIDATE_NODES_PERCENTAGE / 100).max(MIN_CANDIDATE_NODES_ABSOLUTE).min(n);
     let offset = rng.below(n as u64) as usize;
     // No bound pod of lower priority anywhere: no node has a victim (checked in O(1)).
-    if store.lowest_bound_priority().is_none_or(|lowest| lowest >= pod.template.spec.priority) {
+    if store.lowest_bound_priority().is_none_or(|lowest| lowest >= pod.priority) {
         return None;
     }
     let pdb_allowed: Vec<i64> = store.pdbs.iter().map(|p| disruptions_allowed(store, p)).collect();
@@ -70,19 +65,15 @@ pub fn find_candidate(
 
 /// Highest priority first, then the one that started earlier. Upstream: MoreImportantPod.
 fn more_important(a: &Pod, b: &Pod) -> Ordering {
-    b.template.spec.priority.cmp(&a.template.spec.priority).then(a.created.cmp(&b.created)).then(a.id.cmp(&b.id))
+    b.priority.cmp(&a.priority).then(a.created.cmp(&b.created)).then(a.id.cmp(&b.id))
 }
 
 /// Upstream: selectVictimsOnNode.
 fn select_victims(store: &Store, pod: &Pod, node_id: NodeId, pdb_allowed: &[i64]) -> Option<Candidate> {
     let node = store.node(node_id);
-    let priority = pod.template.spec.priority;
-    let mut lower: Vec<&Pod> = node
-        .pods
-        .iter()
-        .map(|id| store.pod(*id))
-        .filter(|p| p.is_active() && p.template.spec.priority < priority)
-        .collect();
+    let priority = pod.priority;
+    let mut lower: Vec<&Pod> =
+        node.pods.iter().map(|id| store.pod(*id)).filter(|p| p.is_active() && p.priority < priority).collect();
     if lower.is_empty() {
         return None;
     }
@@ -137,10 +128,9 @@ fn select_victims(store: &Store, pod: &Pod, node_id: NodeId, pdb_allowed: &[i64]
 fn pick_one(store: &Store, candidates: Vec<Candidate>) -> Option<Candidate> {
     let key = |c: &Candidate| {
         let victims: Vec<&Pod> = c.victims.iter().map(|id| store.pod(*id)).collect();
-        let highest = victims.iter().map(|p| p.template.spec.priority).max().unwrap_or(i32::MIN);
-        let sum: i64 = victims.iter().map(|p| i64::from(p.template.spec.priority) + i64::from(i32::MAX) + 1).sum();
-        let earliest_of_highest =
-            victims.iter().filter(|p| p.template.spec.priority == highest).map(|p| p.created).min();
+        let highest = victims.iter().map(|p| p.priority).max().unwrap_or(i32::MIN);
+        let sum: i64 = victims.iter().map(|p| i64::from(p.priority) + i64::from(i32::MAX) + 1).sum();
+        let earliest_of_highest = victims.iter().filter(|p| p.priority == highest).map(|p| p.created).min();
         (c.pdb_violations, highest, sum, victims.len(), std::cmp::Reverse(earliest_of_highest))
     };
     candidates.into_iter().min_by(|a, b| key(a).cmp(&key(b)))

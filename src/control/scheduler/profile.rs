@@ -77,10 +77,30 @@ impl Profile {
         true
     }
 
-    /// Removes a plugin from Filter.
-    pub fn disable_filter(&mut self, name: &str) {
-        let plugins = &self.plugins;
-        self.filters.retain(|i| plugins[*i].name() != name);
+    /// The plugins at Filter, in order.
+    pub fn filter_names(&self) -> Vec<&'static str> {
+        self.filters.iter().map(|&i| self.plugins[i].name()).collect()
+    }
+
+    fn index(&self, name: &str) -> usize {
+        self.plugins.iter().position(|p| p.name() == name).unwrap_or_else(|| panic!("no plugin {name} in the profile"))
+    }
+
+    /// Runs exactly these plugins at Filter, in this order.
+    pub fn set_filters(&mut self, names: &[&str]) {
+        self.filters = names.iter().map(|n| self.index(n)).collect();
+    }
+
+    /// Runs exactly these plugins at Score, with these weights.
+    pub fn set_scorers(&mut self, list: &[(&str, i64)]) {
+        self.scorers = list.iter().map(|(n, w)| (self.index(n), *w)).collect();
+    }
+
+    /// Adds a plugin, unplaced, unless the profile has one of that name.
+    pub fn ensure(&mut self, plugin: Box<dyn Plugin>) {
+        if !self.plugins.iter().any(|p| p.name() == plugin.name()) {
+            self.plugins.push(plugin);
+        }
     }
 
     /// Replaces a plugin instance by name (keeping its places), or adds it unplaced.

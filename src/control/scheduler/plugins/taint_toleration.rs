@@ -5,6 +5,9 @@
 use super::super::framework::{any_node_cached, default_normalize_score, Ctx, Failure, Plugin, Reason, MAX_NODE_SCORE};
 use crate::model::{Node, NodeId, TaintEffect};
 
+/// The Filter's reason. Upstream: taint_toleration.go (Filter).
+pub const UNTOLERATED: &str = "node(s) had untolerated taint(s)";
+
 /// Holds whether any feasible node has a PreferNoSchedule taint in this cycle.
 #[derive(Default)]
 pub struct TaintToleration {
@@ -28,11 +31,12 @@ impl Plugin for TaintToleration {
     }
 
     fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {
-        let untolerated = node.taints.iter().position(|(t, _)| {
+        let untolerated = node.taints.iter().any(|(t, _)| {
             matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute)
                 && !ctx.pod.tolerations.iter().any(|tol| tol.tolerates(t))
-        })?;
-        Some(Failure::unresolvable(Reason::Taint(untolerated as u16)))
+        });
+        // The taint itself is no longer named (taints may be sensitive): kubernetes#134740.
+        untolerated.then_some(Failure::unresolvable(Reason::Text(UNTOLERATED)))
     }
 
     fn pre_score(&mut self, ctx: &Ctx, feasible: &[NodeId]) -> bool {
@@ -87,7 +91,7 @@ mod tests {
         n.taints.push(taint("dedicated", TaintEffect::NoSchedule));
         let mut p = pod(&[(1, 1)]);
         let f = TaintToleration::default().filter(&Ctx { store: &store, pod: &p, topology: &topology }, &n).unwrap();
-        assert_eq!(f.reason, Reason::Taint(1));
+        assert_eq!(f.reason, Reason::Text("node(s) had untolerated taint(s)"));
         p.tolerations.push(Toleration {
             key: "dedicated".into(),
             operator: TolerationOperator::Exists,
