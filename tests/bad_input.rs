@@ -328,7 +328,7 @@ fn cases() -> Vec<Case> {
             with("manifests: [{file: web.yaml}]\n"),
             vec![("web.yaml", format!("apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {{name: high}}\nvalue: 1000\n---\n{}", DEPLOYMENT.replace("image: x}]", "image: x}]\n      priorityClassName: hgh")))],
             (6, 1),
-            "Deployment \"web\" uses priorityClassName \"hgh\", which is not defined",
+            "Deployment \"web\" uses priorityClassName \"hgh\": no PriorityClass with name hgh was found",
             "did you mean \"high\"?",
         ),
         (with("expect:\n  - noPodOn: {node: wroker-1}\n"), vec![], (7, 21), "noPodOn names unknown node \"wroker-1\"", "did you mean \"worker-1\"?"),

@@ -73,8 +73,8 @@ fn admission_errors_are_refused_at_load() {
     ])
     .unwrap_err();
     assert!(err.message.contains("PriorityClass a is already marked as default. Only one default can exist"), "{err}");
-    assert_eq!((err.span.line, err.span.col), (6, 22), "{err}");
-    // A class is needed by the time its user is applied.
+    assert_eq!((err.span.line, err.span.col), (6, 29), "{err}"); // at the applied file's name
+                                                                 // A class is needed by the time its user is applied.
     let err = load_files(&[
         (
             "scenario.yaml",

@@ -39,24 +39,11 @@ impl Checker {
     }
 }
 
-/// Which of the bind checks the scheduler's profile makes binding: a profile without the
-/// NodeUnschedulable filter may bind to a cordoned node, one without TaintToleration to a
-/// node that is not Ready (its not-ready/unreachable NoSchedule taints are not checked).
-#[derive(Clone, Copy, Debug)]
-pub struct BindGuards {
-    pub cordon: bool,
-    pub readiness: bool,
-}
-
-impl Default for BindGuards {
-    fn default() -> Self {
-        BindGuards { cordon: true, readiness: true }
-    }
-}
-
 /// A bind is allowed only to a node that is schedulable and Ready as the API shows it.
 /// (The scheduler sees the API, like upstream: a host that died a moment ago but is not
 /// yet marked is still a candidate, as in a real cluster.)
+pub use crate::model::BindGuards;
+
 pub fn check_bind(store: &Store, pod: PodId, node: NodeId, guards: BindGuards) -> Option<String> {
     let n = store.node(node);
     let p = store.pods().get(&pod)?;

@@ -34,3 +34,18 @@ pub use workload::{
     Deployment, DeploymentId, DeploymentStrategy, IntOrPercent, PodDisruptionBudget, ReplicaSet, RsId, Service,
     UnhealthyPodEvictionPolicy,
 };
+
+/// Which of the bind checks the scheduler's profile makes binding: a profile without the
+/// NodeUnschedulable filter may bind to a cordoned node, one without TaintToleration to a
+/// node that is not Ready (its not-ready/unreachable NoSchedule taints are not checked).
+#[derive(Clone, Copy, Debug)]
+pub struct BindGuards {
+    pub cordon: bool,
+    pub readiness: bool,
+}
+
+impl Default for BindGuards {
+    fn default() -> Self {
+        BindGuards { cordon: true, readiness: true }
+    }
+}

@@ -153,7 +153,7 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
     check_size(r, &scenario, &pool_spans, &object_spans)?;
     check_names(r, &scenario, &object_spans)?;
     super::traffic::check_traffic(r, &scenario, &traffic_spans, &serving_spans)?;
-    check_priority_classes(r, &scenario)?;
+    check_priority_classes(r, &scenario, &object_spans)?;
     Ok(scenario)
 }
 
@@ -1391,29 +1391,32 @@ pub const SYSTEM_PRIORITY_CLASSES: &[(&str, i32)] =
 // Upstream: plugin/pkg/admission/priority/admission.go (admitPod: "no PriorityClass with name %v was found",
 // "the integer value of priority (%d) must not be provided in pod spec ...";
 // validatePriorityClass: "PriorityClass %v is already marked as default. Only one default can exist").
-fn check_priority_classes(r: Reader, s: &Scenario) -> R<()> {
+fn check_priority_classes(r: Reader, s: &Scenario, object_spans: &[(PathBuf, Span)]) -> R<()> {
     let mut classes: Vec<(String, i32)> = SYSTEM_PRIORITY_CLASSES.iter().map(|(n, v)| (n.to_string(), *v)).collect();
     let mut default: Option<(String, i32)> = None;
-    let batches = std::iter::once((Span { line: 1, col: 1 }, &s.objects)).chain(s.timeline.iter().filter_map(|a| {
-        if let Action::Apply { objects, .. } = &a.action {
-            Some((a.span, objects))
-        } else {
-            None
-        }
-    }));
-    for (span, objects) in batches {
-        for o in objects {
+    // The objects applied at t=0 are located at their own manifest; later ones at their `apply`.
+    let batches =
+        std::iter::once((None, Span { line: 1, col: 1 }, &s.objects)).chain(s.timeline.iter().filter_map(|a| {
+            if let Action::Apply { objects, .. } = &a.action {
+                Some((Some(()), a.span, objects))
+            } else {
+                None
+            }
+        }));
+    for (later, span, objects) in batches {
+        let error = |i: usize, message: String| match (later, object_spans.get(i)) {
+            (None, Some((file, at))) => Diagnostic::new(file, *at, message),
+            _ => r.error(span, message),
+        };
+        for (i, o) in objects.iter().enumerate() {
             if let Object::PriorityClass(p) = o {
                 if p.global_default {
                     if let Some((name, _)) = default.as_ref().filter(|(n, _)| *n != p.name) {
-                        return Err(r
-                            .error(
-                                span,
-                                format!(
-                                    "PriorityClass {name} is already marked as default. Only one default can exist"
-                                ),
-                            )
-                            .with_hint(format!("drop globalDefault from PriorityClass {:?}", p.name)));
+                        return Err(error(
+                            i,
+                            format!("PriorityClass {name} is already marked as default. Only one default can exist"),
+                        )
+                        .with_hint(format!("drop globalDefault from PriorityClass {:?}", p.name)));
                     }
                     default = Some((p.name.clone(), p.value));
                 }
@@ -1422,7 +1425,7 @@ fn check_priority_classes(r: Reader, s: &Scenario) -> R<()> {
                 }
             }
         }
-        for o in objects {
+        for (i, o) in objects.iter().enumerate() {
             let (kind, name, template) = match o {
                 Object::Deployment(d) => ("Deployment", &d.name, &d.template),
                 Object::ReplicaSet(rs) => ("ReplicaSet", &rs.name, &rs.template),
@@ -1434,13 +1437,12 @@ fn check_priority_classes(r: Reader, s: &Scenario) -> R<()> {
                     Some((_, v)) => *v,
                     None => {
                         let names = classes.iter().map(|(n, _)| n.as_str());
-                        return Err(r
-                            .error(
-                                span,
-                                format!(
-                                    "{kind} {name:?} uses priorityClassName {class:?}: no PriorityClass with name {class} was found"
-                                ),
-                            )
+                        return Err(error(
+                            i,
+                            format!(
+                                "{kind} {name:?} uses priorityClassName {class:?}: no PriorityClass with name {class} was found"
+                            ),
+                        )
                             .with_hint(did_you_mean(class, names, "priority classes")));
                     }
                 },
@@ -1448,15 +1450,14 @@ fn check_priority_classes(r: Reader, s: &Scenario) -> R<()> {
             };
             let given = template.spec.priority;
             if given != 0 && given != computed {
-                return Err(r
-                    .error(
-                        span,
-                        format!(
-                            "{kind} {name:?}: the integer value of priority ({given}) must not be provided in pod spec; \
-                             priority admission controller computed {computed} from the given PriorityClass name"
-                        ),
-                    )
-                    .with_hint("set priorityClassName instead of priority"));
+                return Err(error(
+                    i,
+                    format!(
+                        "{kind} {name:?}: the integer value of priority ({given}) must not be provided in pod spec; \
+                         priority admission controller computed {computed} from the given PriorityClass name"
+                    ),
+                )
+                .with_hint("set priorityClassName instead of priority"));
             }
         }
     }

@@ -42,7 +42,7 @@ pub struct Scheduler {
     indexed_groups: usize,
     rng: RandomStream,
     explain: bool,
-    bind_guards: crate::check::BindGuards,
+    bind_guards: crate::model::BindGuards,
 }
 
 /// The highest total wins; ties are broken uniformly at random (each of m tied nodes
@@ -94,7 +94,7 @@ impl Scheduler {
     pub fn new(config: &SchedulerConfig, rng: RandomStream, explain: bool) -> Self {
         let profile = profile_for(config);
         let filters = profile.filter_names();
-        let bind_guards = crate::check::BindGuards {
+        let bind_guards = crate::model::BindGuards {
             cordon: filters.contains(&"NodeUnschedulable"),
             readiness: filters.contains(&"TaintToleration"),
         };
@@ -271,7 +271,7 @@ impl Scheduler {
 
     /// The bind checks this profile's filters make binding (without NodeUnschedulable or
     /// TaintToleration at Filter, upstream binds to cordoned or not-Ready nodes too).
-    pub fn bind_guards(&self) -> crate::check::BindGuards {
+    pub fn bind_guards(&self) -> crate::model::BindGuards {
         self.bind_guards
     }
 
