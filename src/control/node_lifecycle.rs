@@ -443,7 +443,7 @@ mod tests {
                     out.push((at.as_nanos() / 1_000_000_000, node));
                 }
             }
-            at = at + TAINTING_PASS_PERIOD;
+            at += TAINTING_PASS_PERIOD;
         }
         out
     }
