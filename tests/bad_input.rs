@@ -644,7 +644,7 @@ fn a_file_over_the_size_limit_is_refused_by_name() {
     huge.set_len(clustersim::scenario::MAX_INPUT_BYTES + 1).unwrap();
     let err = clustersim::scenario::load_scenario(&scenario, &[]).err().expect("refused");
     assert_eq!((err.span.line, err.span.col), (6, 20), "{err}");
-    assert!(err.message.ends_with("huge.yaml: the file is larger than 64 MiB"), "{err}");
+    assert!(err.message.ends_with("huge.yaml: it is larger than 64 MiB"), "{err}");
     assert!(err.hint.as_deref().unwrap().contains("up to 64 MiB"), "{err}");
 }
 
@@ -657,4 +657,35 @@ fn an_alias_bomb_exits_2_at_the_alias() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("bomb.yaml:12:12: error: with the alias *a4"), "{stderr}");
+}
+
+/// `sim validate -` with `input` on standard input.
+fn validate_stdin(input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["validate", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // The reader may stop early (past the bound) and close the pipe: a broken pipe is fine.
+    let _ = stdin.write_all(input);
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn standard_input_is_bounded_and_checked_like_a_file() {
+    let out = validate_stdin(&[GOOD_HEAD.as_bytes(), b"description: \xff\n"].concat());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("<stdin>:6:14: error: invalid UTF-8 (byte 0xFF)"), "{stderr}");
+    let out = validate_stdin(&vec![b'#'; clustersim::scenario::MAX_INPUT_BYTES as usize + 1]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("<stdin>: error: cannot read the standard input: it is larger than 64 MiB"), "{stderr}");
+    assert!(!stderr.contains("--set"), "{stderr}");
 }

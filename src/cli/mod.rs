@@ -76,14 +76,20 @@ pub fn dispatch(cli: Cli) -> u8 {
     }
 }
 
-/// The standard input, read once (a scenario given as `-`; `compare` loads it per variant).
-fn stdin_text() -> Result<&'static str, String> {
-    static TEXT: OnceLock<Result<String, String>> = OnceLock::new();
+/// The standard input, read once (a scenario given as `-`; `compare` loads it per variant),
+/// under the same bound and UTF-8 check as a scenario file.
+fn stdin_text() -> Result<&'static str, Diagnostic> {
+    static TEXT: OnceLock<Result<String, Diagnostic>> = OnceLock::new();
     TEXT.get_or_init(|| {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map(|_| text)
-            .map_err(|e| format!("cannot read the scenario from standard input: {e}"))
+        use clustersim::scenario::{read_bounded, InputError, MAX_INPUT_BYTES};
+        let stdin = Path::new("<stdin>");
+        read_bounded(&mut std::io::stdin().lock(), MAX_INPUT_BYTES, 0).map_err(|e| {
+            let d = e.diagnostic(stdin, None, "the standard input");
+            match e {
+                InputError::Io(_) => d.with_hint("pipe a scenario in, e.g. `sim run - < failover.yaml`"),
+                _ => d,
+            }
+        })
     })
     .as_ref()
     .map(String::as_str)
@@ -94,10 +100,7 @@ fn stdin_text() -> Result<&'static str, String> {
 /// input, whose relative paths start at the working folder.
 pub fn load_checked(file: &Path, sets: &[String]) -> Result<clustersim::scenario::Loaded, Diagnostic> {
     if file == Path::new("-") {
-        let text = stdin_text().map_err(|e| {
-            Diagnostic::new(Path::new("<stdin>"), Default::default(), e)
-                .with_hint("pipe a scenario in, e.g. `sim run - < failover.yaml`")
-        })?;
+        let text = stdin_text()?;
         return clustersim::scenario::load_scenario_text(text, Path::new("<stdin>"), sets);
     }
     clustersim::scenario::load_scenario(file, sets)

@@ -332,7 +332,9 @@ fn list_entries(dir: &Path) -> io::Result<Vec<String>> {
 
 /// The files a report folder's marker lists, or `None` when it has no valid marker.
 fn read_marker(dir: &Path) -> Option<Vec<String>> {
-    let text = fs::read_to_string(dir.join(MARKER)).ok()?;
+    // A FIFO or device put where the marker goes is no marker (and is never opened
+    // for a blocking read); markers list a report's few files.
+    let text = crate::scenario::read_input(&dir.join(MARKER), 1 << 20).ok()?;
     let mut lines = text.lines();
     if lines.next()? != MARKER_HEADER {
         return None;
@@ -558,6 +560,19 @@ mod tests {
         let mut names: Vec<_> = fs::read_dir(&s).unwrap().map(|e| e.unwrap().file_name()).collect();
         names.sort();
         assert_eq!(names, ["afile.txt", "link", "user"]);
+        fs::remove_dir_all(&s).unwrap();
+    }
+
+    #[test]
+    fn a_fifo_in_place_of_the_marker_is_no_marker_and_never_blocks() {
+        let s = sandbox("fifo-marker");
+        let dir = s.join("r");
+        fs::create_dir_all(&dir).unwrap();
+        let marker = CString::new(dir.join(MARKER).as_os_str().as_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(marker.as_ptr(), 0o600) }, 0);
+        // No writer ever opens it: a blocking read would hang here.
+        assert_eq!(read_marker(&dir), None);
+        assert!(matches!(write_report(&dir, &["a"]), Err(FolderError::Refused { .. })));
         fs::remove_dir_all(&s).unwrap();
     }
 

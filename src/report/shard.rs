@@ -11,7 +11,7 @@
 
 use super::aggregate::{sweep_files, RunDigest};
 use super::ExpectationResult;
-use crate::scenario::Scenario;
+use crate::scenario::{read_input, InputError, Scenario, MAX_INPUT_BYTES};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -197,9 +197,9 @@ fn refuse(message: String, hint: &str) -> MergeError {
 /// Reads `dir/shard.json`.
 pub fn read_shard(dir: &Path) -> Result<Shard, MergeError> {
     let path = dir.join(SHARD_FILE);
-    let text = match std::fs::read_to_string(&path) {
+    let text = match read_input(&path, MAX_INPUT_BYTES) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(InputError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(refuse(
                 format!("{} is not a sweep shard: it has no {SHARD_FILE}", dir.display()),
                 "give the folders `sim sweep ... --shard I/N` wrote (a shard that did not finish has none)",
@@ -386,7 +386,7 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
         }
         for r in &s.runs {
             let path = s.dir.join("seeds").join(format!("{}.json", r.seed));
-            let json = std::fs::read_to_string(&path).map_err(|e| {
+            let json = read_input(&path, MAX_INPUT_BYTES).map_err(|e| {
                 refuse(
                     format!("cannot read {}: {e}", path.display()),
                     "the shard folder is incomplete or damaged; run that shard again",
@@ -428,6 +428,19 @@ mod tests {
 
     fn spec(index: u64, count: u64) -> ShardSpec {
         shard_spec(index, count).unwrap()
+    }
+
+    #[test]
+    fn a_fifo_for_shard_json_is_refused_without_blocking() {
+        let dir = std::env::temp_dir().join(format!("clustersim-shard-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let c = std::ffi::CString::new(dir.join(SHARD_FILE).to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        // No writer ever opens it: a blocking read would hang here.
+        let e = read_shard(&dir).expect_err("refused");
+        assert!(e.message.contains("not a regular file (it is a FIFO)"), "{}", e.message);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -32,10 +32,8 @@ pub fn image_scenario_path(path: &Path) -> String {
 /// The scenario file first, then each file it names, in the order they appear, once each.
 /// Two different files that would land on the same image path are an error.
 pub fn scenario_files(path: &Path, overrides: &[String]) -> Result<Vec<ScenarioFile>, Diagnostic> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostic::new(path, Span::default(), format!("cannot read {}: {e}", path.display()))
-            .with_hint("check the path of the scenario file")
-    })?;
+    let text = super::input::read_input(path, super::input::MAX_INPUT_BYTES)
+        .map_err(|e| e.diagnostic(path, None, "the scenario file"))?;
     let mut docs = parse_documents(&text, path)?;
     let mut root = match docs.len() {
         0 => Node { value: Value::Null, span: Span::default() },

@@ -33,7 +33,7 @@ impl fmt::Display for InputError {
         match self {
             InputError::Io(e) => write!(f, "{e}"),
             InputError::NotRegular(kind) => write!(f, "not a regular file (it is {kind})"),
-            InputError::TooLarge { limit } => write!(f, "the file is larger than {} MiB", limit / (1024 * 1024)),
+            InputError::TooLarge { limit } => write!(f, "it is larger than {} MiB", limit / (1024 * 1024)),
             InputError::NotUtf8 { byte, .. } => write!(f, "invalid UTF-8 (byte 0x{byte:02X})"),
         }
     }
@@ -105,8 +105,14 @@ pub fn read_input(path: &Path, limit: u64) -> Result<String, InputError> {
     }
     // The metadata may lie (files under /proc, a file growing while read): the bound is
     // enforced on what is actually read.
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    (&mut file).take(limit + 1).read_to_end(&mut bytes).map_err(InputError::Io)?;
+    read_bounded(&mut file, limit, meta.len())
+}
+
+/// Reads a stream (standard input, an opened file) as UTF-8 text of at most `limit` bytes;
+/// `expected` sizes the first allocation.
+pub fn read_bounded(reader: &mut impl Read, limit: u64, expected: u64) -> Result<String, InputError> {
+    let mut bytes = Vec::with_capacity(expected.min(limit) as usize);
+    reader.take(limit + 1).read_to_end(&mut bytes).map_err(InputError::Io)?;
     if bytes.len() as u64 > limit {
         return Err(InputError::TooLarge { limit });
     }
@@ -188,6 +194,14 @@ mod tests {
         assert!(matches!(read_input(&dir.join("big"), 100), Err(InputError::TooLarge { limit: 100 })));
         assert_eq!(read_input(&dir.join("ok"), 100).unwrap().len(), 100);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_stream_is_bounded_while_read() {
+        let mut endless = std::io::repeat(b'x');
+        assert!(matches!(read_bounded(&mut endless, 1000, 0), Err(InputError::TooLarge { limit: 1000 })));
+        let mut bad: &[u8] = b"ok\n\xff";
+        assert!(matches!(read_bounded(&mut bad, 1000, 0), Err(InputError::NotUtf8 { line: 2, col: 1, byte: 0xFF })));
     }
 
     #[test]

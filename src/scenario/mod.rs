@@ -23,7 +23,7 @@ mod yaml;
 pub use diag::{Diagnostic, Span, Warnings};
 pub use duration::{format_duration_nanos, parse_duration_nanos};
 pub use files::{image_scenario_path, scenario_files, ScenarioFile, IMAGE_SCENARIO_DIR};
-pub use input::{read_input, InputError, MAX_INPUT_BYTES};
+pub use input::{read_bounded, read_input, InputError, MAX_INPUT_BYTES};
 pub use load::{load_scenario, load_scenario_text, object_kind_name, Loaded, SYSTEM_PRIORITY_CLASSES};
 pub use ops::{Fault, FaultSpec, ZONE_LABEL};
 pub use quantity::parse_quantity;
