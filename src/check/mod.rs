@@ -77,9 +77,17 @@ pub fn check_store(store: &Store) -> Vec<String> {
     let mut out = Vec::new();
     for node in &store.nodes {
         let mut sum = Resources::default();
+        // A spec.nodeName pod may overcommit its node until its kubelet refuses it.
+        let (mut placed, mut placed_pods) = (Resources::default(), 0);
         for id in &node.pods {
             match store.pods().get(id) {
-                Some(p) if p.node == Some(node.id) => sum += p.requests,
+                Some(p) if p.node == Some(node.id) => {
+                    sum += p.requests;
+                    if !p.awaits_kubelet_admission() {
+                        placed += p.requests;
+                        placed_pods += 1;
+                    }
+                }
                 _ => out.push(format!("node {} lists pod {id:?} that is not bound to it", node.name)),
             }
         }
@@ -87,7 +95,7 @@ pub fn check_store(store: &Store) -> Vec<String> {
             out.push(format!("node {} requested {:?} but its pods sum to {sum:?}", node.name, node.requested));
         }
         let a = node.allocatable;
-        if sum.cpu_millis > a.cpu_millis || sum.memory_bytes > a.memory_bytes || node.pods.len() as i64 > a.pods {
+        if placed.cpu_millis > a.cpu_millis || placed.memory_bytes > a.memory_bytes || placed_pods > a.pods {
             out.push(format!(
                 "node {} is over its allocatable: {sum:?} of {a:?} with {} pods",
                 node.name,

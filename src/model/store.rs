@@ -345,6 +345,7 @@ impl Store {
             phase: PodPhase::Pending,
             containers_running: false,
             kubelet_admitted: false,
+            kubelet_accepted: false,
             kubelet_ready: false,
             ready: false,
             ready_since: None,
@@ -403,6 +404,30 @@ impl Store {
             *n -= 1;
             if *n == 0 {
                 self.bound_priorities.remove(&priority);
+            }
+        }
+    }
+
+    /// The kubelet refused the pod: it is Failed (terminal), leaves its node (requests,
+    /// counts) and is never scheduled or started.
+    // Upstream: pkg/kubelet/kubelet.go (rejectPod: phase Failed); a terminal pod holds no resources.
+    pub fn fail_pod(&mut self, pod_id: PodId) {
+        let pod = self.pods.get_mut(&pod_id).expect("fail_pod: no such pod");
+        self.tally.noted.push(pod_id);
+        let was_active = pod.is_active();
+        pod.phase = PodPhase::Failed;
+        pod.ready = false;
+        pod.containers_running = false;
+        pod.kubelet_admitted = false;
+        let (req, nonzero, group, priority) = (pod.requests, pod.nonzero_requests, pod.group, pod.priority);
+        if let Some(node_id) = pod.node.take() {
+            let node = &mut self.nodes[self.node_slot[node_id.0 as usize] as usize];
+            node.requested -= req;
+            node.nonzero_requested -= nonzero;
+            node.pods.remove(&pod_id);
+            if was_active {
+                self.groups[group as usize].add(node_id, -1);
+                self.forget_bound_priority(priority);
             }
         }
     }

@@ -57,6 +57,8 @@ pub enum RunError {
 enum WorldEvent {
     /// The n-th timeline action.
     Action(usize),
+    /// A `spec.nodeName` pod reaches its kubelet's admission check.
+    KubeletAdmit { pod: PodId },
     /// The kubelet finished starting the pod's containers.
     PodStarted { pod: PodId, incarnation: u32 },
     /// The readiness probe passed.
@@ -127,6 +129,10 @@ pub struct World<'s> {
     ops: ops::Ops,
     /// The Cluster Autoscaler, when a pool autoscales.
     cluster_autoscaler: Option<cluster_autoscaler::CaRun>,
+    /// `spec.nodeName` pods whose node does not exist (yet), by node name.
+    node_name_waiting: std::collections::BTreeMap<String, Vec<PodId>>,
+    /// `spec.nodeName` pods whose admission check is scheduled.
+    admissions_due: std::collections::BTreeSet<PodId>,
 }
 
 /// Runs `scenario` to its horizon.
@@ -163,6 +169,8 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunOutput, RunErr
         last_hpa_sync: Time::ZERO,
         ops: ops::Ops::new(scenario, &streams),
         cluster_autoscaler: cluster_autoscaler::CaRun::new(scenario, &streams),
+        node_name_waiting: Default::default(),
+        admissions_due: Default::default(),
     };
     world.bootstrap();
     world.settle()?;
@@ -222,6 +230,7 @@ impl World<'_> {
     fn handle(&mut self, event: WorldEvent) {
         match event {
             WorldEvent::Action(i) => self.run_action(i),
+            WorldEvent::KubeletAdmit { pod } => self.kubelet_admit(pod),
             WorldEvent::PodStarted { pod, incarnation } => self.pod_started(pod, incarnation),
             WorldEvent::PodReady { pod, incarnation } => self.pod_ready(pod, incarnation),
             WorldEvent::PodStopped { pod, incarnation } => self.pod_stopped(pod, incarnation),

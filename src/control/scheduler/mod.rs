@@ -13,6 +13,7 @@ mod topology;
 pub use framework::{Ctx, Failure, Plugin, Reason, FIT_REASONS, MAX_NODE_SCORE};
 pub use policies::{check_profile, profile_for, ProfileProblem};
 pub use profile::{HostSelection, Profile};
+pub use plugins::required_node_affinity_matches;
 pub use queue::{backoff_for, SchedulingQueue};
 
 use super::{Decision, ScoreTable};
