@@ -104,9 +104,22 @@ pub fn check_store(store: &Store) -> Vec<String> {
         }
     }
     let mut per_group: Vec<std::collections::BTreeMap<NodeId, u32>> = vec![Default::default(); store.groups.len()];
-    for pod in store.pods().values().filter(|p| p.is_active()) {
+    let mut with_terminating = per_group.clone();
+    for pod in store.pods().values() {
         if let Some(n) = pod.node {
-            *per_group[pod.group as usize].entry(n).or_default() += 1;
+            *with_terminating[pod.group as usize].entry(n).or_default() += 1;
+            if pod.is_active() {
+                *per_group[pod.group as usize].entry(n).or_default() += 1;
+            }
+        }
+    }
+    for (i, (group, counted)) in store.groups.iter().zip(&with_terminating).enumerate() {
+        let pods = &group.with_terminating;
+        if counted.values().sum::<u32>() != pods.total
+            || pods.nodes.len() != counted.len()
+            || counted.iter().any(|(n, c)| pods.on_node(*n) != *c)
+        {
+            out.push(format!("pod group {i} counts with Terminating pods disagree with its pods {counted:?}"));
         }
     }
     for (i, (group, counted)) in store.groups.iter().zip(&per_group).enumerate() {
