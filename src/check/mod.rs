@@ -64,9 +64,17 @@ pub fn check_store(store: &Store) -> Vec<String> {
     let mut out = Vec::new();
     for node in &store.nodes {
         let mut sum = Resources::default();
+        // A spec.nodeName pod may overcommit its node until its kubelet refuses it.
+        let (mut placed, mut placed_pods) = (Resources::default(), 0);
         for id in &node.pods {
             match store.pods().get(id) {
-                Some(p) if p.node == Some(node.id) => sum += p.requests,
+                Some(p) if p.node == Some(node.id) => {
+                    sum += p.requests;
+                    if !p.awaits_kubelet_admission() {
+                        placed += p.requests;
+                        placed_pods += 1;
+                    }
+                }
                 _ => out.push(format!("node {} lists pod {id:?} that is not bound to it", node.name)),
             }
         }
@@ -74,7 +82,7 @@ pub fn check_store(store: &Store) -> Vec<String> {
             out.push(format!("node {} requested {:?} but its pods sum to {sum:?}", node.name, node.requested));
         }
         let a = node.allocatable;
-        if sum.cpu_millis > a.cpu_millis || sum.memory_bytes > a.memory_bytes || node.pods.len() as i64 > a.pods {
+        if placed.cpu_millis > a.cpu_millis || placed.memory_bytes > a.memory_bytes || placed_pods > a.pods {
             out.push(format!(
                 "node {} is over its allocatable: {sum:?} of {a:?} with {} pods",
                 node.name,
@@ -83,9 +91,22 @@ pub fn check_store(store: &Store) -> Vec<String> {
         }
     }
     let mut per_group: Vec<std::collections::BTreeMap<NodeId, u32>> = vec![Default::default(); store.groups.len()];
-    for pod in store.pods().values().filter(|p| p.is_active()) {
+    let mut with_terminating = per_group.clone();
+    for pod in store.pods().values() {
         if let Some(n) = pod.node {
-            *per_group[pod.group as usize].entry(n).or_default() += 1;
+            *with_terminating[pod.group as usize].entry(n).or_default() += 1;
+            if pod.is_active() {
+                *per_group[pod.group as usize].entry(n).or_default() += 1;
+            }
+        }
+    }
+    for (i, (group, counted)) in store.groups.iter().zip(&with_terminating).enumerate() {
+        let pods = &group.with_terminating;
+        if counted.values().sum::<u32>() != pods.total
+            || pods.nodes.len() != counted.len()
+            || counted.iter().any(|(n, c)| pods.on_node(*n) != *c)
+        {
+            out.push(format!("pod group {i} counts with Terminating pods disagree with its pods {counted:?}"));
         }
     }
     for (i, (group, counted)) in store.groups.iter().zip(&per_group).enumerate() {

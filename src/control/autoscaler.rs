@@ -81,7 +81,11 @@ impl Autoscaler {
                     let requests: Vec<Option<i64>> =
                         p.template.spec.containers.iter().map(|c| c.cpu_request_millis).collect();
                     HpaPod {
-                        phase: if p.phase == PodPhase::Running { Phase::Running } else { Phase::Pending },
+                        phase: match p.phase {
+                            PodPhase::Running => Phase::Running,
+                            PodPhase::Pending => Phase::Pending,
+                            PodPhase::Failed => Phase::Failed,
+                        },
                         deleting: !p.is_active(),
                         cpu_request_milli: pod_cpu_request(&requests, &[]),
                         start_time: p.started,

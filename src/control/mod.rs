@@ -9,6 +9,7 @@ pub mod cluster_autoscaler;
 pub mod deployment;
 pub mod disruption;
 pub mod hpa;
+pub mod kubelet_admission;
 mod naming;
 pub mod node_lifecycle;
 pub mod pdb;

@@ -59,6 +59,7 @@ pub fn eviction_verdict(store: &Store, pod: &Pod) -> Eviction {
     let phase = match pod.phase {
         PodPhase::Pending => EvictPhase::Pending,
         PodPhase::Running => EvictPhase::Running,
+        PodPhase::Failed => EvictPhase::Failed,
     };
     let target = EvictionPod { phase, deleting: !pod.is_active(), ready: pod.ready };
     let budgets: Vec<(&PodDisruptionBudget, PdbStatus)> =

@@ -25,7 +25,7 @@ pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};
 pub use node::{Node, NodeCondition, NodeId};
 pub use pod::{Container, Pod, PodId, PodPhase, PodSpec, PodTemplate, Probe, DEFAULT_TERMINATION_GRACE_PERIOD};
 pub use resources::{Resources, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST};
-pub use store::{Family, PodGroup, Store};
+pub use store::{Family, NodePodCounts, PodGroup, Store};
 pub use taints::{
     Taint, TaintEffect, Toleration, TolerationOperator, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE,
     TAINT_NODE_UNSCHEDULABLE,

@@ -135,6 +135,8 @@ pub struct PodTemplate {
 pub enum PodPhase {
     Pending,
     Running,
+    /// Terminal: the kubelet refused the pod (admission); it is never started again.
+    Failed,
 }
 
 /// A live pod.
@@ -161,6 +163,9 @@ pub struct Pod {
     /// The kubelet has this pod: it is starting or running its containers. False until the
     /// node's kubelet sees the binding, and again after the host dies.
     pub kubelet_admitted: bool,
+    /// A `spec.nodeName` pod passed its kubelet's admission check (pods placed by the
+    /// scheduler never wait for it).
+    pub kubelet_accepted: bool,
     /// The kubelet's own readiness verdict for the running containers; the API's `ready`
     /// follows it whenever the kubelet can post status.
     pub kubelet_ready: bool,
@@ -182,10 +187,16 @@ pub struct Pod {
 }
 
 impl Pod {
-    /// Active in the ReplicaSet sense: not being deleted.
+    /// Active in the ReplicaSet sense: not being deleted and not Failed.
     /// Upstream: pkg/controller/controller_utils.go (IsPodActive).
     pub fn is_active(&self) -> bool {
-        self.deletion.is_none()
+        self.deletion.is_none() && self.phase != PodPhase::Failed
+    }
+
+    /// A `spec.nodeName` pod its kubelet has not admitted yet: bound in the API, not yet
+    /// checked against what the node runs.
+    pub fn awaits_kubelet_admission(&self) -> bool {
+        self.template.spec.node_name.is_some() && !self.kubelet_accepted && self.phase != PodPhase::Failed
     }
 }
 

@@ -39,6 +39,48 @@ pub struct PodGroup {
     pub nodes: Vec<NodeId>,
     /// Position of each node in `nodes` (u32::MAX when absent).
     slot: Vec<u32>,
+    /// The group's bound pods including Terminating ones (every pod the scheduler's
+    /// NodeInfo holds until the pod is removed): what InterPodAffinity counts.
+    pub with_terminating: NodePodCounts,
+}
+
+/// Pods per node, kept sparse: counts per node id and the nodes with at least one.
+#[derive(Clone, Debug, Default)]
+pub struct NodePodCounts {
+    per_node: Vec<u32>,
+    /// Pods in all.
+    pub total: u32,
+    /// Nodes with at least one pod, in no particular order.
+    pub nodes: Vec<NodeId>,
+    slot: Vec<u32>,
+}
+
+impl NodePodCounts {
+    pub fn on_node(&self, node: NodeId) -> u32 {
+        self.per_node.get(node.0 as usize).copied().unwrap_or(0)
+    }
+
+    fn add(&mut self, node: NodeId, delta: i32) {
+        let i = node.0 as usize;
+        if self.per_node.len() <= i {
+            self.per_node.resize(i + 1, 0);
+            self.slot.resize(i + 1, u32::MAX);
+        }
+        let before = self.per_node[i];
+        self.per_node[i] = before.checked_add_signed(delta).expect("node pod count underflow");
+        if before == 0 {
+            self.slot[i] = self.nodes.len() as u32;
+            self.nodes.push(node);
+        } else if self.per_node[i] == 0 {
+            let pos = self.slot[i] as usize;
+            self.nodes.swap_remove(pos);
+            if let Some(moved) = self.nodes.get(pos) {
+                self.slot[moved.0 as usize] = pos as u32;
+            }
+            self.slot[i] = u32::MAX;
+        }
+        self.total = self.total.checked_add_signed(delta).expect("node pod count underflow");
+    }
 }
 
 impl PodGroup {
@@ -345,6 +387,7 @@ impl Store {
             phase: PodPhase::Pending,
             containers_running: false,
             kubelet_admitted: false,
+            kubelet_accepted: false,
             kubelet_ready: false,
             ready: false,
             ready_since: None,
@@ -391,6 +434,7 @@ impl Store {
         node.requested += req;
         node.nonzero_requested += nonzero;
         node.pods.insert(pod_id);
+        self.groups[group as usize].with_terminating.add(node_id, 1);
         if active {
             self.groups[group as usize].add(node_id, 1);
             let priority = self.pods[&pod_id].priority;
@@ -403,6 +447,31 @@ impl Store {
             *n -= 1;
             if *n == 0 {
                 self.bound_priorities.remove(&priority);
+            }
+        }
+    }
+
+    /// The kubelet refused the pod: it is Failed (terminal), leaves its node (requests,
+    /// counts) and is never scheduled or started.
+    // Upstream: pkg/kubelet/kubelet.go (rejectPod: phase Failed); a terminal pod holds no resources.
+    pub fn fail_pod(&mut self, pod_id: PodId) {
+        let pod = self.pods.get_mut(&pod_id).expect("fail_pod: no such pod");
+        self.tally.noted.push(pod_id);
+        let was_active = pod.is_active();
+        pod.phase = PodPhase::Failed;
+        pod.ready = false;
+        pod.containers_running = false;
+        pod.kubelet_admitted = false;
+        let (req, nonzero, group, priority) = (pod.requests, pod.nonzero_requests, pod.group, pod.priority);
+        if let Some(node_id) = pod.node.take() {
+            let node = &mut self.nodes[self.node_slot[node_id.0 as usize] as usize];
+            node.requested -= req;
+            node.nonzero_requested -= nonzero;
+            node.pods.remove(&pod_id);
+            self.groups[group as usize].with_terminating.add(node_id, -1);
+            if was_active {
+                self.groups[group as usize].add(node_id, -1);
+                self.forget_bound_priority(priority);
             }
         }
     }
@@ -438,6 +507,7 @@ impl Store {
             bound: 0,
             nodes: Vec::new(),
             slot: Vec::new(),
+            with_terminating: NodePodCounts::default(),
         });
         u32::try_from(self.groups.len() - 1).expect("too many pod groups")
     }
@@ -452,6 +522,7 @@ impl Store {
             node.requested -= pod.requests;
             node.nonzero_requested -= pod.nonzero_requests;
             node.pods.remove(&pod_id);
+            self.groups[pod.group as usize].with_terminating.add(node_id, -1);
             if pod.is_active() {
                 self.groups[pod.group as usize].add(node_id, -1);
                 self.forget_bound_priority(pod.priority);

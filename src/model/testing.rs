@@ -40,6 +40,7 @@ pub fn pod(containers: &[(i64, i64)]) -> Pod {
         phase: PodPhase::Pending,
         containers_running: false,
         kubelet_admitted: false,
+        kubelet_accepted: false,
         kubelet_ready: false,
         ready: false,
         ready_since: None,

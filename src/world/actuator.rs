@@ -335,6 +335,10 @@ impl World<'_> {
             }
             None => (None, None, None),
         };
+        // A pod created with spec.nodeName is bound already: the scheduler never sees it;
+        // the node's kubelet admits it (world/kubelet.rs). Its node may not exist yet.
+        // Upstream: pkg/scheduler/eventhandlers.go (assignedPod: not queued) and pkg/kubelet/lifecycle/predicate.go.
+        let node_name = self.store.pod(id).template.spec.node_name.clone();
         self.events.emit(now, "pod_created", |e| {
             e.str("pod", &name);
             if let Some(o) = &owner_name {
@@ -346,8 +350,25 @@ impl World<'_> {
             if let Some(r) = revision {
                 e.int("revision", r as i64);
             }
+            if let Some(n) = &node_name {
+                e.str("nodeName", n);
+            }
         });
-        self.scheduler.queue.add(id, priority);
+        match node_name {
+            None => self.scheduler.queue.add(id, priority),
+            Some(node) => match self.store.node_id(&node) {
+                Some(n) => self.bind_to_named_node(id, n),
+                None => self.node_name_waiting.entry(node).or_default().push(id),
+            },
+        }
+    }
+
+    /// Binds a `spec.nodeName` pod to its node; its kubelet, if up, checks it.
+    fn bind_to_named_node(&mut self, pod: PodId, node: NodeId) {
+        self.store.bind(pod, node);
+        if self.store.node(node).kubelet_reporting() {
+            self.start_containers(pod);
+        }
     }
 
     /// The template's tolerations plus what DefaultTolerationSeconds admission adds.
@@ -400,6 +421,13 @@ impl World<'_> {
         self.events.emit(now, "node_joined", |e| {
             e.str("node", &name);
         });
+        if let (Some(waiting), Some(id)) = (self.node_name_waiting.remove(&name), self.store.node_id(&name)) {
+            for pod in waiting {
+                if self.store.pods().get(&pod).is_some_and(|p| p.is_active() && p.node.is_none()) {
+                    self.bind_to_named_node(pod, id);
+                }
+            }
+        }
         self.cluster_changed();
         if let Some(id) = self.store.node_id(&name) {
             self.node_faults(id);

@@ -5,9 +5,22 @@ use super::{World, WorldEvent};
 use crate::engine::Duration;
 use crate::model::{NodeId, PodId, PodPhase};
 
+/// How long a `spec.nodeName` pod takes to reach its kubelet's admission check (the
+/// kubelet's watch and sync loop). It paces upstream's known loop of a ReplicaSet
+/// replacing pods its kubelet keeps rejecting (kubernetes#131116: a few per second).
+pub const KUBELET_ADMISSION_LATENCY: Duration = Duration::from_millis(100);
+
 impl World<'_> {
-    /// The kubelet begins (re)starting a pod's containers.
+    /// The kubelet begins (re)starting a pod's containers; a `spec.nodeName` pod it has
+    /// not admitted yet goes through its admission check first.
     pub(super) fn start_containers(&mut self, pod: PodId) {
+        if self.store.pod(pod).awaits_kubelet_admission() {
+            if self.admissions_due.insert(pod) {
+                let at = self.now() + KUBELET_ADMISSION_LATENCY;
+                self.queue.schedule(at, WorldEvent::KubeletAdmit { pod });
+            }
+            return;
+        }
         let delay = self.scenario.control_plane.pod_startup.sample(&mut self.kubelet_rng);
         let node = self.store.pod(pod).node.expect("started pods are bound");
         let delay = self.slow_start(node).unwrap_or(delay);
@@ -18,6 +31,44 @@ impl World<'_> {
         let incarnation = p.incarnation;
         let at = self.now() + delay;
         self.queue.schedule(at, WorldEvent::PodStarted { pod, incarnation });
+    }
+
+    /// The kubelet's admission of a `spec.nodeName` pod: it starts the pod, or marks it
+    /// Failed with the first failed check (the scheduler never saw the pod, so a
+    /// NoSchedule taint does not stop it, a full node does).
+    // Upstream: pkg/kubelet/kubelet.go (HandlePodAdditions, canAdmitPod, rejectPod) and pkg/kubelet/lifecycle/predicate.go.
+    pub(super) fn kubelet_admit(&mut self, pod: PodId) {
+        self.admissions_due.remove(&pod);
+        let Some(p) = self.store.pods().get(&pod) else { return };
+        let Some(node) = p.node.filter(|_| p.is_active() && p.awaits_kubelet_admission()) else { return };
+        if !self.store.node(node).kubelet_reporting() {
+            return; // its kubelet sees the pod when it is back (kubelet_sync)
+        }
+        let n = self.store.node(node);
+        let (mut used, mut others) = (crate::model::Resources::default(), 0);
+        for id in &n.pods {
+            let q = self.store.pod(*id);
+            if *id != pod && q.kubelet_admitted {
+                used += q.requests;
+                others += 1;
+            }
+        }
+        match crate::control::kubelet_admission::admit(p, n, used, others) {
+            Ok(()) => {
+                self.store.pod_mut(pod).kubelet_accepted = true;
+                self.start_containers(pod);
+            }
+            Err(rejection) => {
+                let (now, name, node_name) = (self.now(), p.name.clone(), n.name.clone());
+                self.store.fail_pod(pod);
+                self.events.emit(now, "pod_failed", |e| {
+                    e.str("pod", &name)
+                        .str("node", &node_name)
+                        .str("reason", &rejection.reason)
+                        .str("message", &rejection.message);
+                });
+            }
+        }
     }
 
     fn current(&self, pod: PodId, incarnation: u32) -> bool {

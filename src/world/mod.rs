@@ -104,6 +104,8 @@ impl Default for RunLimits {
 enum WorldEvent {
     /// The n-th timeline action.
     Action(usize),
+    /// A `spec.nodeName` pod reaches its kubelet's admission check.
+    KubeletAdmit { pod: PodId },
     /// The kubelet finished starting the pod's containers.
     PodStarted { pod: PodId, incarnation: u32 },
     /// The readiness probe passed.
@@ -179,6 +181,10 @@ pub struct World<'s> {
     /// Bounds on the run's size, and the world events handled so far.
     limits: RunLimits,
     handled: u64,
+    /// `spec.nodeName` pods whose node does not exist (yet), by node name.
+    node_name_waiting: std::collections::BTreeMap<String, Vec<PodId>>,
+    /// `spec.nodeName` pods whose admission check is scheduled.
+    admissions_due: std::collections::BTreeSet<PodId>,
 }
 
 /// Runs `scenario` to its horizon under the default [`RunLimits`].
@@ -246,6 +252,8 @@ fn run_with(
         streams,
         limits,
         handled: 0,
+        node_name_waiting: Default::default(),
+        admissions_due: Default::default(),
     };
     world.bootstrap();
     world.settle()?;
@@ -314,6 +322,7 @@ impl World<'_> {
     fn handle(&mut self, event: WorldEvent) {
         match event {
             WorldEvent::Action(i) => self.run_action(i),
+            WorldEvent::KubeletAdmit { pod } => self.kubelet_admit(pod),
             WorldEvent::PodStarted { pod, incarnation } => self.pod_started(pod, incarnation),
             WorldEvent::PodReady { pod, incarnation } => self.pod_ready(pod, incarnation),
             WorldEvent::PodStopped { pod, incarnation } => self.pod_stopped(pod, incarnation),

@@ -12,6 +12,7 @@ mod queue;
 mod topology;
 
 pub use framework::{Ctx, Failure, Plugin, Reason, FIT_REASONS, MAX_NODE_SCORE};
+pub use plugins::required_node_affinity_matches;
 pub use policies::{check_profile, profile_for, ProfileProblem};
 pub use profile::{HostSelection, Profile};
 pub use queue::{backoff_for, SchedulingQueue};

@@ -12,7 +12,7 @@ mod workload_spread;
 
 pub use balanced_allocation::BalancedAllocation;
 pub use inter_pod_affinity::InterPodAffinity;
-pub use node_affinity::NodeAffinity;
+pub use node_affinity::{required_node_affinity_matches, NodeAffinity};
 pub use node_name::NodeName;
 pub use node_resources_fit::{NodeResourcesFit, ScoringStrategy, ShapePoint};
 pub use node_unschedulable::NodeUnschedulable;

@@ -37,12 +37,17 @@ pub struct InterPodAffinity {
     cache: TermCache,
 }
 
-/// Adds `weight` per pod of `group` to the domain of each node it runs on.
+/// Adds `weight` per pod of `group` to the domain of each node it is bound to. Terminating
+/// pods count: the scheduler's NodeInfo holds a pod until it is deleted, and neither the
+/// filter nor the score skips pods being deleted (unlike PodTopologySpread).
+// Upstream: interpodaffinity/filtering.go (getExistingAntiAffinityCounts, getIncomingAffinityAntiAffinityCounts
+// over nodeInfo.Pods / PodsWithRequiredAntiAffinity) and scoring.go (processExistingPod over nodeInfo.Pods).
 fn add_group(values: &mut [i64], key: &KeyIndex, group: &PodGroup, weight: i64) {
-    for &node in &group.nodes {
+    let pods = &group.with_terminating;
+    for &node in &pods.nodes {
         let d = key.domain(node);
         if d != NO_DOMAIN {
-            values[d as usize] += weight * i64::from(group.on_node(node));
+            values[d as usize] += weight * i64::from(pods.on_node(node));
         }
     }
 }

@@ -120,7 +120,7 @@ impl GroupTerms {
     }
 }
 
-/// The group behind a match, if it has bound pods.
+/// The group behind a match, if it has bound pods (Terminating ones included).
 pub(super) fn bound<'a>(ctx: &Ctx<'a>, group: u32) -> Option<&'a PodGroup> {
-    Some(&ctx.store.groups[group as usize]).filter(|g| g.bound > 0)
+    Some(&ctx.store.groups[group as usize]).filter(|g| g.with_terminating.total > 0)
 }

@@ -209,7 +209,13 @@ impl Plugin for PodTopologySpread {
                     present[d as usize] = true;
                 }
             }
-            let size = present.iter().filter(|x| **x).count();
+            let mut size = present.iter().filter(|x| **x).count();
+            // System defaults do not require the key: feasible nodes without it are the
+            // domain "", which counts in the weight (they score no term for this key).
+            // Upstream: scoring.go (initPreScoreState with requireAllTopologies false).
+            if system && scored().any(|id| key.domain(id) == NO_DOMAIN) {
+                size += 1;
+            }
             let weight = ((size + 2) as f64).ln();
             let per_domain = counts
                 .iter()
@@ -341,6 +347,48 @@ mod tests {
             min_domains: None,
             match_label_keys: vec![],
         }
+    }
+
+    #[test]
+    fn system_defaults_count_nodes_without_a_zone_as_one_domain() {
+        // Upstream: scoring_test.go (TestPreScoreStateEmptyNodes, "system default constraints
+        // and a replicaset"): node-a and node-b in zone mars, node-c and node-d without a
+        // zone: "Nodes with no zone are not excluded. They are considered a separate zone."
+        // TopologyNormalizingWeight = [w(4) hostname, w(2) zone].
+        let mut store = Store::default();
+        for (name, zone) in [("node-a", Some("mars")), ("node-b", Some("mars")), ("node-c", None), ("node-d", None)] {
+            store.add_node(|id| {
+                let mut n = node(100_000, 1 << 40, Resources::default());
+                n.id = id;
+                n.name = name.to_string();
+                n.labels.insert(HOSTNAME.into(), name.to_string());
+                if let Some(z) = zone {
+                    n.labels.insert(ZONE.into(), z.to_string());
+                }
+                n
+            });
+        }
+        let selector =
+            LabelSelector { match_labels: [("foo".to_string(), "tar".to_string())].into(), ..Default::default() };
+        store.services.push(crate::model::Service { name: "svc".into(), selector });
+        let template = Arc::new(PodTemplate {
+            labels: [("foo".to_string(), "tar".to_string()), ("baz".to_string(), "sup".to_string())].into(),
+            ..PodTemplate::default()
+        });
+        let incoming = store.create_pod("p".into(), template, vec![], None, Time::ZERO);
+        let mut topology = TopologyIndex::default();
+        topology.ensure(HOSTNAME, &store);
+        topology.ensure(ZONE, &store);
+        let ctx = Ctx { store: &store, pod: store.pod(incoming), topology: &topology };
+        let feasible: Vec<NodeId> = (0..4).map(NodeId).collect();
+        let mut plugin = PodTopologySpread::new(Defaults::System);
+        assert!(plugin.pre_score(&ctx, &feasible));
+        let weights: Vec<f64> = plugin.soft.iter().map(|c| c.weight).collect();
+        let w = |size: usize| ((size + 2) as f64).ln();
+        assert_eq!(weights, [w(4), w(2)]);
+        // The zone-less nodes score no zone term; the zoned ones do.
+        let scores: Vec<i64> = feasible.iter().map(|id| plugin.score(&ctx, store.node(*id))).collect();
+        assert_eq!(scores, [round_half_away(2.0 + 4.0), round_half_away(2.0 + 4.0), 2, 2]);
     }
 
     #[test]
