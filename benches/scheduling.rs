@@ -74,7 +74,7 @@ fn schedule_all(store: &mut Store, rss: &[RsId], scheduler: &mut Scheduler) -> u
         let rs = rss[mix[i % mix.len()]];
         let template = store.replica_set(rs).template.clone();
         let pod = store.create_pod(format!("p{i}"), template, Vec::new(), Some(rs), Time::ZERO);
-        if let Decision::Bind { node, .. } = scheduler.schedule_one(store, pod) {
+        if let Decision::Bind { node, .. } = scheduler.schedule_one(store, pod, clustersim::engine::Time::ZERO) {
             store.bind(pod, node);
             bound += 1;
         }

@@ -409,7 +409,7 @@ impl World<'_> {
                 if !self.store.pods().get(&pod).is_some_and(Scheduler::wants) {
                     continue;
                 }
-                let decision = self.scheduler.schedule_one(&self.store, pod);
+                let decision = self.scheduler.schedule_one(&self.store, pod, self.now());
                 changed |= matches!(decision, crate::control::Decision::Bind { .. });
                 self.apply(decision);
             }

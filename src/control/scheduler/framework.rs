@@ -57,6 +57,13 @@ pub trait Plugin {
         Ok(true)
     }
 
+    /// PreFilter extension RemovePod: `pod` leaves `node` in a preemption dry run; update
+    /// what PreFilter computed (counts per domain). Undone by `add_pod`.
+    fn remove_pod(&mut self, _ctx: &Ctx, _pod: &Pod, _node: &Node) {}
+
+    /// PreFilter extension AddPod: `pod` is back on `node` in a preemption dry run.
+    fn add_pod(&mut self, _ctx: &Ctx, _pod: &Pod, _node: &Node) {}
+
     /// Filter: `Some` if the node cannot run the pod.
     fn filter(&self, _ctx: &Ctx, _node: &Node) -> Option<Failure> {
         None

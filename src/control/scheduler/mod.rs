@@ -150,8 +150,8 @@ impl Scheduler {
         self.indexed_groups = store.groups.len();
     }
 
-    /// One scheduling cycle for `pod_id`: bind, preempt, or explain why not.
-    pub fn schedule_one(&mut self, store: &Store, pod_id: PodId) -> Decision {
+    /// One scheduling cycle for `pod_id` at `now`: bind, preempt, or explain why not.
+    pub fn schedule_one(&mut self, store: &Store, pod_id: PodId, now: Time) -> Decision {
         let n = store.nodes.len();
         if n == 0 {
             return Decision::Unschedulable {
@@ -202,7 +202,7 @@ impl Scheduler {
                     Some((node.id, failure?))
                 })
                 .collect();
-            return self.post_filter(store, pod_id, &failures);
+            return self.post_filter(store, pod_id, &failures, &nominated, now);
         }
         let chosen = match self.profile.selection {
             HostSelection::RoundRobin => {
@@ -244,10 +244,21 @@ impl Scheduler {
     }
 
     /// PostFilter: preemption, else the FitError.
-    fn post_filter(&mut self, store: &Store, pod_id: PodId, failures: &[(NodeId, Failure)]) -> Decision {
+    fn post_filter(
+        &mut self,
+        store: &Store,
+        pod_id: PodId,
+        failures: &[(NodeId, Failure)],
+        nominated: &BTreeMap<NodeId, crate::model::Resources>,
+        now: Time,
+    ) -> Decision {
         let pod = store.pod(pod_id);
-        if self.profile.preemption && preemption::eligible(store, pod, self.queue.nominated.get(&pod_id).copied()) {
-            if let Some(c) = preemption::find_candidate(store, pod, failures, &mut self.rng) {
+        let nominated_node = self.queue.nominated.get(&pod_id).copied();
+        if self.profile.preemption && preemption::eligible(store, pod, nominated_node, failures) {
+            let ctx = Ctx { store, pod, topology: &self.topology };
+            if let Some(c) =
+                preemption::find_candidate(&ctx, &mut self.profile, failures, nominated, &mut self.rng, now)
+            {
                 if !c.victims.is_empty() {
                     return Decision::Preempt { pod: pod_id, node: c.node, victims: c.victims };
                 }

@@ -4,7 +4,7 @@
 
 use super::framework::{Ctx, Failure, Plugin, MAX_NODE_SCORE};
 use crate::control::{NodeScores, ScoreTable};
-use crate::model::{Node, NodeId};
+use crate::model::{Node, NodeId, Pod};
 
 /// Nodes scored per batch: small enough that their data stays in L1/L2 across plugins.
 const SCORE_CHUNK: usize = 128;
@@ -123,6 +123,23 @@ impl Profile {
             }
         }
         Ok(())
+    }
+
+    /// RunPreFilterExtensionRemovePod: `pod` leaves `node` for the plugins whose PreFilter
+    /// ran for this cycle. Upstream: runtime/framework.go (RunPreFilterExtensionRemovePod).
+    pub fn remove_pod(&mut self, ctx: &Ctx, pod: &Pod, node: &Node) {
+        for k in 0..self.active_filters.len() {
+            let i = self.active_filters[k];
+            self.plugins[i].remove_pod(ctx, pod, node);
+        }
+    }
+
+    /// RunPreFilterExtensionAddPod: `pod` is back on `node`.
+    pub fn add_pod(&mut self, ctx: &Ctx, pod: &Pod, node: &Node) {
+        for k in 0..self.active_filters.len() {
+            let i = self.active_filters[k];
+            self.plugins[i].add_pod(ctx, pod, node);
+        }
     }
 
     /// Whether every active filter passes the node (its verdict, without the reason).

@@ -4,7 +4,7 @@
 
 use super::super::framework::{Ctx, Failure, Plugin, Reason, MAX_NODE_SCORE};
 use super::super::topology::{KeyIndex, NO_DOMAIN};
-use crate::model::{Node, NodeId, PodGroup};
+use crate::model::{Node, NodeId, Pod, PodGroup};
 use terms::{bound, Match, OwnTerm, TermCache};
 
 mod terms;
@@ -88,6 +88,34 @@ fn in_domain(ctx: &Ctx, d: &DomainValues, node: &Node) -> Option<i64> {
     (dom != NO_DOMAIN).then(|| d.values[dom as usize])
 }
 
+impl InterPodAffinity {
+    /// A pod leaves (`delta` -1) or rejoins (+1) `node` in a preemption dry run: the
+    /// existing-anti-affinity counts its terms select the incoming pod by, and the incoming
+    /// pod's (anti-)affinity counts that select it, move in the node's domains.
+    // Upstream: interpodaffinity/filtering.go (AddPod, RemovePod, preFilterState.updateWithPod).
+    fn update_with_pod(&mut self, ctx: &Ctx, pod: &Pod, node: &Node, delta: i64) {
+        let terms = self.cache.get(ctx);
+        let shift = |values: &mut [i64], key: usize, weight: i64| {
+            let d = ctx.topology.key(key).domain(node.id);
+            if d != NO_DOMAIN {
+                values[d as usize] += weight * delta;
+            }
+        };
+        for m in terms.existing_anti.iter().filter(|m| m.group == pod.group) {
+            shift(&mut slot(&mut self.existing_anti, ctx, m.key).values, m.key, m.weight);
+        }
+        for (own, counts) in [(&terms.affinity, &mut self.affinity), (&terms.anti_affinity, &mut self.anti_affinity)] {
+            for (t, c) in own.iter().zip(counts.iter_mut()) {
+                if t.groups.contains(&pod.group) {
+                    shift(&mut c.values, t.key, 1);
+                }
+            }
+        }
+        self.affinity_bootstrap = self.affinity.iter().all(|d| d.values.iter().all(|v| *v == 0))
+            && terms.affinity.iter().all(|t| t.self_match);
+    }
+}
+
 impl Plugin for InterPodAffinity {
     fn name(&self) -> &'static str {
         "InterPodAffinity"
@@ -102,6 +130,14 @@ impl Plugin for InterPodAffinity {
             && terms.affinity.iter().all(|t| t.self_match);
         self.anti_affinity = terms.anti_affinity.iter().map(|t| term_counts(ctx, t)).collect();
         Ok(!(self.existing_anti.is_empty() && self.affinity.is_empty() && self.anti_affinity.is_empty()))
+    }
+
+    fn remove_pod(&mut self, ctx: &Ctx, pod: &Pod, node: &Node) {
+        self.update_with_pod(ctx, pod, node, -1);
+    }
+
+    fn add_pod(&mut self, ctx: &Ctx, pod: &Pod, node: &Node) {
+        self.update_with_pod(ctx, pod, node, 1);
     }
 
     fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {

@@ -29,6 +29,9 @@ pub enum Defaults {
 
 /// A hard constraint resolved for one pod.
 struct Hard {
+    /// Pod groups the selector matches.
+    matching: Vec<u32>,
+    min_domains: Option<i64>,
     key: usize,
     max_skew: i64,
     self_match: bool,
@@ -95,6 +98,29 @@ fn round_half_away(x: f64) -> i64 {
     }
 }
 
+impl PodTopologySpread {
+    /// Upstream: filtering.go (updateWithPod): the node must carry every constraint's key
+    /// and pass the incoming pod's required node affinity; then each constraint whose
+    /// selector matches the pod moves its domain's count by `delta` and the global
+    /// minimum follows.
+    fn update_with_pod(&mut self, ctx: &Ctx, pod: &crate::model::Pod, node: &Node, delta: i64) {
+        let keys: Vec<usize> = self.hard.iter().map(|c| c.key).collect();
+        if self.hard.is_empty() || !eligible(ctx, &keys, node) {
+            return;
+        }
+        for c in &mut self.hard {
+            if !c.matching.contains(&pod.group) {
+                continue;
+            }
+            let d = ctx.topology.key(c.key).domain(node.id) as usize;
+            c.counts[d] += delta;
+            let domains = c.present.iter().filter(|p| **p).count() as i64;
+            let min = c.counts.iter().zip(&c.present).filter(|(_, p)| **p).map(|(n, _)| *n).min().unwrap_or(0);
+            c.min_match = if c.min_domains.is_some_and(|m| domains < m) { 0 } else { min };
+        }
+    }
+}
+
 /// The node carries every key (by topology index position).
 fn has_keys(ctx: &Ctx, keys: &[usize], node: NodeId) -> bool {
     keys.iter().all(|k| ctx.topology.key(*k).domain(node) != NO_DOMAIN)
@@ -148,6 +174,8 @@ impl Plugin for PodTopologySpread {
             let min_match = counts.iter().zip(&present).filter(|(_, p)| **p).map(|(c, _)| *c).min().unwrap_or(0);
             let min_match = if c.min_domains.is_some_and(|m| domains < m) { 0 } else { min_match };
             self.hard.push(Hard {
+                matching: c.matching.clone(),
+                min_domains: c.min_domains,
                 key: c.key,
                 max_skew: c.max_skew,
                 self_match: c.self_match,
@@ -157,6 +185,17 @@ impl Plugin for PodTopologySpread {
             });
         }
         Ok(!self.hard.is_empty())
+    }
+
+    /// A pod leaves `node` in a preemption dry run: its domain's count drops for each hard
+    /// constraint whose selector matches it, on nodes that count for spreading.
+    // Upstream: podtopologyspread/filtering.go (RemovePod, updateWithPod).
+    fn remove_pod(&mut self, ctx: &Ctx, pod: &crate::model::Pod, node: &Node) {
+        self.update_with_pod(ctx, pod, node, -1);
+    }
+
+    fn add_pod(&mut self, ctx: &Ctx, pod: &crate::model::Pod, node: &Node) {
+        self.update_with_pod(ctx, pod, node, 1);
     }
 
     /// `matching pods in the node's domain + self - global minimum <= maxSkew`.
