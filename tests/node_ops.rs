@@ -505,7 +505,7 @@ fn bad_ops_input_names_file_line_column_and_a_hint() {
     let cases: &[(&str, (u32, u32), &str, &str)] = &[
         ("faults:\n  - {kind: nodeCrsh, pool: worker, mtbf: 1h, mttr: 5m}\n", (8, 12), "unknown fault kind \"nodeCrsh\"", "did you mean \"nodeCrash\"?"),
         ("faults:\n  - {kind: nodeCrash, pool: wrker, mtbf: 1h, mttr: 5m}\n", (8, 29), "nodeCrash names unknown pool \"wrker\"", "did you mean \"worker\"?"),
-        ("faults:\n  - {kind: nodeCrash, pool: worker, mtbf: 0s, mttr: 5m}\n", (8, 43), "mtbf must be positive", "mean time between failures"),
+        ("faults:\n  - {kind: nodeCrash, pool: worker, mtbf: 0s, mttr: 5m}\n", (8, 43), "mtbf \"0s\" must be positive", "mean time between failures"),
         ("faults:\n  - {kind: masterCrash, mtbf: 1h}\n", (8, 5), "missing the required field `mttr`", "add `mttr:`"),
         ("faults:\n  - {kind: masterCrash, mtbf: 1h, mttr: 5m, pool: worker}\n", (8, 45), "unknown key `pool` in a fault", "valid keys"),
         ("faults:\n  - {kind: zoneOutage, zone: east, at: 1m, for: 1m}\n", (8, 30), "zoneOutage names zone \"east\", which no node is labelled with", "zones: a"),
@@ -514,7 +514,7 @@ fn bad_ops_input_names_file_line_column_and_a_hint() {
         ("timeline:\n  - {at: 1m, crashMaster: 4}\n", (8, 27), "crashMaster names master 4, but the cluster has 3", "1 .. 3"),
         ("timeline:\n  - {at: 1m, recoverMaster: 0}\n", (8, 29), "recoverMaster takes a master number from 1", "numbered"),
         ("timeline:\n  - {at: 1m, partitionNode: {node: worker-9, for: 1m}}\n", (8, 29), "partitionNode names node \"worker-9\"", "did you mean"),
-        ("timeline:\n  - {at: 1m, partitionNode: {node: worker-1, for: 0s}}\n", (8, 51), "for must be positive", "for: 2m"),
+        ("timeline:\n  - {at: 1m, partitionNode: {node: worker-1, for: 0s}}\n", (8, 51), "for \"0s\" must be positive", "for: 2m"),
         ("timeline:\n  - {at: 1m, drain: {node: worker-1, timeout: soon}}\n", (8, 47), "\"soon\" is not a valid duration", "250ms"),
         ("timeline:\n  - {at: 1m, drain: {node: worker-1, grace: 5s}}\n", (8, 38), "unknown key `grace` in drain", "valid keys"),
     ];
