@@ -84,3 +84,19 @@ fn range_errors_echo_the_bad_value() {
         assert!(err.message.contains(message), "{:?} lacks {message:?}", err.message);
     }
 }
+
+#[test]
+fn set_reaches_a_map_key_with_dots_through_quotes() {
+    let dir = scratch("set-quoted");
+    let file = dir.join("s.yaml");
+    std::fs::write(&file, HEAD).unwrap();
+    let out = sim(&["validate", file.to_str().unwrap(), "--set", r#"cluster.nodePools.0.labels."kubernetes.io/os"=linux"#]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let s = clustersim::scenario::load_scenario(&file, &[r#"cluster.nodePools.0.labels."kubernetes.io/os"=linux"#.into()])
+        .unwrap()
+        .scenario;
+    assert_eq!(s.cluster.node_pools[0].labels.get("kubernetes.io/os").map(String::as_str), Some("linux"));
+    let out = sim(&["validate", file.to_str().unwrap(), "--set", r#"cluster.nodePools.0.labels."kubernetes.io/os=linux"#]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not closed"));
+}
