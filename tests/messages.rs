@@ -73,10 +73,19 @@ fn range_errors_echo_the_bad_value() {
     expect_error(&yaml, (7, col), "maxSurge 0 and maxUnavailable 0% may not both be zero", "maxSurge: 1");
     let cases = [
         (format!("{HEAD}controlPlane:\n  nodeEvictionRate: -0.5\n"), "nodeEvictionRate -0.5 must be positive"),
-        (format!("{HEAD}controlPlane:\n  nodeMonitorGracePeriod: 0s\n"), "nodeMonitorGracePeriod \"0s\" must be positive"),
+        (
+            format!("{HEAD}controlPlane:\n  nodeMonitorGracePeriod: 0s\n"),
+            "nodeMonitorGracePeriod \"0s\" must be positive",
+        ),
         (format!("{HEAD}controlPlane:\n  podStartup: {{uniform: {{min: 5s, max: 1s}}}}\n"), "found min 5s, max 1s"),
-        (format!("{HEAD}controlPlane:\n  podStartup: {{lognormal: {{median: 9s, p99: 1s}}}}\n"), "found median 9s, p99 1s"),
-        (format!("{HEAD}expect:\n  - noPodOn: {{node: worker-1, from: 3m, to: 1m}}\n"), "`to` 1m0s is before `from` 3m0s"),
+        (
+            format!("{HEAD}controlPlane:\n  podStartup: {{lognormal: {{median: 9s, p99: 1s}}}}\n"),
+            "found median 9s, p99 1s",
+        ),
+        (
+            format!("{HEAD}expect:\n  - noPodOn: {{node: worker-1, from: 3m, to: 1m}}\n"),
+            "`to` 1m0s is before `from` 3m0s",
+        ),
         (HEAD.replace("count: 2,", "count: 2, costPerHour: -1.5,"), "costPerHour -1.5 must not be negative"),
     ];
     for (yaml, message) in cases {
@@ -90,13 +99,16 @@ fn set_reaches_a_map_key_with_dots_through_quotes() {
     let dir = scratch("set-quoted");
     let file = dir.join("s.yaml");
     std::fs::write(&file, HEAD).unwrap();
-    let out = sim(&["validate", file.to_str().unwrap(), "--set", r#"cluster.nodePools.0.labels."kubernetes.io/os"=linux"#]);
+    let out =
+        sim(&["validate", file.to_str().unwrap(), "--set", r#"cluster.nodePools.0.labels."kubernetes.io/os"=linux"#]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let s = clustersim::scenario::load_scenario(&file, &[r#"cluster.nodePools.0.labels."kubernetes.io/os"=linux"#.into()])
-        .unwrap()
-        .scenario;
+    let s =
+        clustersim::scenario::load_scenario(&file, &[r#"cluster.nodePools.0.labels."kubernetes.io/os"=linux"#.into()])
+            .unwrap()
+            .scenario;
     assert_eq!(s.cluster.node_pools[0].labels.get("kubernetes.io/os").map(String::as_str), Some("linux"));
-    let out = sim(&["validate", file.to_str().unwrap(), "--set", r#"cluster.nodePools.0.labels."kubernetes.io/os=linux"#]);
+    let out =
+        sim(&["validate", file.to_str().unwrap(), "--set", r#"cluster.nodePools.0.labels."kubernetes.io/os=linux"#]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not closed"));
 }

@@ -22,7 +22,8 @@ fn pod(name: &str, node: &str, cpu: &str, spec_extra: &str) -> String {
 
 #[test]
 fn a_no_schedule_taint_does_not_stop_a_node_name_pod() {
-    let ev = cluster(", taints: [{key: dedicated, value: gpu, effect: NoSchedule}]", &pod("agent", "t-1", "100m", ""), "");
+    let ev =
+        cluster(", taints: [{key: dedicated, value: gpu, effect: NoSchedule}]", &pod("agent", "t-1", "100m", ""), "");
     assert!(of_kind(&ev, "pod_unschedulable").is_empty(), "the scheduler never sees it");
     assert!(of_kind(&ev, "pod_scheduled").is_empty());
     let running = of_kind(&ev, "pod_running");
@@ -50,9 +51,21 @@ fn the_kubelet_rejects_what_does_not_fit_or_tolerate() {
     assert_eq!(
         failed,
         [
-            ("late", "OutOfcpu", "Pod was rejected: Node didn't have enough resource: cpu, requested: 1000, used: 1500, capacity: 2000"),
-            ("picky", "NodeAffinity", "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector"),
-            ("tainted", "TaintToleration", "Pod was rejected: Predicate TaintToleration failed: node(s) had taints that the pod didn't tolerate"),
+            (
+                "late",
+                "OutOfcpu",
+                "Pod was rejected: Node didn't have enough resource: cpu, requested: 1000, used: 1500, capacity: 2000"
+            ),
+            (
+                "picky",
+                "NodeAffinity",
+                "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector"
+            ),
+            (
+                "tainted",
+                "TaintToleration",
+                "Pod was rejected: Predicate TaintToleration failed: node(s) had taints that the pod didn't tolerate"
+            ),
         ]
     );
     let running: Vec<&str> = of_kind(&ev, "pod_running").iter().map(|e| e["pod"].as_str().unwrap()).collect();

@@ -65,9 +65,7 @@ fn admission_errors_are_refused_at_load() {
     let err = load_files(&[
         (
             "scenario.yaml",
-            &format!(
-                "name: p\nduration: 1m\ncluster:\n  nodePools: [{{name: w, count: 1, capacity: {{cpu: \"2\", memory: 8Gi}}}}]\ntimeline:\n  - {{at: 10s, apply: {{file: b.yaml}}}}\nmanifests:\n  - inline: {{apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {{name: a}}, value: 10, globalDefault: true}}\n"
-            ),
+            "name: p\nduration: 1m\ncluster:\n  nodePools: [{name: w, count: 1, capacity: {cpu: \"2\", memory: 8Gi}}]\ntimeline:\n  - {at: 10s, apply: {file: b.yaml}}\nmanifests:\n  - inline: {apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: a}, value: 10, globalDefault: true}\n",
         ),
         ("b.yaml", &default("b")),
     ])

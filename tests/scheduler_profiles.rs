@@ -100,7 +100,7 @@ fn the_peer_workload_generator_output_runs() {
     let mut yaml = String::from(
         "name: peer-n50-p500\nseed: 123\nduration: 10m\ncluster:\n  masters: 1\n  nodePools:\n    - {name: node, count: 50, capacity: {cpu: \"4\", memory: 16Gi, pods: 110}}\ncontrolPlane:\n  podStartup: 2s\n  scheduler:\n    percentageOfNodesToScore: 100\n",
     );
-    yaml.push_str(&FIT_ONLY.replace("    profile:", "    profile:"));
+    yaml.push_str(FIT_ONLY);
     yaml.push_str("\nmanifests:\n");
     let (cpus, rams) = (["100m", "200m", "250m", "500m"], ["256Mi", "512Mi", "1Gi", "2Gi"]);
     for i in 0..16 {

@@ -27,7 +27,9 @@ pub fn admit(pod: &Pod, node: &Node, used: Resources, others: usize) -> Result<(
     let insufficient = |name: &str, requested: i64, used: i64, capacity: i64| {
         reject(
             &format!("OutOf{name}"),
-            format!("Node didn't have enough resource: {name}, requested: {requested}, used: {used}, capacity: {capacity}"),
+            format!(
+                "Node didn't have enough resource: {name}, requested: {requested}, used: {used}, capacity: {capacity}"
+            ),
         )
     };
     let alloc = node.allocatable;

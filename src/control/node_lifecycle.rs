@@ -443,7 +443,7 @@ mod tests {
                     out.push((at.as_nanos() / 1_000_000_000, node));
                 }
             }
-            at = at + TAINTING_PASS_PERIOD;
+            at += TAINTING_PASS_PERIOD;
         }
         out
     }
@@ -456,10 +456,10 @@ mod tests {
             ((0, 0), ZoneState::Normal),
             ((1, 2), ZoneState::Normal), // at most 2 not-Ready nodes is never partial
             ((0, 3), ZoneState::FullDisruption),
-            ((2, 3), ZoneState::PartialDisruption), // 60%
-            ((3, 3), ZoneState::Normal),            // 50%
+            ((2, 3), ZoneState::PartialDisruption),  // 60%
+            ((3, 3), ZoneState::Normal),             // 50%
             ((9, 11), ZoneState::PartialDisruption), // exactly 55% (float32)
-            ((10, 11), ZoneState::Normal),          // 52%
+            ((10, 11), ZoneState::Normal),           // 52%
         ];
         for ((ready, not_ready), want) in cases {
             assert_eq!(compute_zone_state(ready, not_ready), want, "{ready} ready, {not_ready} not ready");
@@ -520,6 +520,9 @@ mod tests {
         assert!(c.tainting_pass(&s, Time::from_secs(205)).0.is_empty(), "drained");
         let (d, next) = c.tainting_pass(&s, Time::from_secs(214));
         assert!(d.is_empty() && next == Some(Time::from_secs(215)), "{d:?} {next:?}");
-        assert!(matches!(c.tainting_pass(&s, Time::from_secs(215)).0.as_slice(), [Decision::AddTaint { node: NodeId(0), .. }]));
+        assert!(matches!(
+            c.tainting_pass(&s, Time::from_secs(215)).0.as_slice(),
+            [Decision::AddTaint { node: NodeId(0), .. }]
+        ));
     }
 }

@@ -1214,7 +1214,12 @@ fn check_priority_classes(r: Reader, s: &Scenario) -> R<()> {
                 if p.global_default {
                     if let Some((name, _)) = default.as_ref().filter(|(n, _)| *n != p.name) {
                         return Err(r
-                            .error(span, format!("PriorityClass {name} is already marked as default. Only one default can exist"))
+                            .error(
+                                span,
+                                format!(
+                                    "PriorityClass {name} is already marked as default. Only one default can exist"
+                                ),
+                            )
                             .with_hint(format!("drop globalDefault from PriorityClass {:?}", p.name)));
                     }
                     default = Some((p.name.clone(), p.value));

@@ -298,7 +298,14 @@ fn decode_strategy(r: Reader, node: &Node) -> R<DeploymentStrategy> {
                 let zero = |v: IntOrPercent| matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0));
                 if zero(surge) && zero(unavailable) {
                     return Err(r
-                        .error(ru.span, format!("maxSurge {} and maxUnavailable {} may not both be zero", show(surge), show(unavailable)))
+                        .error(
+                            ru.span,
+                            format!(
+                                "maxSurge {} and maxUnavailable {} may not both be zero",
+                                show(surge),
+                                show(unavailable)
+                            ),
+                        )
                         .with_hint("a rollout needs room to move: set maxSurge: 1 or maxUnavailable: 1"));
                 }
                 if matches!(unavailable, IntOrPercent::Percent(p) if p > 100) {

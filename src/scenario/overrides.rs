@@ -72,7 +72,8 @@ fn split_path(text: &str) -> Result<(Vec<String>, &str), String> {
             '"' | '\'' if current.is_empty() && !quoted => {
                 // A quoted segment runs to the matching quote, which must end the segment.
                 let rest = &text[i + 1..];
-                let end = rest.find(c).ok_or_else(|| format!("--set {text:?}: the quote at {} is not closed", i + 1))?;
+                let end =
+                    rest.find(c).ok_or_else(|| format!("--set {text:?}: the quote at {} is not closed", i + 1))?;
                 current = rest[..end].to_string();
                 quoted = true;
                 for _ in 0..=end {

@@ -119,7 +119,10 @@ pub fn decode_traffic(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Traf
                     let at = r.duration(at_node, "at")?;
                     if at > duration {
                         return Err(r
-                            .error(at_node.span, format!("rate point at {} is after the end of the run", at_node.describe()))
+                            .error(
+                                at_node.span,
+                                format!("rate point at {} is after the end of the run", at_node.describe()),
+                            )
                             .with_hint("raise `duration` or drop the point"));
                     }
                     let rps_node = pf.req("rps")?;
@@ -132,7 +135,13 @@ pub fn decode_traffic(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Traf
                     pf.deny_unknown(&["at", "rps"])?;
                     if points.last().is_some_and(|last: &RatePoint| last.at > Time::ZERO + at) {
                         return Err(r
-                            .error(at_node.span, format!("rate points must be in time order: {} comes after a later point", at_node.describe()))
+                            .error(
+                                at_node.span,
+                                format!(
+                                    "rate points must be in time order: {} comes after a later point",
+                                    at_node.describe()
+                                ),
+                            )
                             .with_hint("sort the points by `at`"));
                     }
                     points.push(RatePoint { at: Time::ZERO + at, rps });

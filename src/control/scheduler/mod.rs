@@ -11,9 +11,9 @@ mod queue;
 mod topology;
 
 pub use framework::{Ctx, Failure, Plugin, Reason, FIT_REASONS, MAX_NODE_SCORE};
+pub use plugins::required_node_affinity_matches;
 pub use policies::{check_profile, profile_for, ProfileProblem};
 pub use profile::{HostSelection, Profile};
-pub use plugins::required_node_affinity_matches;
 pub use queue::{backoff_for, SchedulingQueue};
 
 use super::{Decision, ScoreTable};
@@ -255,7 +255,9 @@ impl Scheduler {
         let nominated_node = self.queue.nominated.get(&pod_id).copied();
         if self.profile.preemption && preemption::eligible(store, pod, nominated_node, failures) {
             let ctx = Ctx { store, pod, topology: &self.topology };
-            if let Some(c) = preemption::find_candidate(&ctx, &mut self.profile, failures, nominated, &mut self.rng, now) {
+            if let Some(c) =
+                preemption::find_candidate(&ctx, &mut self.profile, failures, nominated, &mut self.rng, now)
+            {
                 if !c.victims.is_empty() {
                     return Decision::Preempt { pod: pod_id, node: c.node, victims: c.victims };
                 }

@@ -216,8 +216,7 @@ fn pick_one(store: &Store, candidates: Vec<Candidate>, now: Time) -> Option<Cand
         let victims: Vec<&Pod> = c.victims.iter().map(|id| store.pod(*id)).collect();
         let highest = victims.iter().map(|p| p.priority).max().unwrap_or(i32::MIN);
         let sum: i64 = victims.iter().map(|p| i64::from(p.priority) + i64::from(i32::MAX) + 1).sum();
-        let earliest_of_highest =
-            victims.iter().filter(|p| p.priority == highest).map(|p| start_time(p, now)).min();
+        let earliest_of_highest = victims.iter().filter(|p| p.priority == highest).map(|p| start_time(p, now)).min();
         (c.pdb_violations, highest, sum, victims.len(), std::cmp::Reverse(earliest_of_highest))
     };
     candidates.into_iter().min_by(|a, b| key(a).cmp(&key(b)))
@@ -297,7 +296,8 @@ mod tests {
             });
         }
         for P(name, on, labels, priority, req, start, anti) in pods {
-            let id = store.create_pod(name.to_string(), template(labels, *req, *anti, vec![]), vec![], None, Time::ZERO);
+            let id =
+                store.create_pod(name.to_string(), template(labels, *req, *anti, vec![]), vec![], None, Time::ZERO);
             store.set_priority(id, *priority);
             store.bind(id, NodeId(*on as u32));
             store.pod_mut(id).started = Some(Time::from_secs(*start));

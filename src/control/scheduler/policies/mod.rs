@@ -198,10 +198,8 @@ mod tests {
         let got = merge(&two, &set(&[("CustomPlugin", None), ("DefaultPlugin2", None)], &["DefaultPlugin2"]));
         assert_eq!(names(&got), ["DefaultPlugin1", "CustomPlugin", "DefaultPlugin2"]);
         // InsertBeforeAllPlugins
-        let got = merge(
-            &two,
-            &set(&[("CustomPlugin", None), ("DefaultPlugin1", None), ("DefaultPlugin2", None)], &["*"]),
-        );
+        let got =
+            merge(&two, &set(&[("CustomPlugin", None), ("DefaultPlugin1", None), ("DefaultPlugin2", None)], &["*"]));
         assert_eq!(names(&got), ["CustomPlugin", "DefaultPlugin1", "DefaultPlugin2"]);
         // ReorderDefaultPlugins
         let got = merge(&two, &set(&[("DefaultPlugin2", None), ("DefaultPlugin1", None)], &["*"]));
@@ -227,12 +225,14 @@ mod tests {
     #[test]
     fn star_disables_every_extension_point() {
         // The peer workload's profile: NodeResourcesFit alone at preFilter, filter and score.
-        let mut o = ProfileOverrides::default();
-        o.pre_filter = set(&[("NodeResourcesFit", None)], &["*"]);
-        o.filter = set(&[("NodeResourcesFit", None)], &["*"]);
-        o.pre_score = set(&[], &["*"]);
-        o.score = set(&[("NodeResourcesFit", Some(1))], &["*"]);
-        o.post_filter = set(&[], &["*"]);
+        let o = ProfileOverrides {
+            pre_filter: set(&[("NodeResourcesFit", None)], &["*"]),
+            filter: set(&[("NodeResourcesFit", None)], &["*"]),
+            pre_score: set(&[], &["*"]),
+            score: set(&[("NodeResourcesFit", Some(1))], &["*"]),
+            post_filter: set(&[], &["*"]),
+            ..ProfileOverrides::default()
+        };
         let c = config(o);
         assert_eq!(check_profile(&c), Ok(()));
         let p = profile_for(&c);
@@ -247,18 +247,18 @@ mod tests {
 
     #[test]
     fn a_filter_without_its_pre_filter_is_refused() {
-        let mut o = ProfileOverrides::default();
-        o.pre_filter = set(&[], &["*"]);
+        let o = ProfileOverrides { pre_filter: set(&[], &["*"]), ..ProfileOverrides::default() };
         let err = check_profile(&config(o)).unwrap_err();
         assert_eq!(err.point, "preFilter");
         assert!(err.message.contains("NodeResourcesFit runs at filter without its preFilter"), "{err:?}");
         // Disabling the filter too makes it consistent; NodeAffinity falls back without one.
-        let mut o = ProfileOverrides::default();
-        o.pre_filter = set(&[], &["*"]);
-        o.filter = set(&[("NodeAffinity", None), ("TaintToleration", None)], &["*"]);
+        let o = ProfileOverrides {
+            pre_filter: set(&[], &["*"]),
+            filter: set(&[("NodeAffinity", None), ("TaintToleration", None)], &["*"]),
+            ..ProfileOverrides::default()
+        };
         assert_eq!(check_profile(&config(o)), Ok(()));
-        let mut o = ProfileOverrides::default();
-        o.pre_score = set(&[], &["TaintToleration"]);
+        let o = ProfileOverrides { pre_score: set(&[], &["TaintToleration"]), ..ProfileOverrides::default() };
         let err = check_profile(&config(o)).unwrap_err();
         assert_eq!(err.point, "preScore");
         assert!(err.message.contains("TaintToleration runs at score without its preScore"), "{err:?}");

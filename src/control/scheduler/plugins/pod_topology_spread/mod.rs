@@ -407,7 +407,8 @@ mod tests {
                 n
             });
         }
-        let selector = LabelSelector { match_labels: [("foo".to_string(), "tar".to_string())].into(), ..Default::default() };
+        let selector =
+            LabelSelector { match_labels: [("foo".to_string(), "tar".to_string())].into(), ..Default::default() };
         store.services.push(crate::model::Service { name: "svc".into(), selector });
         let template = Arc::new(PodTemplate {
             labels: [("foo".to_string(), "tar".to_string()), ("baz".to_string(), "sup".to_string())].into(),
