@@ -514,7 +514,7 @@ fn bad_ops_input_names_file_line_column_and_a_hint() {
         ("timeline:\n  - {at: 1m, crashMaster: 4}\n", (8, 27), "crashMaster names master 4, but the cluster has 3", "1 .. 3"),
         ("timeline:\n  - {at: 1m, recoverMaster: 0}\n", (8, 29), "recoverMaster takes a master number from 1", "numbered"),
         ("timeline:\n  - {at: 1m, partitionNode: {node: worker-9, for: 1m}}\n", (8, 36), "partitionNode names node \"worker-9\"", "did you mean"),
-        ("timeline:\n  - {at: 1m, partitionNode: {node: worker-1, for: 0s}}\n", (8, 51), "for must be positive", "for: 2m"),
+        ("timeline:\n  - {at: 1m, partitionNode: {node: worker-1, for: 0s}}\n", (8, 51), "for \"0s\" must be positive", "for: 2m"),
         ("timeline:\n  - {at: 1m, drain: {node: worker-1, timeout: soon}}\n", (8, 47), "\"soon\" is not a valid duration", "250ms"),
         ("timeline:\n  - {at: 1m, drain: {node: worker-1, grace: 5s}}\n", (8, 38), "unknown key `grace` in drain", "valid keys"),
     ];

@@ -92,14 +92,20 @@ fn evaluate_one(scenario: &Scenario, e: &Expectation, run: &RunOutput) -> Expect
         Expectation::Availability { service, min, from, to, warmup } => {
             let window = counting_window(run, service, *from, *to, *warmup);
             let counts = counts_between(run, service, window.lo, window.hi);
-            let (offered, served) = (counts.offered, counts.served);
+            // Counted by arrival when the span runs to the end from the start or from the first
+            // ready endpoint (nothing served in it arrived before it); otherwise by when
+            // requests ended, so a backlog answered in the span never reads as more served.
+            let from_first = run.observations.first_endpoint.get(service).is_some_and(|(t, _)| *t == window.lo);
+            let whole = window.hi >= run.end && (window.lo == Time::ZERO || from_first);
+            let (offered, served) = availability_counts(&counts, whole);
             let availability = if offered == 0 { 1.0 } else { served as f64 / offered as f64 };
             ExpectationResult {
                 name: format!("availability {service} >= {}% over {}", super::json::number(min * 100.0), window.words),
                 passed: availability >= *min,
                 observed: format!(
-                    "{}% ({served} of {offered} served{})",
+                    "{}% ({served} of {offered} {}{})",
                     super::json::number((availability * 100.0 * 1000.0).floor() / 1000.0),
+                    if whole { "served" } else { "requests that ended in the span served" },
                     window.note
                 ),
             }
@@ -277,5 +283,31 @@ fn minus(a: &Counts, b: &Counts) -> Counts {
         queued: a.queued.saturating_sub(b.queued),
         started: a.started.saturating_sub(b.started),
         wait_ns: a.wait_ns.saturating_sub(b.wait_ns),
+    }
+}
+
+/// (requests counted, served) for an availability figure. Over the whole run every
+/// request offered has ended; over part of it requests are counted when they end (served
+/// or dropped), so a backlog answered in the span never reads as more served than counted.
+fn availability_counts(c: &Counts, whole: bool) -> (u64, u64) {
+    if whole {
+        (c.offered, c.served)
+    } else {
+        (c.served + c.dropped.total(), c.served)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_span_never_shows_more_served_than_counted() {
+        // A backlog drains in the span: 20 arrivals, 70 answers, 5 timeouts.
+        let mut c = Counts { offered: 20, served: 70, ..Counts::default() };
+        c.dropped.timeout = 5;
+        assert_eq!(availability_counts(&c, false), (75, 70), "by arrivals it would read 70 of 20");
+        let whole = Counts { offered: 170, served: 160, ..Counts::default() };
+        assert_eq!(availability_counts(&whole, true), (170, 160));
     }
 }

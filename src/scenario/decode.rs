@@ -285,9 +285,16 @@ impl<'a> Fields<'a> {
         (node.value != Value::Null).then_some(node)
     }
 
-    /// Takes a required field.
+    /// Takes a required field. When it is missing but an unread key is a likely misspelling
+    /// of it (`durration`), that key is the error, at its own line.
     pub fn req(&mut self, key: &str) -> Result<&'a Node, Diagnostic> {
         self.opt(key).ok_or_else(|| {
+            if let Some(typo) = self.unknown().find(|k| closest(&k.name, &[key]).is_some()) {
+                return self
+                    .reader
+                    .error(typo.span, format!("unknown key `{}` in {}", typo.name, self.what))
+                    .with_hint(format!("did you mean `{key}`?"));
+            }
             self.reader
                 .error(self.node.span, format!("{} is missing the required field `{key}`", self.what))
                 .with_hint(format!("add `{key}:` to {}", self.what))

@@ -63,7 +63,7 @@ pub fn decode_hpa(r: Reader, doc: &Node, name: &str, spec: Option<&Node>, api_ve
     }
     if target_utilization == 0 {
         return Err(r
-            .error(spec.span, "the cpu utilization target must be positive")
+            .error(spec.span, "the cpu utilization target 0 must be positive")
             .with_hint("e.g. averageUtilization: 60"));
     }
     let behavior = match f.opt("behavior") {

@@ -164,7 +164,7 @@ fn decode_cluster(r: Reader, node: &Node, warnings: &mut Warnings) -> R<(Cluster
     let masters = masters_node.map(|n| r.count(n, "cluster.masters", 99)).transpose()?.unwrap_or(1) as u32;
     if masters == 0 {
         return Err(r
-            .error(masters_node.map_or(node.span, |n| n.span), "cluster.masters must be at least 1")
+            .error(masters_node.map_or(node.span, |n| n.span), "cluster.masters 0 must be at least 1")
             .with_hint("a cluster needs a control plane; 3 masters is the usual HA setup"));
     }
     let mut node_pools: Vec<NodePool> = Vec::new();
@@ -195,7 +195,7 @@ fn decode_pool(r: Reader, node: &Node, warnings: &mut Warnings) -> R<NodePool> {
     let cost_per_hour = f.opt("costPerHour").map(|n| r.float(n, "costPerHour")).transpose()?.unwrap_or(0.0);
     if cost_per_hour < 0.0 {
         return Err(r
-            .error(node.span, "costPerHour must not be negative")
+            .error(node.span, format!("costPerHour {cost_per_hour} must not be negative"))
             .with_hint("write the hourly price of one node, e.g. 0.38"));
     }
     let autoscaling = f.opt("autoscaling").map(|n| pool_limits(r, n, count)).transpose()?;
@@ -257,7 +257,7 @@ fn decode_control_plane(r: Reader, node: &Node) -> R<ControlPlane> {
         if let Some(n) = f.opt(key) {
             let d = r.duration(n, key)?;
             if d == Duration::ZERO {
-                return Err(r.error(n.span, format!("{key} must be positive")).with_hint("e.g. 5s"));
+                return Err(r.error(n.span, format!("{key} {} must be positive", n.describe())).with_hint("e.g. 5s"));
             }
             *slot = d;
         }
@@ -278,7 +278,7 @@ fn decode_control_plane(r: Reader, node: &Node) -> R<ControlPlane> {
         cp.node_eviction_rate = r.float(n, "nodeEvictionRate")?;
         if cp.node_eviction_rate <= 0.0 {
             return Err(r
-                .error(n.span, "nodeEvictionRate must be positive")
+                .error(n.span, format!("nodeEvictionRate {} must be positive", n.describe()))
                 .with_hint("the default is 0.1 nodes per second"));
         }
     }
@@ -347,7 +347,7 @@ fn decode_cluster_autoscaler(r: Reader, node: &Node) -> R<ClusterAutoscalerConfi
         if let Some(n) = f.opt(key) {
             let d = r.duration(n, key)?;
             if d == Duration::ZERO && key == "maxNodeProvisionTime" {
-                return Err(r.error(n.span, format!("{key} must be positive")).with_hint("e.g. 10s"));
+                return Err(r.error(n.span, format!("{key} {} must be positive", n.describe())).with_hint("e.g. 10s"));
             }
             *slot = d;
         }
@@ -584,7 +584,7 @@ fn decode_fit_strategy(r: Reader, node: &Node) -> R<FitStrategyConfig> {
             let weight = weight_node.map(|n| r.count(n, "weight", 100)).transpose()?.unwrap_or(1) as i64;
             if weight == 0 {
                 return Err(r
-                    .error(weight_node.map_or(item.span, |n| n.span), "resource weight must be 1..100")
+                    .error(weight_node.map_or(item.span, |n| n.span), "resource weight 0 must be 1..100")
                     .with_hint("leave the resource out instead"));
             }
             match r.string(name_node, "resource name")?.as_str() {
@@ -607,9 +607,9 @@ fn decode_fit_strategy(r: Reader, node: &Node) -> R<FitStrategyConfig> {
             let score_node = pf.req("score")?;
             let sc = r.count(score_node, "score", 10)? as i64;
             pf.deny_unknown(&["utilization", "score"])?;
-            if cfg.shape.last().is_some_and(|(last, _)| *last >= u) {
+            if let Some((last, _)) = cfg.shape.last().filter(|(last, _)| *last >= u) {
                 return Err(r
-                    .error(item.span, "shape utilizations must increase")
+                    .error(item.span, format!("shape utilizations must increase: {u} after {last}"))
                     .with_hint("list points in ascending utilization"));
             }
             cfg.shape.push((u, sc));
@@ -647,7 +647,10 @@ pub fn decode_distribution(r: Reader, node: &Node, what: &str) -> R<Distribution
         let p99 = r.duration(lf.req("p99")?, "p99")?;
         lf.deny_unknown(&["median", "p99"])?;
         if median == Duration::ZERO || p99 < median {
-            return Err(r.error(n.span, "lognormal needs 0 < median <= p99").with_hint("e.g. {median: 5s, p99: 90s}"));
+            let (m, p) = (fmt_duration(median), fmt_duration(p99));
+            return Err(r
+                .error(n.span, format!("lognormal needs 0 < median <= p99, found median {m}, p99 {p}"))
+                .with_hint("e.g. {median: 5s, p99: 90s}"));
         }
         Distribution::LogNormal { median, p99 }
     } else if let Some(n) = f.opt("uniform") {
@@ -656,7 +659,10 @@ pub fn decode_distribution(r: Reader, node: &Node, what: &str) -> R<Distribution
         let max = r.duration(uf.req("max")?, "max")?;
         uf.deny_unknown(&["min", "max"])?;
         if max < min {
-            return Err(r.error(n.span, "uniform needs min <= max").with_hint("e.g. {min: 1s, max: 5s}"));
+            let (lo, hi) = (fmt_duration(min), fmt_duration(max));
+            return Err(r
+                .error(n.span, format!("uniform needs min <= max, found min {lo}, max {hi}"))
+                .with_hint("e.g. {min: 1s, max: 5s}"));
         }
         Distribution::Uniform { min, max }
     } else {
@@ -1055,7 +1061,7 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
             let max = r.float(max_node, "max")?;
             if max < 0.0 {
                 return Err(r
-                    .error(max_node.span, "cost max must not be negative")
+                    .error(max_node.span, format!("cost max {max} must not be negative"))
                     .with_hint("e.g. cost: {max: 12.5}"));
             }
             ef.deny_unknown(&["pool", "max"])?;
@@ -1068,7 +1074,8 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
             let to = time(&mut ef, "to", Some(duration))?;
             ef.deny_unknown(&["node", "from", "to"])?;
             if to < from {
-                return Err(r.error(n.span, "`to` is before `from`").with_hint("swap them"));
+                let (t, f) = (fmt_duration(to), fmt_duration(from));
+                return Err(r.error(n.span, format!("`to` {t} is before `from` {f}")).with_hint("swap them"));
             }
             (Expectation::NoPodOn { node, from, to }, name.span)
         } else {
@@ -1462,4 +1469,9 @@ fn check_priority_classes(r: Reader, s: &Scenario, object_spans: &[(PathBuf, Spa
         }
     }
     Ok(())
+}
+
+/// A duration as the scenario would write it (`90s`, `5m`), for messages.
+fn fmt_duration(d: Duration) -> String {
+    super::duration::format_duration_nanos(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }

@@ -290,19 +290,30 @@ fn decode_strategy(r: Reader, node: &Node) -> R<DeploymentStrategy> {
                 if let Some(n) = ruf.opt("maxSurge") {
                     surge = r.int_or_percent(n, "maxSurge")?;
                 }
-                if let Some(n) = ruf.opt("maxUnavailable") {
+                let unavailable_node = ruf.opt("maxUnavailable");
+                if let Some(n) = unavailable_node {
                     unavailable = r.int_or_percent(n, "maxUnavailable")?;
                 }
                 ruf.deny_unknown(&["maxSurge", "maxUnavailable"])?;
                 let zero = |v: IntOrPercent| matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0));
                 if zero(surge) && zero(unavailable) {
                     return Err(r
-                        .error(ru.span, "maxSurge and maxUnavailable may not both be zero")
+                        .error(
+                            ru.span,
+                            format!(
+                                "maxSurge {} and maxUnavailable {} may not both be zero",
+                                show(surge),
+                                show(unavailable)
+                            ),
+                        )
                         .with_hint("a rollout needs room to move: set maxSurge: 1 or maxUnavailable: 1"));
                 }
                 if matches!(unavailable, IntOrPercent::Percent(p) if p > 100) {
                     return Err(r
-                        .error(ru.span, "maxUnavailable may not exceed 100%")
+                        .error(
+                            unavailable_node.map_or(ru.span, |n| n.span),
+                            format!("maxUnavailable \"{}\" may not exceed 100%", show(unavailable)),
+                        )
                         .with_hint("use a percentage from 0% to 100%"));
                 }
             }
@@ -545,11 +556,19 @@ fn affinity(r: Reader, node: &Node) -> R<Affinity> {
     Ok(out)
 }
 
+/// `3` or `25%`, as written.
+fn show(v: IntOrPercent) -> String {
+    match v {
+        IntOrPercent::Int(i) => i.to_string(),
+        IntOrPercent::Percent(p) => format!("{p}%"),
+    }
+}
+
 /// Weights of preferred terms are 1..100 (apis/core/validation).
 fn weight(r: Reader, node: &Node) -> R<i64> {
     let w = r.count(node, "weight", 100)?;
     if w == 0 {
-        return Err(r.error(node.span, "weight must be between 1 and 100").with_hint("e.g. weight: 50"));
+        return Err(r.error(node.span, "weight 0 must be between 1 and 100").with_hint("e.g. weight: 50"));
     }
     Ok(w as i64)
 }
@@ -635,7 +654,7 @@ pub(super) fn spread_constraint(r: Reader, node: &Node) -> R<TopologySpreadConst
     let max_skew = r.count(skew_node, "maxSkew", i32::MAX as u64)? as i64;
     if max_skew == 0 {
         return Err(r
-            .error(skew_node.span, "maxSkew must be at least 1")
+            .error(skew_node.span, "maxSkew 0 must be at least 1")
             .with_hint("maxSkew: 1 keeps domains within one pod of each other"));
     }
     let topology_key = r.string(f.req("topologyKey")?, "topologyKey")?;
@@ -791,7 +810,7 @@ fn readiness_probe(r: Reader, node: &Node) -> R<Probe> {
         .unwrap_or(Duration::from_secs(10));
     if period == Duration::ZERO {
         return Err(r
-            .error(node.span, "readinessProbe.periodSeconds must be at least 1")
+            .error(node.span, "readinessProbe.periodSeconds 0 must be at least 1")
             .with_hint("the default is 10"));
     }
     let success_threshold =

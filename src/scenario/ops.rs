@@ -122,7 +122,9 @@ pub(super) fn check_master(r: Reader, action: &TimedAction, master: u32, masters
 fn positive(r: Reader, node: &Node, what: &str, hint: &str) -> R<Duration> {
     let d = r.duration(node, what)?;
     if d == Duration::ZERO {
-        return Err(r.error(node.span, format!("{what} must be positive")).with_hint(hint.to_string()));
+        return Err(r
+            .error(node.span, format!("{what} {} must be positive", node.describe()))
+            .with_hint(hint.to_string()));
     }
     Ok(d)
 }

@@ -5,8 +5,10 @@ use super::diag::{Diagnostic, Span};
 use super::yaml::{parse_documents, Key, Node, Value, MAX_DEPTH};
 use std::path::Path;
 
-/// Applies `PATH=VALUE` to `root`. Numeric segments index lists (`nodePools.0.count`).
-/// Values are YAML (`3`, `binpack`, `"25%"`, `{cpu: "4", memory: 8Gi}`).
+/// Applies `PATH=VALUE` to `root`. Numeric segments index lists (`nodePools.0.count`); a
+/// segment in double or single quotes is one map key even with dots in it
+/// (`labels."kubernetes.io/os"=linux`). Values are YAML (`3`, `binpack`, `"25%"`,
+/// `{cpu: "4", memory: 8Gi}`).
 /// Spans of the new value use line 0 so messages can say the value came from `--set`.
 pub fn apply_override(root: &mut Node, text: &str, index: usize, file: &Path) -> Result<(), Diagnostic> {
     let origin = Span { line: 0, col: index as u32 + 1 };
@@ -14,12 +16,10 @@ pub fn apply_override(root: &mut Node, text: &str, index: usize, file: &Path) ->
         Diagnostic::new(file, origin, msg)
             .with_hint("write --set PATH=VALUE, e.g. --set controlPlane.scheduler.policy=binpack")
     };
-    let (path, raw) = text.split_once('=').ok_or_else(|| bad(format!("--set {text:?} has no `=`")))?;
-    if path.is_empty() || path.split('.').any(str::is_empty) {
-        return Err(bad(format!("--set path {path:?} is empty or has an empty segment")));
-    }
+    let (segments, raw) = split_path(text).map_err(bad)?;
+    let path = &text[..text.len() - raw.len() - 1];
     // Each segment may create a mapping: as deep as the file itself may nest.
-    if path.split('.').count() > MAX_DEPTH {
+    if segments.len() > MAX_DEPTH {
         let shown: String = path.chars().take(40).collect();
         return Err(bad(format!("--set path {shown:?}... has more than {MAX_DEPTH} segments")));
     }
@@ -30,7 +30,6 @@ pub fn apply_override(root: &mut Node, text: &str, index: usize, file: &Path) ->
         .unwrap_or(Node { value: Value::Null, span: origin });
     relocate(&mut value, origin);
     let mut current = root;
-    let segments: Vec<&str> = path.split('.').collect();
     for (i, segment) in segments.iter().enumerate() {
         let last = i + 1 == segments.len();
         if current.value == Value::Null {
@@ -67,6 +66,47 @@ pub fn apply_override(root: &mut Node, text: &str, index: usize, file: &Path) ->
     Ok(())
 }
 
+/// `PATH=VALUE` split into the path's segments (quotes removed) and the value text.
+fn split_path(text: &str) -> Result<(Vec<String>, &str), String> {
+    let mut segments = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' | '\'' if current.is_empty() && !quoted => {
+                // A quoted segment runs to the matching quote, which must end the segment.
+                let rest = &text[i + 1..];
+                let end =
+                    rest.find(c).ok_or_else(|| format!("--set {text:?}: the quote at {} is not closed", i + 1))?;
+                current = rest[..end].to_string();
+                quoted = true;
+                for _ in 0..=end {
+                    chars.next();
+                }
+                if current.is_empty() {
+                    return Err(format!("--set {text:?}: an empty quoted key"));
+                }
+            }
+            '.' | '=' => {
+                if current.is_empty() {
+                    return Err(format!("--set path {:?} is empty or has an empty segment", &text[..i]));
+                }
+                segments.push(std::mem::take(&mut current));
+                quoted = false;
+                if c == '=' {
+                    return Ok((segments, &text[i + 1..]));
+                }
+            }
+            _ if quoted => {
+                return Err(format!("--set {text:?}: a quoted key must be a whole segment (end it with `.` or `=`)"))
+            }
+            _ => current.push(c),
+        }
+    }
+    Err(format!("--set {text:?} has no `=`"))
+}
+
 fn relocate(node: &mut Node, span: Span) {
     node.span = span;
     match &mut node.value {
@@ -98,5 +138,20 @@ mod tests {
         let e = apply_override(&mut root, "l.5.c=1", 3, file).unwrap_err();
         assert!(e.message.contains("not an index"), "{}", e.message);
         assert!(apply_override(&mut root, "noequals", 4, file).is_err());
+    }
+
+    #[test]
+    fn a_quoted_segment_is_one_key_with_its_dots() {
+        let file = Path::new("s.yaml");
+        let mut root = parse_documents("labels: {a: b}\n", file).unwrap().remove(0);
+        apply_override(&mut root, r#"labels."kubernetes.io/os"=linux"#, 0, file).unwrap();
+        apply_override(&mut root, "labels.'topology.kubernetes.io/zone'=a=b", 1, file).unwrap();
+        let labels = root.get("labels").unwrap();
+        assert_eq!(labels.get("kubernetes.io/os").unwrap().value, Value::Str("linux".into()));
+        assert_eq!(labels.get("topology.kubernetes.io/zone").unwrap().value, Value::Str("a=b".into()));
+        assert!(labels.get("kubernetes").is_none());
+        for bad in [r#"labels."open=1"#, r#"labels."x"y=1"#, "a..b=1", ".a=1", r#"labels.""=1"#] {
+            assert!(apply_override(&mut root, bad, 2, file).is_err(), "{bad}");
+        }
     }
 }

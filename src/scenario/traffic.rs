@@ -28,7 +28,7 @@ pub fn decode_serving(r: Reader, node: &Node) -> R<(BTreeMap<String, ServingProf
         let concurrency = f.opt("concurrency").map(|n| r.count(n, "concurrency", 1_000_000)).transpose()?.unwrap_or(1);
         if concurrency == 0 {
             return Err(r
-                .error(value.span, "concurrency must be at least 1")
+                .error(value.span, "concurrency 0 must be at least 1")
                 .with_hint("the number of requests one pod works on at once"));
         }
         let service_time = service_time(r, f.req("serviceTime")?)?;
@@ -38,7 +38,7 @@ pub fn decode_serving(r: Reader, node: &Node) -> R<(BTreeMap<String, ServingProf
         let timeout = f.opt("timeout").map(|n| r.duration(n, "timeout")).transpose()?;
         if timeout == Some(Duration::ZERO) {
             return Err(r
-                .error(value.span, "timeout must be positive")
+                .error(value.span, "timeout 0s must be positive")
                 .with_hint("leave it out for clients that wait forever"));
         }
         let idle_cpu_millis = f.opt("idleCpu").map(|n| r.milli_quantity(n, "idleCpu")).transpose()?.unwrap_or(0);
@@ -117,7 +117,10 @@ pub fn decode_traffic(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Traf
                     let at = r.duration(at_node, "at")?;
                     if at > duration {
                         return Err(r
-                            .error(at_node.span, "this rate point is after the end of the run")
+                            .error(
+                                at_node.span,
+                                format!("rate point at {} is after the end of the run", at_node.describe()),
+                            )
                             .with_hint("raise `duration` or drop the point"));
                     }
                     let rps_node = pf.req("rps")?;
@@ -130,7 +133,13 @@ pub fn decode_traffic(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Traf
                     pf.deny_unknown(&["at", "rps"])?;
                     if points.last().is_some_and(|last: &RatePoint| last.at > Time::ZERO + at) {
                         return Err(r
-                            .error(at_node.span, "rate points must be in time order")
+                            .error(
+                                at_node.span,
+                                format!(
+                                    "rate points must be in time order: {} comes after a later point",
+                                    at_node.describe()
+                                ),
+                            )
                             .with_hint("sort the points by `at`"));
                     }
                     points.push(RatePoint { at: Time::ZERO + at, rps });
