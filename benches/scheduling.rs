@@ -49,7 +49,11 @@ fn cluster(nodes: usize) -> (Store, Vec<RsId>) {
         min_domains: None,
         match_label_keys: Vec::new(),
     };
-    let anti = PodAffinityTerm { selector: sel("singleton"), topology_key: "kubernetes.io/hostname".into() };
+    let anti = PodAffinityTerm {
+        selector: sel("singleton"),
+        topology_key: "kubernetes.io/hostname".into(),
+        ..PodAffinityTerm::default()
+    };
     let templates = [
         template("small", 100, 128 << 20, |_| {}),
         template("large", 2_000, 4 << 30, |_| {}),

@@ -88,6 +88,7 @@ fn workload(store: &mut Store, app: u8, tier: u8, spread: u8, affinity: u8, cpu:
     let term = |app: u8, key: &str| PodAffinityTerm {
         selector: LabelSelector::from_labels(labels(&[("app", format!("a{app}"))])),
         topology_key: key.into(),
+        ..PodAffinityTerm::default()
     };
     let rules = &mut spec.affinity;
     match affinity {
@@ -143,6 +144,7 @@ proptest! {
                 Op::Workload(a, t, s, anti, cpu) => rss.push(workload(&mut store, a, t, s, anti, cpu)),
                 Op::Service(a) => store.services.push(Service {
                     name: format!("svc-{step}"),
+                    namespace: Default::default(),
                     selector: LabelSelector::from_labels(labels(&[("tier", format!("t{a}"))])),
                 }),
                 Op::Join(z) => join(&mut store, z),

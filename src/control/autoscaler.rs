@@ -27,6 +27,7 @@ pub struct Autoscaler {
 /// Upstream: staging/src/k8s.io/api/autoscaling/v2/types.go (HorizontalPodAutoscalerStatus).
 #[derive(Clone, Debug, PartialEq)]
 pub struct HpaStatus {
+    /// The HPA's and its target's keys (`name`, or `namespace/name` outside default).
     pub name: String,
     pub deployment: String,
     pub min_replicas: i32,
@@ -51,7 +52,7 @@ impl Autoscaler {
 
     /// Creates or replaces an HPA (kubectl apply).
     pub fn apply(&mut self, hpa: HpaObject) {
-        match self.hpas.iter_mut().find(|(h, _)| h.name == hpa.name) {
+        match self.hpas.iter_mut().find(|(h, _)| h.namespace == hpa.namespace && h.name == hpa.name) {
             Some(entry) => entry.0 = hpa,
             None => self.hpas.push((hpa, HpaState::default())),
         }
@@ -61,9 +62,9 @@ impl Autoscaler {
         self.hpas.is_empty()
     }
 
-    /// The Deployments the HPAs scale.
-    pub fn targets(&self) -> impl Iterator<Item = &str> + '_ {
-        self.hpas.iter().map(|(h, _)| h.deployment.as_str())
+    /// The keys (`name`, or `namespace/name` outside default) of the Deployments the HPAs scale.
+    pub fn targets(&self) -> impl Iterator<Item = String> + '_ {
+        self.hpas.iter().map(|(h, _)| crate::model::qualified(&h.namespace, &h.deployment))
     }
 
     /// One sync of every HPA. `samples` are the pods' CPU usage over the last window.
@@ -72,7 +73,10 @@ impl Autoscaler {
         let cfg = self.config;
         self.last_status.clear();
         for (hpa, state) in &mut self.hpas {
-            let Some(id) = store.deployment_id(&hpa.deployment) else { continue };
+            // scaleTargetRef resolves in the HPA's own namespace.
+            // Upstream: pkg/controller/podautoscaler/horizontal.go (scaleNamespacer.Scales(hpa.Namespace)).
+            let Some(ns) = store.namespaces.id(&hpa.namespace) else { continue };
+            let Some(id) = store.deployment_id(ns, &hpa.deployment) else { continue };
             let d = store.deployment(id);
             let current = d.replicas as i32;
             let pods: Vec<HpaPod> = store
@@ -112,8 +116,8 @@ impl Autoscaler {
             };
             let outcome = reconcile(state, &spec, &cfg, current, metric, now);
             self.last_status.push(HpaStatus {
-                name: hpa.name.clone(),
-                deployment: hpa.deployment.clone(),
+                name: crate::model::qualified(&hpa.namespace, &hpa.name),
+                deployment: crate::model::qualified(&hpa.namespace, &hpa.deployment),
                 min_replicas: hpa.min_replicas,
                 max_replicas: hpa.max_replicas,
                 target_utilization: hpa.target_utilization,
@@ -139,6 +143,8 @@ impl Autoscaler {
 #[derive(Clone, Debug)]
 pub struct HpaObject {
     pub name: String,
+    /// `metadata.namespace`: `scaleTargetRef` names a Deployment of this namespace.
+    pub namespace: String,
     /// The target Deployment.
     pub deployment: String,
     pub min_replicas: i32,

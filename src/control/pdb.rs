@@ -21,10 +21,10 @@ pub fn budget(pdb: &PodDisruptionBudget) -> PdbBudget {
     }
 }
 
-/// Every pod the budget's selector matches, terminating and pending ones included.
-// Upstream: pkg/controller/disruption/disruption.go (getPodsForPdb lists all pods of the selector).
+/// Every pod of the budget's namespace its selector matches, terminating and pending ones included.
+// Upstream: pkg/controller/disruption/disruption.go (getPodsForPdb lists the pods of the selector in pdb.Namespace).
 pub fn matching_pods<'s>(store: &'s Store, pdb: &'s PodDisruptionBudget) -> impl Iterator<Item = &'s Pod> + 's {
-    store.pods().values().filter(move |p| pdb.selector.matches(&p.template.labels))
+    store.pods().values().filter(move |p| pdb.selects(p))
 }
 
 /// One pod as the disruption controller reads it: the scale that counts for it is its
@@ -63,7 +63,7 @@ pub fn eviction_verdict(store: &Store, pod: &Pod) -> Eviction {
     };
     let target = EvictionPod { phase, deleting: !pod.is_active(), ready: pod.ready };
     let budgets: Vec<(&PodDisruptionBudget, PdbStatus)> =
-        store.pdbs.iter().filter(|b| b.selector.matches(&pod.template.labels)).map(|b| (b, status(store, b))).collect();
+        store.pdbs.iter().filter(|b| b.selects(pod)).map(|b| (b, status(store, b))).collect();
     let views: Vec<PdbView> = budgets
         .iter()
         .map(|(b, s)| PdbView {
@@ -83,8 +83,8 @@ pub fn eviction_verdict(store: &Store, pod: &Pod) -> Eviction {
 mod tests {
     use super::*;
     use crate::model::{
-        Deployment, DeploymentId, DeploymentStrategy, IntOrPercent, LabelSelector, NodeId, PodTemplate, ReplicaSet,
-        UnhealthyPodEvictionPolicy,
+        Deployment, DeploymentId, DeploymentStrategy, IntOrPercent, LabelSelector, NamespaceId, NodeId, PodTemplate,
+        ReplicaSet, UnhealthyPodEvictionPolicy,
     };
     use std::sync::Arc;
 
@@ -103,6 +103,7 @@ mod tests {
         s.deployments.push(Deployment {
             id: DeploymentId(0),
             name: "web".into(),
+            namespace: NamespaceId::DEFAULT,
             replicas,
             selector: selector.clone(),
             template: template.clone(),
@@ -135,6 +136,7 @@ mod tests {
         selector.match_labels.insert("app".into(), "web".into());
         PodDisruptionBudget {
             name: "web".into(),
+            namespace: NamespaceId::DEFAULT,
             selector,
             min_available: min,
             max_unavailable: max,

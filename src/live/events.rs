@@ -158,12 +158,23 @@ pub fn parse_events(path: &Path, text: &str) -> Result<Vec<EventLine>, Diagnosti
             }
         };
         let optional = |name: &str| object.get(name).and_then(Value::as_str).map(str::to_string);
+        // A pod outside `default` carries its namespace: pods (and their Deployments) are
+        // named by key, `namespace/name`, so same-named pods of two namespaces stay apart.
+        let namespace = match object.get("namespace") {
+            None => None,
+            Some(_) => Some(field("namespace")?),
+        };
+        let key = |name: String| match &namespace {
+            Some(ns) => format!("{ns}/{name}"),
+            None => name,
+        };
+        let pod = || field("pod").map(key);
         let event = match kind {
-            "pod_created" => Event::PodCreated { pod: field("pod")?, deployment: optional("deployment") },
-            "pod_running" | "pod_ready" => Event::PodRunning { pod: field("pod")?, node: field("node")? },
-            "pod_terminated" => Event::PodTerminated { pod: field("pod")?, node: optional("node") },
-            "pod_killed" => Event::PodKilled { pod: field("pod")? },
-            "pod_deleted" => Event::PodDeleted { pod: field("pod")? },
+            "pod_created" => Event::PodCreated { pod: pod()?, deployment: optional("deployment").map(key) },
+            "pod_running" | "pod_ready" => Event::PodRunning { pod: pod()?, node: field("node")? },
+            "pod_terminated" => Event::PodTerminated { pod: pod()?, node: optional("node") },
+            "pod_killed" => Event::PodKilled { pod: pod()? },
+            "pod_deleted" => Event::PodDeleted { pod: pod()? },
             "node_joined" => Event::NodeJoined { node: field("node")? },
             "node_crashed" => Event::NodeCrashed { node: field("node")? },
             "node_recovered" => Event::NodeRecovered { node: field("node")? },
@@ -211,6 +222,26 @@ mod tests {
         assert_eq!(events[2].event, Event::PodRunning { pod: "web-a".into(), node: "w-1".into() });
         assert_eq!((events[3].kind.as_str(), &events[3].event), ("traffic", &Event::Other));
         assert_eq!(events[4].event, Event::PodTerminated { pod: "web-b".into(), node: None });
+    }
+
+    #[test]
+    fn pods_outside_default_are_named_with_their_namespace() {
+        let events = parse(concat!(
+            "{\"t\":0,\"kind\":\"pod_created\",\"pod\":\"web-a\",\"namespace\":\"team-a\",\"owner\":\"web-1\",\"deployment\":\"web\",\"revision\":1}\n",
+            "{\"t\":0,\"kind\":\"pod_created\",\"pod\":\"web-a\",\"owner\":\"web-1\",\"deployment\":\"web\",\"revision\":1}\n",
+            "{\"t\":2,\"kind\":\"pod_running\",\"pod\":\"web-a\",\"namespace\":\"team-a\",\"node\":\"w-1\"}\n",
+            "{\"t\":3,\"kind\":\"pod_deleted\",\"pod\":\"web-a\",\"namespace\":\"team-a\",\"node\":\"w-1\"}\n",
+        ))
+        .unwrap();
+        assert_eq!(
+            events[0].event,
+            Event::PodCreated { pod: "team-a/web-a".into(), deployment: Some("team-a/web".into()) }
+        );
+        assert_eq!(events[1].event, Event::PodCreated { pod: "web-a".into(), deployment: Some("web".into()) });
+        assert_eq!(events[2].event, Event::PodRunning { pod: "team-a/web-a".into(), node: "w-1".into() });
+        assert_eq!(events[3].event, Event::PodDeleted { pod: "team-a/web-a".into() });
+        let err = parse("{\"t\":0,\"kind\":\"pod_ready\",\"pod\":\"a\",\"namespace\":7,\"node\":\"n\"}\n").unwrap_err();
+        assert!(err.contains("\"namespace\": 7, expected a non-empty string"), "{err}");
     }
 
     #[test]

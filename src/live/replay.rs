@@ -433,7 +433,9 @@ fn perform(docker: &mut Docker, image: &str, call: &Call) -> Result<Option<Strin
     }
 }
 
-/// Docker container names allow `[a-zA-Z0-9][a-zA-Z0-9_.-]*`; pod names are DNS names.
+/// Docker container names allow `[a-zA-Z0-9][a-zA-Z0-9_.-]*`; pod names are DNS names,
+/// and a pod outside `default` is `namespace/name` here: its '/' becomes '_', which no pod
+/// or namespace name holds, so names stay unique.
 fn container_name(run_id: &str, pod: &str) -> String {
     let pod: String =
         pod.chars().map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '_' }).collect();
@@ -517,6 +519,9 @@ mod tests {
     fn container_names_are_valid_docker_names() {
         assert_eq!(container_name("7-ab", "web-5d8f-x2k9z"), "clustersim-7-ab-web-5d8f-x2k9z");
         assert_eq!(container_name("7-ab", "a/b:c"), "clustersim-7-ab-a_b_c");
+        // A pod outside default is `namespace/name`; no pod name holds '_', so these stay apart.
+        assert_ne!(container_name("7-ab", "team-a/web-x"), container_name("7-ab", "web-x"));
+        assert_eq!(container_name("7-ab", "team-a/web-x"), "clustersim-7-ab-team-a_web-x");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Node affinity, inter-pod (anti-)affinity and topology spread constraints.
 
 use super::labels::{LabelSelector, Labels};
+use super::namespace::{NamespaceId, Namespaces};
 
 /// A `nodeSelectorTerms` requirement operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -73,11 +74,36 @@ pub struct NodeAffinity {
     pub preferred: Vec<(i64, NodeSelectorTerm)>,
 }
 
-/// One pod (anti-)affinity term. Namespaces are not modelled (one namespace).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// One pod (anti-)affinity term.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PodAffinityTerm {
     pub selector: LabelSelector,
     pub topology_key: String,
+    /// `namespaces:` as written.
+    pub namespaces: Vec<String>,
+    /// `namespaceSelector:` as written; `Some` of an empty selector is every namespace.
+    pub namespace_selector: Option<LabelSelector>,
+}
+
+impl PodAffinityTerm {
+    /// Whether the term, written on a pod of namespace `owner`, looks at pods of namespace
+    /// `target`: the owner's own namespace when neither `namespaces` nor
+    /// `namespaceSelector` is set, else the listed namespaces and those whose labels the
+    /// selector matches (an empty selector: all; an absent one: none).
+    // Upstream: pkg/scheduler/framework/types.go (GetNamespacesFromPodAffinityTerm, newAffinityTerm,
+    // AffinityTerm.Matches: Namespaces.Has(ns) || NamespaceSelector.Matches(nsLabels)).
+    pub fn selects_namespace(&self, owner: NamespaceId, target: NamespaceId, namespaces: &Namespaces) -> bool {
+        if self.namespaces.is_empty() && self.namespace_selector.is_none() {
+            return owner == target;
+        }
+        self.namespaces.iter().any(|n| n == namespaces.name(target))
+            || self.namespace_selector.as_ref().is_some_and(|s| s.matches(namespaces.labels(target)))
+    }
+
+    /// Whether the term (on a pod of `owner`) selects pods of `target` labelled `labels`.
+    pub fn selects(&self, owner: NamespaceId, target: NamespaceId, labels: &Labels, namespaces: &Namespaces) -> bool {
+        self.selects_namespace(owner, target, namespaces) && self.selector.matches(labels)
+    }
 }
 
 /// `podAffinity` or `podAntiAffinity`.
@@ -135,6 +161,31 @@ mod tests {
 
     fn req(key: &str, op: NodeSelectorOp, values: &[&str]) -> NodeSelectorRequirement {
         NodeSelectorRequirement { key: key.into(), op, values: values.iter().map(|v| v.to_string()).collect() }
+    }
+
+    #[test]
+    fn affinity_terms_look_in_their_own_namespace_unless_told_otherwise() {
+        let mut ns = Namespaces::default();
+        let (d, a, b) = (NamespaceId::DEFAULT, ns.intern("team-a"), ns.intern("team-b"));
+        ns.set_labels(b, Labels::from([("tier".to_string(), "prod".to_string())]));
+        let plain = PodAffinityTerm::default();
+        assert!(plain.selects_namespace(a, a, &ns) && !plain.selects_namespace(a, b, &ns));
+        let listed = PodAffinityTerm { namespaces: vec!["team-b".into()], ..PodAffinityTerm::default() };
+        assert!(listed.selects_namespace(a, b, &ns) && !listed.selects_namespace(a, a, &ns), "the list replaces the own");
+        let all = PodAffinityTerm { namespace_selector: Some(LabelSelector::default()), ..PodAffinityTerm::default() };
+        assert!([d, a, b].iter().all(|t| all.selects_namespace(a, *t, &ns)));
+        let prod = PodAffinityTerm {
+            namespace_selector: Some(LabelSelector::from_labels(Labels::from([("tier".into(), "prod".into())]))),
+            ..PodAffinityTerm::default()
+        };
+        assert!(prod.selects_namespace(d, b, &ns) && !prod.selects_namespace(d, d, &ns) && !prod.selects_namespace(b, a, &ns));
+        let labels = Labels::from([("app".to_string(), "web".to_string())]);
+        let web = PodAffinityTerm {
+            selector: LabelSelector::from_labels(labels.clone()),
+            namespaces: vec!["team-b".into()],
+            ..PodAffinityTerm::default()
+        };
+        assert!(web.selects(a, b, &labels, &ns) && !web.selects(a, b, &Labels::new(), &ns));
     }
 
     #[test]

@@ -146,6 +146,8 @@ pub struct Pod {
     /// Index of the store's pod group (same template and owner).
     pub group: u32,
     pub name: String,
+    /// `metadata.namespace`: `(namespace, name)` is the pod's identity.
+    pub namespace: super::NamespaceId,
     pub template: Arc<PodTemplate>,
     /// Effective tolerations: the template's plus DefaultTolerationSeconds' additions.
     pub tolerations: Vec<Toleration>,

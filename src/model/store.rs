@@ -7,6 +7,7 @@
 //! counts and the consumers' work queues.
 
 use super::changes::{NodeCounts, PodFacts, RsCounts, Tally, WorkQueues};
+use super::namespace::{NamespaceId, Namespaces};
 use super::node::{Node, NodeId};
 use super::pod::{Pod, PodId, PodPhase, PodTemplate};
 use super::taints::Toleration;
@@ -30,6 +31,8 @@ pub enum Family {
 pub struct PodGroup {
     pub template: Arc<PodTemplate>,
     pub family: Family,
+    /// The namespace of the group's pods (affinity terms and spread constraints match it).
+    pub namespace: NamespaceId,
     /// Active (not terminating) bound pods per node index.
     pub per_node: Vec<u32>,
     /// Active bound pods in all.
@@ -122,7 +125,10 @@ pub struct Store {
     node_slot: Vec<u32>,
     node_by_name: BTreeMap<String, NodeId>,
     pods: BTreeMap<PodId, Pod>,
-    pod_by_name: BTreeMap<String, PodId>,
+    /// Pod names per namespace id: `(namespace, name)` is a pod's identity.
+    pod_by_name: Vec<BTreeMap<String, PodId>>,
+    /// Every namespace objects were created in (`default` always).
+    pub namespaces: Namespaces,
     next_pod: u64,
     pub replica_sets: Vec<ReplicaSet>,
     pub deployments: Vec<Deployment>,
@@ -220,8 +226,19 @@ impl Store {
         node
     }
 
-    pub fn pod_id(&self, name: &str) -> Option<PodId> {
-        self.pod_by_name.get(name).copied()
+    pub fn pod_id(&self, namespace: NamespaceId, name: &str) -> Option<PodId> {
+        self.pod_by_name.get(namespace.0 as usize)?.get(name).copied()
+    }
+
+    /// The key of an object of namespace `namespace` (`name`, or `namespace/name` outside `default`).
+    pub fn key(&self, namespace: NamespaceId, name: &str) -> String {
+        self.namespaces.key(namespace, name)
+    }
+
+    /// The namespace and name a key (`web`, `team-a/web`) names, if the namespace exists.
+    pub fn resolve_key<'k>(&self, key: &'k str) -> Option<(NamespaceId, &'k str)> {
+        let (ns, name) = super::namespace::split_key(key);
+        Some((self.namespaces.id(ns)?, name))
     }
 
     pub fn pod(&self, id: PodId) -> &Pod {
@@ -353,13 +370,27 @@ impl Store {
         out
     }
 
-    pub fn has_pod_named(&self, name: &str) -> bool {
-        self.pod_by_name.contains_key(name)
+    pub fn has_pod_named(&self, namespace: NamespaceId, name: &str) -> bool {
+        self.pod_id(namespace, name).is_some()
     }
 
-    /// Creates a pending pod.
+    /// Creates a pending pod, in its owner's namespace (`default` for a bare pod).
     pub fn create_pod(
         &mut self,
+        name: String,
+        template: Arc<PodTemplate>,
+        tolerations: Vec<Toleration>,
+        owner: Option<RsId>,
+        now: Time,
+    ) -> PodId {
+        let namespace = owner.map_or(NamespaceId::DEFAULT, |rs| self.replica_sets[rs.0 as usize].namespace);
+        self.create_pod_in(namespace, name, template, tolerations, owner, now)
+    }
+
+    /// Creates a pending pod in `namespace` (an owner's pods live in the owner's namespace).
+    pub fn create_pod_in(
+        &mut self,
+        namespace: NamespaceId,
         name: String,
         template: Arc<PodTemplate>,
         tolerations: Vec<Toleration>,
@@ -369,13 +400,17 @@ impl Store {
         let id = PodId(self.next_pod);
         self.next_pod += 1;
         let group = match owner {
-            Some(rs) => self.replica_sets[rs.0 as usize].group,
-            None => self.add_group(template.clone(), Family::Pod(id)),
+            Some(rs) => {
+                debug_assert_eq!(self.replica_sets[rs.0 as usize].namespace, namespace, "a pod outside its owner's namespace");
+                self.replica_sets[rs.0 as usize].group
+            }
+            None => self.add_group(template.clone(), Family::Pod(id), namespace),
         };
         let pod = Pod {
             id,
             group,
             name: name.clone(),
+            namespace,
             requests: template.spec.requests(),
             nonzero_requests: template.spec.nonzero_requests(),
             priority: template.spec.priority,
@@ -398,7 +433,11 @@ impl Store {
             incarnation: 0,
             restarts: 0,
         };
-        self.pod_by_name.insert(name, id);
+        let ns = namespace.0 as usize;
+        if self.pod_by_name.len() <= ns {
+            self.pod_by_name.resize_with(ns + 1, BTreeMap::new);
+        }
+        self.pod_by_name[ns].insert(name, id);
         self.pods.insert(id, pod);
         self.tally.noted.push(id);
         if let Some(rs) = owner {
@@ -498,11 +537,12 @@ impl Store {
         }
     }
 
-    /// A new group for pods made from `template`.
-    pub fn add_group(&mut self, template: Arc<PodTemplate>, family: Family) -> u32 {
+    /// A new group for pods made from `template` in `namespace`.
+    pub fn add_group(&mut self, template: Arc<PodTemplate>, family: Family, namespace: NamespaceId) -> u32 {
         self.groups.push(PodGroup {
             template,
             family,
+            namespace,
             per_node: Vec::new(),
             bound: 0,
             nodes: Vec::new(),
@@ -516,7 +556,9 @@ impl Store {
     pub fn remove_pod(&mut self, pod_id: PodId) -> Pod {
         let pod = self.pods.remove(&pod_id).expect("remove: no such pod");
         self.tally.noted.push(pod_id);
-        self.pod_by_name.remove(&pod.name);
+        if let Some(names) = self.pod_by_name.get_mut(pod.namespace.0 as usize) {
+            names.remove(&pod.name);
+        }
         if let Some(node_id) = pod.node {
             let node = &mut self.nodes[self.node_slot[node_id.0 as usize] as usize];
             node.requested -= pod.requests;
@@ -558,7 +600,7 @@ impl Store {
         let group = u32::try_from(self.groups.len()).expect("too many pod groups");
         let rs = build(id, group);
         let family = rs.deployment.map_or(Family::ReplicaSet(id), Family::Deployment);
-        self.add_group(rs.template.clone(), family);
+        self.add_group(rs.template.clone(), family, rs.namespace);
         if let Some(d) = rs.deployment {
             self.deployments[d.0 as usize].replica_sets.push(id);
         }
@@ -591,8 +633,20 @@ impl Store {
         id
     }
 
-    pub fn deployment_id(&self, name: &str) -> Option<DeploymentId> {
-        self.deployments.iter().find(|d| d.name == name).map(|d| d.id)
+    pub fn deployment_id(&self, namespace: NamespaceId, name: &str) -> Option<DeploymentId> {
+        self.deployments.iter().find(|d| d.namespace == namespace && d.name == name).map(|d| d.id)
+    }
+
+    /// The Deployment a key (`web`, `team-a/web`) names.
+    pub fn deployment_by_key(&self, key: &str) -> Option<DeploymentId> {
+        let (ns, name) = self.resolve_key(key)?;
+        self.deployment_id(ns, name)
+    }
+
+    /// A Deployment's key: `name`, or `namespace/name` outside `default`.
+    pub fn deployment_key(&self, id: DeploymentId) -> String {
+        let d = self.deployment(id);
+        self.key(d.namespace, &d.name)
     }
 
     /// The pods of a ReplicaSet, in creation order.

@@ -29,6 +29,7 @@ pub fn pod(containers: &[(i64, i64)]) -> Pod {
         id: PodId(0),
         group: 0,
         name: "p".into(),
+        namespace: crate::model::NamespaceId::DEFAULT,
         requests: template.spec.requests(),
         nonzero_requests: template.spec.nonzero_requests(),
         template,

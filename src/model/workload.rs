@@ -1,7 +1,8 @@
 //! Workload objects: ReplicaSets, Deployments and Services.
 
 use super::labels::LabelSelector;
-use super::pod::{PodId, PodTemplate};
+use super::namespace::NamespaceId;
+use super::pod::{Pod, PodId, PodTemplate};
 use crate::engine::{Duration, Time};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -43,6 +44,8 @@ pub enum DeploymentStrategy {
 pub struct ReplicaSet {
     pub id: RsId,
     pub name: String,
+    /// Its pods are created in the same namespace.
+    pub namespace: NamespaceId,
     pub deployment: Option<DeploymentId>,
     pub selector: LabelSelector,
     pub template: Arc<PodTemplate>,
@@ -62,8 +65,9 @@ pub struct ReplicaSet {
 }
 
 impl ReplicaSet {
-    /// A ReplicaSet without a Deployment (revision 0, no annotations, no pods yet), as
-    /// `kubectl apply` of a bare ReplicaSet makes it; set the rest with struct update syntax.
+    /// A ReplicaSet without a Deployment (revision 0, no annotations, no pods yet) in
+    /// `default`, as `kubectl apply` of a bare ReplicaSet makes it; set the rest (the
+    /// namespace among them) with struct update syntax.
     pub fn standalone(
         id: RsId,
         group: u32,
@@ -76,6 +80,7 @@ impl ReplicaSet {
         ReplicaSet {
             id,
             name,
+            namespace: NamespaceId::DEFAULT,
             deployment: None,
             selector,
             template,
@@ -97,6 +102,7 @@ impl ReplicaSet {
 pub struct Deployment {
     pub id: DeploymentId,
     pub name: String,
+    pub namespace: NamespaceId,
     pub replicas: u32,
     pub selector: LabelSelector,
     pub template: Arc<PodTemplate>,
@@ -110,11 +116,21 @@ pub struct Deployment {
     pub generation: i64,
 }
 
-/// A Service: a name and a selector (its endpoints are the ready pods it selects).
+/// A Service: a name and a selector (its endpoints are the ready pods it selects in its
+/// namespace).
 #[derive(Clone, Debug)]
 pub struct Service {
     pub name: String,
+    pub namespace: NamespaceId,
     pub selector: LabelSelector,
+}
+
+impl Service {
+    /// Whether the selector picks `pod`: pods of the Service's own namespace only.
+    // Upstream: pkg/controller/endpointslice (podLister.Pods(service.Namespace).List(selector)).
+    pub fn selects(&self, pod: &Pod) -> bool {
+        pod.namespace == self.namespace && self.selector.matches(&pod.template.labels)
+    }
 }
 
 #[cfg(test)]
@@ -144,8 +160,18 @@ pub enum UnhealthyPodEvictionPolicy {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PodDisruptionBudget {
     pub name: String,
+    pub namespace: NamespaceId,
     pub selector: LabelSelector,
     pub min_available: Option<IntOrPercent>,
     pub max_unavailable: Option<IntOrPercent>,
     pub unhealthy_pod_eviction_policy: Option<UnhealthyPodEvictionPolicy>,
+}
+
+impl PodDisruptionBudget {
+    /// Whether the budget covers `pod`: pods of its own namespace only.
+    // Upstream: pkg/controller/disruption/disruption.go (getPodsForPdb: podLister.Pods(pdb.Namespace)) and
+    // pkg/registry/core/pod/storage/eviction.go (getPodDisruptionBudgets lists the pod's namespace).
+    pub fn selects(&self, pod: &Pod) -> bool {
+        pod.namespace == self.namespace && self.selector.matches(&pod.template.labels)
+    }
 }

@@ -49,6 +49,17 @@ impl EventLine<'_> {
         self
     }
 
+    /// `"namespace"` of the object the event is about, written right after the field
+    /// naming the object, and only outside `default`: events of `default` objects keep the
+    /// bytes they had before namespaces existed.
+    pub fn namespace(&mut self, namespace: &str) -> &mut Self {
+        if namespace == "default" {
+            self
+        } else {
+            self.str("namespace", namespace)
+        }
+    }
+
     /// A value that is already JSON (an object or array built by the caller).
     pub fn raw(&mut self, key: &str, json: &str) -> &mut Self {
         let _ = write!(self.out, ",{}:{json}", json_string(key));
@@ -103,5 +114,21 @@ mod tests {
         });
         assert_eq!(log.text(), "{\"t\":1.5,\"kind\":\"pod_terminated\",\"pod\":\"a\\\"b\",\"n\":3}\n");
         assert_eq!(log.lines(), 1);
+    }
+
+    #[test]
+    fn a_namespace_is_written_only_outside_default() {
+        let mut log = EventLog::default();
+        log.emit(Time(0), "pod_ready", |e| {
+            e.str("pod", "a").namespace("default").str("node", "n");
+        });
+        log.emit(Time(0), "pod_ready", |e| {
+            e.str("pod", "a").namespace("team-a").str("node", "n");
+        });
+        assert_eq!(
+            log.text(),
+            "{\"t\":0,\"kind\":\"pod_ready\",\"pod\":\"a\",\"node\":\"n\"}\n\
+             {\"t\":0,\"kind\":\"pod_ready\",\"pod\":\"a\",\"namespace\":\"team-a\",\"node\":\"n\"}\n"
+        );
     }
 }

@@ -143,11 +143,17 @@ pub fn pod_figures(run: &RunOutput, scenario: &crate::scenario::Scenario) -> Pod
         }
         let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
         let t = time_of(&v);
-        let pod = text(&v, "pod").unwrap_or_default();
+        // Pods and their owners are named by key: `namespace/name` outside default.
+        let namespace = text(&v, "namespace");
+        let key = |name: String| match &namespace {
+            Some(ns) => crate::model::qualified(ns, &name),
+            None => name,
+        };
+        let pod = key(text(&v, "pod").unwrap_or_default());
         match kind {
             "pod_created" => {
-                let deployment = text(&v, "deployment");
-                let workload = deployment.clone().or_else(|| text(&v, "owner")).unwrap_or_else(|| pod.clone());
+                let deployment = text(&v, "deployment").map(key);
+                let workload = deployment.clone().or_else(|| text(&v, "owner").map(key)).unwrap_or_else(|| pod.clone());
                 created += 1;
                 pods.insert(pod, PodState { workload, deployment, created: t, order: created, ..PodState::default() });
             }

@@ -266,15 +266,16 @@ pub fn summary_json(s: &Summary) -> String {
         .deployments
         .iter()
         .map(|d| {
-            let pods = obs.pods.get(&d.name).cloned().unwrap_or_default();
-            let min_rollout = obs.min_ready_during_rollout.get(&d.name).map_or(Json::Null, |v| Json::Int(*v));
+            let key = s.run.store.key(d.namespace, &d.name);
+            let pods = obs.pods.get(&key).cloned().unwrap_or_default();
+            let min_rollout = obs.min_ready_during_rollout.get(&key).map_or(Json::Null, |v| Json::Int(*v));
             let fields = vec![
-                ("final_ready", Json::Int(obs.ready.get(&d.name).map_or(0, Series::last))),
+                ("final_ready", Json::Int(obs.ready.get(&key).map_or(0, Series::last))),
                 ("desired", Json::Int(i64::from(d.replicas))),
                 ("max_pods", Json::Int(pods.max_over(Time::ZERO, s.run.end))),
                 ("min_ready_during_rollout", min_rollout),
             ];
-            (d.name.clone(), Json::obj(fields))
+            (key, Json::obj(fields))
         })
         .collect();
     let nodes = s
@@ -547,11 +548,13 @@ pub fn summary_doc(s: &Summary) -> SummaryDoc {
     details.push(Block::H2("Deployments".into()));
     let mut rows = Vec::new();
     for d in &s.run.store.deployments {
-        let ready = obs.ready.get(&d.name).map_or(0, Series::last);
-        let max_pods = obs.pods.get(&d.name).map_or(0, |p| p.max_over(Time::ZERO, s.run.end));
-        let min_rollout = obs.min_ready_during_rollout.get(&d.name).map_or("–".to_string(), |v| v.to_string());
+        // Series are keyed `name`, or `namespace/name` outside default.
+        let key = s.run.store.key(d.namespace, &d.name);
+        let ready = obs.ready.get(&key).map_or(0, Series::last);
+        let max_pods = obs.pods.get(&key).map_or(0, |p| p.max_over(Time::ZERO, s.run.end));
+        let min_rollout = obs.min_ready_during_rollout.get(&key).map_or("–".to_string(), |v| v.to_string());
         rows.push(vec![
-            Cell::Code(d.name.clone()),
+            Cell::Code(key),
             Cell::num(d.replicas),
             Cell::num(ready),
             Cell::num(max_pods),
@@ -625,10 +628,11 @@ pub fn summary_doc(s: &Summary) -> SummaryDoc {
     )));
     let mut dips = Vec::new();
     for d in &s.run.store.deployments {
-        let (Some(ready), Some(desired)) = (obs.ready.get(&d.name), obs.desired.get(&d.name)) else { continue };
+        let key = s.run.store.key(d.namespace, &d.name);
+        let (Some(ready), Some(desired)) = (obs.ready.get(&key), obs.desired.get(&key)) else { continue };
         for (from, to, worst) in shortfalls(ready, desired, s.run.end) {
             dips.push(vec![
-                Cell::Code(d.name.clone()),
+                Cell::Code(key.clone()),
                 Cell::num(human_duration(from - Time::ZERO)),
                 Cell::num(human_duration(to - Time::ZERO)),
                 Cell::num(human_duration(to - from)),

@@ -102,7 +102,8 @@ fn stdout_tables(store: &Store) -> String {
             updated += usize::from(p.owner == newest);
         }
         let _ = live;
-        rows.push(vec![d.name.clone(), format!("{ready}/{}", d.replicas), updated.to_string(), ready.to_string()]);
+        let name = store.key(d.namespace, &d.name);
+        rows.push(vec![name, format!("{ready}/{}", d.replicas), updated.to_string(), ready.to_string()]);
     }
     let mut out = String::new();
     if rows.len() > 1 {

@@ -84,7 +84,15 @@ pub fn decode_hpa(r: Reader, doc: &Node, name: &str, spec: Option<&Node>, api_ve
         "targetCPUUtilizationPercentage",
         "behavior",
     ])?;
-    Ok(HpaObject { name: name.to_string(), deployment, min_replicas, max_replicas, target_utilization, behavior })
+    Ok(HpaObject {
+        name: name.to_string(),
+        namespace: crate::model::DEFAULT_NAMESPACE.into(),
+        deployment,
+        min_replicas,
+        max_replicas,
+        target_utilization,
+        behavior,
+    })
 }
 
 fn rules(r: Reader, node: &Node) -> R<ScalingRulesSpec> {

@@ -5,6 +5,7 @@ use super::decode::{Fields, Reader};
 use super::diag::{Diagnostic, Span, Warnings};
 use super::input::{read_input, MAX_INPUT_BYTES};
 use super::manifest::{capacity, decode_object, taints};
+use super::refs::{object_key, object_namespace, object_ref};
 use super::overrides::apply_override;
 use super::schema::*;
 use super::yaml::{parse_documents, Node, Value};
@@ -719,8 +720,13 @@ fn push_object(
             .with_hint("separate objects with `---`"));
     }
     if let Some(object) = decode_object(r, doc, warnings)? {
+        // (kind, namespace, name) is an object's identity.
         let (kind, name) = object_kind_name(&object);
-        if let Some(i) = objects.iter().position(|o| object_kind_name(o) == (kind, name)) {
+        let namespace = object_namespace(&object);
+        if let Some(i) =
+            objects.iter().position(|o| object_kind_name(o) == (kind, name) && object_namespace(o) == namespace)
+        {
+            let name = object_key(&object);
             return Err(r.error(doc.span, format!("{kind} {name:?} is defined twice")).with_hint(format!(
                 "the first is at {}:{}",
                 spans[i].0.display(),
@@ -742,8 +748,9 @@ pub fn object_kind_name(o: &Object) -> (&'static str, &str) {
         Object::Service(s) => ("Service", &s.name),
         Object::Node(n) => ("Node", &n.name),
         Object::PriorityClass(p) => ("PriorityClass", &p.name),
-        Object::PodDisruptionBudget(p) => ("PodDisruptionBudget", &p.name),
+        Object::PodDisruptionBudget(p) => ("PodDisruptionBudget", &p.budget.name),
         Object::HorizontalPodAutoscaler(h) => ("HorizontalPodAutoscaler", &h.name),
+        Object::Namespace(n) => ("Namespace", &n.name),
     }
 }
 
@@ -828,19 +835,19 @@ fn decode_timeline(
             }
             "scale" => {
                 let mut sf = r.fields(arg, "scale")?;
-                let deployment = r.string(noted(&mut span, sf.req("deployment")?), "deployment")?;
+                let deployment = object_ref(r, noted(&mut span, sf.req("deployment")?), "deployment")?;
                 let replicas = r.count(sf.req("replicas")?, "replicas", 2_000_000)? as u32;
                 sf.deny_unknown(&["deployment", "replicas"])?;
                 Action::Scale { deployment, replicas }
             }
             "crashNode" => Action::CrashNode(r.string(arg, verb)?),
             "recoverNode" => Action::RecoverNode(r.string(arg, verb)?),
-            "deletePod" => Action::DeletePod(r.string(arg, verb)?),
+            "deletePod" => Action::DeletePod(object_ref(r, arg, verb)?),
             "cordon" => Action::Cordon(r.string(arg, verb)?),
             "uncordon" => Action::Uncordon(r.string(arg, verb)?),
             "setImage" => {
                 let mut sf = r.fields(arg, "setImage")?;
-                let deployment = r.string(noted(&mut span, sf.req("deployment")?), "deployment")?;
+                let deployment = object_ref(r, noted(&mut span, sf.req("deployment")?), "deployment")?;
                 let image = r.string(sf.req("image")?, "image")?;
                 let container = match sf.opt("container") {
                     Some(n) => {
@@ -854,7 +861,7 @@ fn decode_timeline(
             }
             "rolloutUndo" => {
                 let mut uf = r.fields(arg, "rolloutUndo")?;
-                let deployment = r.string(noted(&mut span, uf.req("deployment")?), "deployment")?;
+                let deployment = object_ref(r, noted(&mut span, uf.req("deployment")?), "deployment")?;
                 let to_revision =
                     uf.opt("toRevision").map(|n| r.count(n, "toRevision", i64::MAX as u64)).transpose()?.unwrap_or(0)
                         as i64;
@@ -863,19 +870,19 @@ fn decode_timeline(
             }
             "setMetric" => {
                 let mut mf = r.fields(arg, "setMetric")?;
-                let deployment = r.string(noted(&mut span, mf.req("deployment")?), "deployment")?;
+                let deployment = object_ref(r, noted(&mut span, mf.req("deployment")?), "deployment")?;
                 let cpu_utilization = r.percentage_any(mf.req("cpuUtilization")?, "cpuUtilization")?;
                 let for_ = mf.opt("for").map(|n| r.duration(n, "for")).transpose()?.unwrap_or(duration);
                 mf.deny_unknown(&["deployment", "cpuUtilization", "for"])?;
                 Action::SetMetric { deployment, cpu_utilization, for_ }
             }
-            "rolloutPause" => Action::RolloutPause(r.string(arg, verb)?),
+            "rolloutPause" => Action::RolloutPause(object_ref(r, arg, verb)?),
             "partitionNode" | "crashMaster" | "recoverMaster" | "drain" => {
                 let (action, at) = super::ops::decode_action(r, verb, arg)?;
                 span = at;
                 action
             }
-            "rolloutResume" => Action::RolloutResume(r.string(arg, verb)?),
+            "rolloutResume" => Action::RolloutResume(object_ref(r, arg, verb)?),
             _ => {
                 let mut af = r.fields(arg, "apply")?;
                 let file_node = noted(&mut span, af.req("file")?);
@@ -920,7 +927,7 @@ fn check_containers(r: Reader, manifests: &[Object], actions: &[TimedAction], at
         let mut names: Vec<&str> = Vec::new();
         for o in manifests.iter().chain(applied.clone()) {
             if let Object::Deployment(d) = o {
-                if &d.name == deployment {
+                if &object_key(o) == deployment {
                     names.extend(d.template.spec.containers.iter().map(|c| c.name.as_str()));
                 }
             }
@@ -987,7 +994,7 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
         let expectation = if let Some(n) = f.opt("readyReplicas") {
             let mut ef = r.fields(n, "readyReplicas")?;
             let name = ef.req("deployment")?;
-            let deployment = r.string(name, "deployment")?;
+            let deployment = object_ref(r, name, "deployment")?;
             let at_least = r.count(ef.req("atLeast")?, "atLeast", 2_000_000)? as u32;
             let by = time(&mut ef, "by", None)?;
             let to = time(&mut ef, "to", Some(duration))?;
@@ -1006,7 +1013,7 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
         } else if let Some(n) = f.opt("availability") {
             let mut ef = r.fields(n, "availability")?;
             let name = ef.req("service")?;
-            let service = r.string(name, "service")?;
+            let service = object_ref(r, name, "service")?;
             let min = r.percentage(ef.req("min")?, "min")?;
             let from = time(&mut ef, "from", Some(Duration::ZERO))?;
             let to = time(&mut ef, "to", Some(duration))?;
@@ -1016,7 +1023,7 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
         } else if let Some(n) = f.opt("latency") {
             let mut ef = r.fields(n, "latency")?;
             let name = ef.req("service")?;
-            let service = r.string(name, "service")?;
+            let service = object_ref(r, name, "service")?;
             let p50 = ef.opt("p50").map(|x| r.duration(x, "p50")).transpose()?;
             let p99 = ef.opt("p99").map(|x| r.duration(x, "p99")).transpose()?;
             if p50.is_none() && p99.is_none() {
@@ -1032,7 +1039,7 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
         } else if let Some(n) = f.opt("rolloutComplete") {
             let mut ef = r.fields(n, "rolloutComplete")?;
             let name = ef.req("deployment")?;
-            let deployment = r.string(name, "deployment")?;
+            let deployment = object_ref(r, name, "deployment")?;
             let revision = r.count(ef.req("revision")?, "revision", 1_000_000)?;
             let by = time(&mut ef, "by", None)?;
             ef.deny_unknown(&["deployment", "revision", "by"])?;
@@ -1119,18 +1126,19 @@ fn check_names(r: Reader, s: &Scenario, object_spans: &[(PathBuf, Span)]) -> R<(
                     .with_hint("pools name their nodes <pool>-1, <pool>-2...; rename the Node or the pool"));
                 }
             }
-            Object::Deployment(d) => {
-                deployments.insert(d.name.clone());
-                pod_owners.insert(d.name.clone());
+            // Names are keys: `name` in default, `namespace/name` elsewhere.
+            Object::Deployment(_) => {
+                deployments.insert(object_key(o));
+                pod_owners.insert(object_key(o));
             }
-            Object::ReplicaSet(rs) => {
-                pod_owners.insert(rs.name.clone());
+            Object::ReplicaSet(_) | Object::Pod(_) => {
+                pod_owners.insert(object_key(o));
             }
-            Object::Pod(p) => {
-                pod_owners.insert(p.name.clone());
+            Object::Service(_) | Object::PriorityClass(_) | Object::PodDisruptionBudget(_) | Object::Namespace(_) => {}
+            // scaleTargetRef names a Deployment of the HPA's own namespace.
+            Object::HorizontalPodAutoscaler(h) => {
+                hpa_targets.push((crate::model::qualified(&h.namespace, &h.deployment), i))
             }
-            Object::Service(_) | Object::PriorityClass(_) | Object::PodDisruptionBudget(_) => {}
-            Object::HorizontalPodAutoscaler(h) => hpa_targets.push((h.deployment.clone(), i)),
         }
     }
     let all_nodes_eventually = {
@@ -1215,9 +1223,9 @@ fn check_names(r: Reader, s: &Scenario, object_spans: &[(PathBuf, Span)]) -> R<(
             }
             Action::Apply { objects, .. } => {
                 for o in objects {
-                    if let Object::Deployment(d) = o {
-                        deployments.insert(d.name.clone());
-                        pod_owners.insert(d.name.clone());
+                    if let Object::Deployment(_) = o {
+                        deployments.insert(object_key(o));
+                        pod_owners.insert(object_key(o));
                     }
                 }
             }
@@ -1241,9 +1249,19 @@ fn check_names(r: Reader, s: &Scenario, object_spans: &[(PathBuf, Span)]) -> R<(
     }
     for (target, i) in &hpa_targets {
         if !deployments.contains(target) {
-            let hint = did_you_mean(target, deployments.iter().map(String::as_str), "deployments");
             let (file, span) = &object_spans[*i];
-            let (_, name) = object_kind_name(&s.objects[*i]);
+            let name = object_key(&s.objects[*i]);
+            let (namespace, bare) = crate::model::split_key(target);
+            // The same name in another namespace: scaleTargetRef cannot reach it.
+            let elsewhere = deployments.iter().find(|d| crate::model::split_key(d).1 == bare);
+            let hint = match elsewhere {
+                Some(d) => format!(
+                    "scaleTargetRef names a Deployment of the HPA's own namespace ({namespace}); {d:?} is in namespace {}: \
+                     put the HPA in that namespace",
+                    crate::model::split_key(d).0
+                ),
+                None => did_you_mean(target, deployments.iter().map(String::as_str), "deployments"),
+            };
             return Err(Diagnostic::new(
                 file,
                 *span,
@@ -1346,12 +1364,13 @@ fn check_size(r: Reader, s: &Scenario, pool_spans: &[Span], object_spans: &[(Pat
         Ok(())
     };
     let workloads = |o: &Object| match o {
-        Object::Deployment(d) => Some((format!("Deployment/{}", d.name), u64::from(d.replicas))),
-        Object::ReplicaSet(rs) => Some((format!("ReplicaSet/{}", rs.name), u64::from(rs.replicas))),
-        Object::Pod(p) => Some((format!("Pod/{}", p.name), 1)),
-        Object::HorizontalPodAutoscaler(h) => {
-            Some((format!("Deployment/{}", h.deployment), h.max_replicas.max(0) as u64))
-        }
+        Object::Deployment(d) => Some((format!("Deployment/{}", object_key(o)), u64::from(d.replicas))),
+        Object::ReplicaSet(rs) => Some((format!("ReplicaSet/{}", object_key(o)), u64::from(rs.replicas))),
+        Object::Pod(_) => Some((format!("Pod/{}", object_key(o)), 1)),
+        Object::HorizontalPodAutoscaler(h) => Some((
+            format!("Deployment/{}", crate::model::qualified(&h.namespace, &h.deployment)),
+            h.max_replicas.max(0) as u64,
+        )),
         _ => None,
     };
     for (i, o) in s.objects.iter().enumerate() {
@@ -1433,12 +1452,13 @@ fn check_priority_classes(r: Reader, s: &Scenario, object_spans: &[(PathBuf, Spa
             }
         }
         for (i, o) in objects.iter().enumerate() {
-            let (kind, name, template) = match o {
-                Object::Deployment(d) => ("Deployment", &d.name, &d.template),
-                Object::ReplicaSet(rs) => ("ReplicaSet", &rs.name, &rs.template),
-                Object::Pod(p) => ("Pod", &p.name, &p.template),
+            let (kind, template) = match o {
+                Object::Deployment(d) => ("Deployment", &d.template),
+                Object::ReplicaSet(rs) => ("ReplicaSet", &rs.template),
+                Object::Pod(p) => ("Pod", &p.template),
                 _ => continue,
             };
+            let name = object_key(o);
             let computed = match &template.spec.priority_class_name {
                 Some(class) => match classes.iter().find(|(n, _)| n == class) {
                     Some((_, v)) => *v,

@@ -8,7 +8,8 @@
 use super::decode::{Fields, Reader};
 use super::diag::{Diagnostic, Span, Warnings};
 use super::schema::{
-    DeploymentObject, NodeObject, Object, PodObject, PriorityClassObject, ReplicaSetObject, ServiceObject,
+    DeploymentObject, NamespaceObject, NodeObject, Object, PdbObject, PodObject, PriorityClassObject, ReplicaSetObject,
+    ServiceObject,
 };
 use super::suggest::closest;
 use super::yaml::{Node, Value};
@@ -17,7 +18,7 @@ use crate::model::{
     Affinity, Container, DeploymentStrategy, IntOrPercent, LabelSelector, Labels, NodeSelectorOp,
     NodeSelectorRequirement, NodeSelectorTerm, PodAffinityRules, PodAffinityTerm, PodSpec, PodTemplate, Probe,
     Requirement, Resources, SelectorOp, Taint, TaintEffect, Toleration, TolerationOperator, TopologySpreadConstraint,
-    WhenUnsatisfiable,
+    WhenUnsatisfiable, DEFAULT_NAMESPACE,
 };
 use std::sync::Arc;
 
@@ -115,14 +116,16 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
     };
     let metadata = top.req("metadata")?;
     let mut meta = r.fields(metadata, "metadata")?;
-    let name = r.name(meta.req("name")?, "metadata.name")?;
+    let name_node = meta.req("name")?;
+    let name = r.name(name_node, "metadata.name")?;
     let labels = meta.opt("labels").map(|n| r.string_map(n, "metadata.labels")).transpose()?.unwrap_or_default();
+    let namespace_node = meta.opt("namespace");
     meta.ignore(METADATA_FIELDS);
     warn_misspelled(r, &meta, METADATA_FIELDS, "metadata", warnings);
     top.ignore(&["status"]);
     let expected_api = match kind.as_str() {
         "Deployment" | "ReplicaSet" => Some("apps/v1"),
-        "Pod" | "Service" | "Node" => Some("v1"),
+        "Pod" | "Service" | "Node" | "Namespace" => Some("v1"),
         "PriorityClass" => Some("scheduling.k8s.io/v1"),
         "HorizontalPodAutoscaler" if api_version == "autoscaling/v1" => Some("autoscaling/v1"),
         "HorizontalPodAutoscaler" => Some("autoscaling/v2"),
@@ -140,18 +143,40 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
         }
     }
     let spec = top.opt("spec");
+    let cluster_scoped = matches!(kind.as_str(), "Node" | "PriorityClass" | "Namespace");
+    let namespace = match namespace_node {
+        Some(n) if cluster_scoped => {
+            // Upstream: kubectl apply sends a cluster-scoped object without its namespace.
+            warnings.push(
+                r.error(n.span, format!("metadata.namespace of {kind} {name:?} is ignored: a {kind} belongs to no namespace"))
+                    .with_hint("Nodes, PriorityClasses and Namespaces are cluster-scoped; drop `namespace:`"),
+            );
+            None
+        }
+        Some(n) => Some(super::refs::namespace_name(r, n, "metadata.namespace")?),
+        None => None,
+    };
+    if kind == "Namespace" {
+        super::refs::namespace_name(r, name_node, "the Namespace's metadata.name")?;
+    }
     let object = match kind.as_str() {
         "Deployment" => Some(Object::Deployment(deployment(r, doc, &name, spec, warnings)?)),
         "ReplicaSet" => {
             let (replicas, selector, template) =
                 replicated(r, doc, &name, "ReplicaSet", spec, warnings, &mut |_| Ok(()))?;
-            Some(Object::ReplicaSet(ReplicaSetObject { name, replicas, selector, template }))
+            Some(Object::ReplicaSet(ReplicaSetObject {
+                name,
+                namespace: DEFAULT_NAMESPACE.into(),
+                replicas,
+                selector,
+                template,
+            }))
         }
         "Pod" => {
             let spec = spec.ok_or_else(|| missing(r, doc, "Pod", &name, "spec"))?;
             let annotations = meta_annotations(r, metadata)?;
             let template = pod_template(r, labels, annotations, spec, &name, warnings)?;
-            Some(Object::Pod(PodObject { name, template: Arc::new(template) }))
+            Some(Object::Pod(PodObject { name, namespace: DEFAULT_NAMESPACE.into(), template: Arc::new(template) }))
         }
         "Service" => Some(Object::Service(service(r, &name, spec, warnings)?)),
         "Node" => Some(Object::Node(node(r, doc, &name, labels, spec, warnings)?)),
@@ -173,14 +198,22 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
             top.ignore(&["description", "preemptionPolicy"]);
             Some(Object::PriorityClass(PriorityClassObject { name, value, global_default }))
         }
-        "PodDisruptionBudget" => Some(Object::PodDisruptionBudget(pdb(r, doc, &name, spec)?)),
+        "PodDisruptionBudget" => Some(Object::PodDisruptionBudget(PdbObject {
+            namespace: DEFAULT_NAMESPACE.into(),
+            budget: pdb(r, doc, &name, spec)?,
+        })),
+        "Namespace" => {
+            // spec.finalizers and status are the API server's business.
+            top.ignore(&["spec"]);
+            Some(Object::Namespace(NamespaceObject { name, labels }))
+        }
         "HorizontalPodAutoscaler" => {
             Some(Object::HorizontalPodAutoscaler(super::hpa::decode_hpa(r, doc, &name, spec, &api_version)?))
         }
         other => {
             warnings.push(
                 r.error(kind_node.span, format!("skipping {other} {name:?}: this kind is not modelled"))
-                    .with_hint("supported kinds: Deployment, ReplicaSet, Pod, Service, Node, HorizontalPodAutoscaler, PodDisruptionBudget, PriorityClass"),
+                    .with_hint("supported kinds: Deployment, ReplicaSet, Pod, Service, Node, Namespace, HorizontalPodAutoscaler, PodDisruptionBudget, PriorityClass"),
             );
             // The rest of an unmodelled kind's schema is not ours to check.
             return Ok(None);
@@ -203,6 +236,10 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
         "the manifest",
         warnings,
     );
+    let mut object = object;
+    if let (Some(o), Some(ns)) = (object.as_mut(), namespace) {
+        super::refs::set_namespace(o, ns);
+    }
     Ok(object)
 }
 
@@ -266,6 +303,7 @@ fn deployment(r: Reader, doc: &Node, name: &str, spec: Option<&Node>, warnings: 
     })?;
     Ok(DeploymentObject {
         name: name.to_string(),
+        namespace: DEFAULT_NAMESPACE.into(),
         replicas,
         selector,
         template,
@@ -636,7 +674,21 @@ fn pod_affinity_term(r: Reader, node: &Node) -> R<PodAffinityTerm> {
     let mut f = r.fields(node, "a pod affinity term")?;
     let topology_key = r.string(f.req("topologyKey")?, "topologyKey")?;
     let selector = f.opt("labelSelector").map(|n| label_selector(r, n)).transpose()?.unwrap_or_default();
-    f.ignore(&["namespaces", "namespaceSelector", "matchLabelKeys", "mismatchLabelKeys"]);
+    // Upstream: pkg/scheduler/framework/types.go (GetNamespacesFromPodAffinityTerm): neither set means the
+    // pod's own namespace; a null namespaceSelector is unset, `{}` is every namespace.
+    let namespaces = match f.opt("namespaces") {
+        Some(n) => r
+            .list(n, "namespaces")?
+            .iter()
+            .map(|x| super::refs::namespace_name(r, x, "a namespace"))
+            .collect::<R<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+    let namespace_selector = match f.opt("namespaceSelector") {
+        Some(n) if n.value != Value::Null => Some(label_selector(r, n)?),
+        _ => None,
+    };
+    f.ignore(&["matchLabelKeys", "mismatchLabelKeys"]);
     f.deny_unknown(&[
         "topologyKey",
         "labelSelector",
@@ -645,7 +697,7 @@ fn pod_affinity_term(r: Reader, node: &Node) -> R<PodAffinityTerm> {
         "matchLabelKeys",
         "mismatchLabelKeys",
     ])?;
-    Ok(PodAffinityTerm { selector, topology_key })
+    Ok(PodAffinityTerm { selector, topology_key, namespaces, namespace_selector })
 }
 
 pub(super) fn spread_constraint(r: Reader, node: &Node) -> R<TopologySpreadConstraint> {
@@ -908,7 +960,11 @@ fn service(r: Reader, name: &str, spec: Option<&Node>, warnings: &mut Warnings) 
         }
         None => Labels::new(),
     };
-    Ok(ServiceObject { name: name.to_string(), selector: LabelSelector::from_labels(selector) })
+    Ok(ServiceObject {
+        name: name.to_string(),
+        namespace: DEFAULT_NAMESPACE.into(),
+        selector: LabelSelector::from_labels(selector),
+    })
 }
 
 fn node(
@@ -1015,6 +1071,8 @@ fn pdb(r: Reader, doc: &Node, name: &str, spec: Option<&Node>) -> R<crate::model
     f.deny_unknown(&["selector", "minAvailable", "maxUnavailable", "unhealthyPodEvictionPolicy"])?;
     Ok(crate::model::PodDisruptionBudget {
         name: name.to_string(),
+        // The world sets the id when it applies the object.
+        namespace: crate::model::NamespaceId::DEFAULT,
         selector,
         min_available,
         max_unavailable,

@@ -103,8 +103,25 @@ pub enum Object {
     Service(ServiceObject),
     Node(NodeObject),
     PriorityClass(PriorityClassObject),
-    PodDisruptionBudget(crate::model::PodDisruptionBudget),
+    PodDisruptionBudget(PdbObject),
     HorizontalPodAutoscaler(HpaObject),
+    Namespace(NamespaceObject),
+}
+
+/// `v1` Namespace: its labels are what affinity terms' `namespaceSelector` matches.
+/// Objects in a namespace without a Namespace object are accepted (the namespace is
+/// created with only its name label).
+#[derive(Clone, Debug)]
+pub struct NamespaceObject {
+    pub name: String,
+    pub labels: Labels,
+}
+
+/// `policy/v1` PodDisruptionBudget and the namespace its selector looks in.
+#[derive(Clone, Debug)]
+pub struct PdbObject {
+    pub namespace: String,
+    pub budget: crate::model::PodDisruptionBudget,
 }
 
 /// `scheduling.k8s.io/v1` PriorityClass.
@@ -118,6 +135,8 @@ pub struct PriorityClassObject {
 #[derive(Clone, Debug)]
 pub struct DeploymentObject {
     pub name: String,
+    /// `metadata.namespace` (`default` when absent).
+    pub namespace: String,
     pub replicas: u32,
     pub selector: LabelSelector,
     pub template: Arc<PodTemplate>,
@@ -131,6 +150,8 @@ pub struct DeploymentObject {
 #[derive(Clone, Debug)]
 pub struct ReplicaSetObject {
     pub name: String,
+    /// `metadata.namespace` (`default` when absent).
+    pub namespace: String,
     pub replicas: u32,
     pub selector: LabelSelector,
     pub template: Arc<PodTemplate>,
@@ -139,12 +160,16 @@ pub struct ReplicaSetObject {
 #[derive(Clone, Debug)]
 pub struct PodObject {
     pub name: String,
+    /// `metadata.namespace` (`default` when absent).
+    pub namespace: String,
     pub template: Arc<PodTemplate>,
 }
 
 #[derive(Clone, Debug)]
 pub struct ServiceObject {
     pub name: String,
+    /// `metadata.namespace` (`default` when absent).
+    pub namespace: String,
     pub selector: LabelSelector,
 }
 

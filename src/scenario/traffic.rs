@@ -5,6 +5,7 @@
 use super::decode::Reader;
 use super::diag::{Diagnostic, Span};
 use super::load::decode_distribution_like_duration;
+use super::refs::object_key;
 use super::schema::{Expectation, Object, Scenario, TrafficEntry};
 use super::yaml::{Node, Value};
 use crate::engine::{Duration, Time};
@@ -14,7 +15,8 @@ use std::path::Path;
 
 type R<T> = Result<T, Diagnostic>;
 
-/// `serving: {DEPLOYMENT: {concurrency, serviceTime, cpuPerRequest, queueLimit, timeout, idleCpu}}`.
+/// `serving: {DEPLOYMENT: {concurrency, serviceTime, cpuPerRequest, queueLimit, timeout, idleCpu}}`;
+/// a Deployment outside `default` is written `namespace/name`.
 pub fn decode_serving(r: Reader, node: &Node) -> R<(BTreeMap<String, ServingProfile>, BTreeMap<String, Span>)> {
     let mut out = BTreeMap::new();
     let mut spans = BTreeMap::new();
@@ -24,6 +26,7 @@ pub fn decode_serving(r: Reader, node: &Node) -> R<(BTreeMap<String, ServingProf
             .with_hint("serving: {web: {concurrency: 4, serviceTime: {exponential: 20ms}}}"));
     };
     for (key, value) in entries {
+        let deployment = super::refs::key_ref(r, &key.name, key.span, "serving")?;
         let mut f = r.fields(value, &format!("serving.{}", key.name))?;
         let concurrency = f.opt("concurrency").map(|n| r.count(n, "concurrency", 1_000_000)).transpose()?.unwrap_or(1);
         if concurrency == 0 {
@@ -44,7 +47,7 @@ pub fn decode_serving(r: Reader, node: &Node) -> R<(BTreeMap<String, ServingProf
         let idle_cpu_millis = f.opt("idleCpu").map(|n| r.milli_quantity(n, "idleCpu")).transpose()?.unwrap_or(0);
         f.deny_unknown(&["concurrency", "serviceTime", "cpuPerRequest", "queueLimit", "timeout", "idleCpu"])?;
         out.insert(
-            key.name.clone(),
+            deployment.clone(),
             ServingProfile {
                 concurrency: concurrency as u32,
                 queue_limit,
@@ -54,7 +57,7 @@ pub fn decode_serving(r: Reader, node: &Node) -> R<(BTreeMap<String, ServingProf
                 idle_cpu_millis,
             },
         );
-        spans.insert(key.name.clone(), key.span);
+        spans.insert(deployment, key.span);
     }
     Ok((out, spans))
 }
@@ -97,7 +100,7 @@ pub fn decode_traffic(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Traf
     for item in r.list(node, "traffic")? {
         let mut f = r.fields(item, "a traffic entry")?;
         let service_node = f.req("service")?;
-        let service = r.string(service_node, "service")?;
+        let service = super::refs::object_ref(r, service_node, "service")?;
         let balancing = match f.opt("loadBalancing") {
             Some(n) => {
                 let name = r.string(n, "loadBalancing")?;
@@ -187,13 +190,18 @@ pub fn decode_traffic(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Traf
 /// Requests one run may simulate (a few minutes of wall time at ~13 M requests/s).
 const MAX_REQUESTS_PER_RUN: f64 = 2e9;
 
-/// Deployments whose pods a Service selects.
+/// The keys of the Deployments whose pods a Service selects (those of its namespace).
 pub fn deployments_behind<'a>(
     s: &'a Scenario,
-    selector: &'a crate::model::LabelSelector,
-) -> impl Iterator<Item = &'a str> + 'a {
+    service: &'a super::schema::ServiceObject,
+) -> impl Iterator<Item = String> + 'a {
+    let selector = &service.selector;
     s.objects.iter().filter_map(move |o| match o {
-        Object::Deployment(d) if !selector.is_empty() && selector.matches(&d.template.labels) => Some(d.name.as_str()),
+        Object::Deployment(d)
+            if d.namespace == service.namespace && !selector.is_empty() && selector.matches(&d.template.labels) =>
+        {
+            Some(object_key(o))
+        }
         _ => None,
     })
 }
@@ -210,16 +218,12 @@ fn closest_or(name: &str, known: &[&str], otherwise: String) -> String {
 /// every `availability` and `latency` expectation names a Service that has traffic (a
 /// Service without requests would pass on 0 of 0).
 pub fn check_traffic(r: Reader, s: &Scenario, traffic_spans: &[Span], serving_spans: &BTreeMap<String, Span>) -> R<()> {
-    let deployments: Vec<&str> = s
-        .objects
-        .iter()
-        .filter_map(|o| if let Object::Deployment(d) = o { Some(d.name.as_str()) } else { None })
-        .collect();
-    let services: Vec<&str> = s
-        .objects
-        .iter()
-        .filter_map(|o| if let Object::Service(svc) = o { Some(svc.name.as_str()) } else { None })
-        .collect();
+    let deployment_keys: Vec<String> =
+        s.objects.iter().filter(|o| matches!(o, Object::Deployment(_))).map(object_key).collect();
+    let deployments: Vec<&str> = deployment_keys.iter().map(String::as_str).collect();
+    let service_keys: Vec<String> =
+        s.objects.iter().filter(|o| matches!(o, Object::Service(_))).map(object_key).collect();
+    let services: Vec<&str> = service_keys.iter().map(String::as_str).collect();
     let listing = |label: &str, names: &[&str]| {
         if names.is_empty() {
             format!("the manifests define no {label}")
@@ -238,7 +242,7 @@ pub fn check_traffic(r: Reader, s: &Scenario, traffic_spans: &[Span], serving_sp
     }
     for (t, span) in s.traffic.iter().zip(traffic_spans) {
         let service = s.objects.iter().find_map(|o| match o {
-            Object::Service(svc) if svc.name == t.service => Some(svc),
+            Object::Service(svc) if object_key(o) == t.service => Some(svc),
             _ => None,
         });
         let Some(service) = service else {
@@ -249,8 +253,8 @@ pub fn check_traffic(r: Reader, s: &Scenario, traffic_spans: &[Span], serving_sp
             );
             return Err(r.error(*span, format!("traffic names unknown Service {:?}", t.service)).with_hint(hint));
         };
-        for d in deployments_behind(s, &service.selector) {
-            if !s.serving.contains_key(d) {
+        for d in deployments_behind(s, service) {
+            if !s.serving.contains_key(&d) {
                 return Err(r
                     .error(
                         *span,

@@ -6,8 +6,8 @@ use crate::control::deployment::RolloutReport;
 use crate::control::{pod_name_suffix, taint_eviction, Decision, ScoreTable, TerminationReason};
 use crate::engine::Time;
 use crate::model::{
-    LabelSelector, Node, NodeCondition, NodeId, PodId, PodTemplate, ReplicaSet, Resources, RsId, Service, Taint,
-    TaintEffect, Toleration, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE,
+    LabelSelector, NamespaceId, Node, NodeCondition, NodeId, PodId, PodTemplate, ReplicaSet, Resources, RsId, Service,
+    Taint, TaintEffect, Toleration, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE,
 };
 use crate::record::json_string;
 use crate::scenario::Object;
@@ -25,13 +25,14 @@ impl World<'_> {
         match decision {
             Decision::CreateReplicaSet { deployment, template, hash, revision, replicas, desired, max } => {
                 let d = self.store.deployment(deployment);
-                let name = format!("{}-{hash}", d.name);
+                let (name, namespace) = (format!("{}-{hash}", d.name), d.namespace);
                 let mut template = (*template).clone();
                 template.labels.insert("pod-template-hash".into(), hash.clone());
                 let mut selector = d.selector.clone();
                 selector.match_labels.insert("pod-template-hash".into(), hash.clone());
                 self.store.add_replica_set(|id, group| ReplicaSet {
                     deployment: Some(deployment),
+                    namespace,
                     template_hash: hash,
                     revision,
                     desired_annotation: Some(desired),
@@ -56,17 +57,21 @@ impl World<'_> {
             Decision::DeleteReplicaSet { rs } => self.store.replica_set_mut(rs).deleted = true,
             Decision::ReportRollout { deployment, revision, report } => {
                 let d = self.store.deployment(deployment);
-                let (name, image) = (d.name.clone(), d.template.spec.image().to_string());
+                let (name, ns, image) = (d.name.clone(), d.namespace, d.template.spec.image().to_string());
                 let kind = match report {
                     RolloutReport::Completed => {
                         self.rollouts[deployment.0 as usize] = None;
-                        self.observations.rollouts_completed.push((now, name.clone(), revision));
+                        let key = self.store.deployment_key(deployment);
+                        self.observations.rollouts_completed.push((now, key, revision));
                         "rollout_completed"
                     }
                     RolloutReport::DeadlineExceeded => "rollout_deadline_exceeded",
                 };
                 self.events.emit(now, kind, |e| {
-                    e.str("deployment", &name).int("revision", revision as i64).str("image", &image);
+                    e.str("deployment", &name)
+                        .namespace(self.store.namespaces.name(ns))
+                        .int("revision", revision as i64)
+                        .str("image", &image);
                 });
             }
             Decision::CreatePods { rs, count } => {
@@ -81,19 +86,24 @@ impl World<'_> {
                 let changed = self.scheduler.queue.park(pod, priority, &reason, now);
                 self.wake_scheduler();
                 if changed {
-                    let name = self.store.pod(pod).name.clone();
+                    let p = self.store.pod(pod);
                     self.events.emit(now, "pod_unschedulable", |e| {
-                        e.str("pod", &name).str("reason", &reason);
+                        e.str("pod", &p.name).namespace(self.store.namespaces.name(p.namespace)).str("reason", &reason);
                     });
                 }
             }
             Decision::Preempt { pod, node, victims } => {
-                let (pod_name, node_name) = (self.store.pod(pod).name.clone(), self.store.node(node).name.clone());
-                let victim_names: Vec<String> =
-                    victims.iter().map(|v| crate::record::json_string(&self.store.pod(*v).name)).collect();
+                let (p, node_name) = (self.store.pod(pod), &self.store.node(node).name);
+                // Victims may be of any namespace: each is named by its key (`ns/name` outside default).
+                let victim_names: Vec<String> = victims
+                    .iter()
+                    .map(|v| self.store.pod(*v))
+                    .map(|v| crate::record::json_string(&self.store.key(v.namespace, &v.name)))
+                    .collect();
                 self.events.emit(now, "pod_preempting", |e| {
-                    e.str("pod", &pod_name)
-                        .str("node", &node_name)
+                    e.str("pod", &p.name)
+                        .namespace(self.store.namespaces.name(p.namespace))
+                        .str("node", node_name)
                         .raw("victims", &format!("[{}]", victim_names.join(",")));
                 });
                 for v in victims {
@@ -107,9 +117,10 @@ impl World<'_> {
                 let d = self.store.deployment_mut(deployment);
                 let from = d.replicas;
                 d.replicas = replicas;
-                let name = d.name.clone();
+                let d = self.store.deployment(deployment);
                 self.events.emit(now, "deployment_scaled", |e| {
-                    e.str("deployment", &name)
+                    e.str("deployment", &d.name)
+                        .namespace(self.store.namespaces.name(d.namespace))
                         .int("from", i64::from(from))
                         .int("to", i64::from(replicas))
                         .str("by", by);
@@ -161,9 +172,11 @@ impl World<'_> {
         let now = self.now();
         self.rollouts[deployment.0 as usize] = Some(revision);
         let d = self.store.deployment(deployment);
-        let (name, image) = (d.name.clone(), d.template.spec.image().to_string());
         self.events.emit(now, "rollout_started", |e| {
-            e.str("deployment", &name).int("revision", revision as i64).str("image", &image);
+            e.str("deployment", &d.name)
+                .namespace(self.store.namespaces.name(d.namespace))
+                .int("revision", revision as i64)
+                .str("image", d.template.spec.image());
         });
     }
 
@@ -196,10 +209,10 @@ impl World<'_> {
         pod.ready = false;
         pod.ready_since = None;
         pod.ready_changed = now;
-        let (name, node) = (pod.name.clone(), pod.node);
+        let (name, ns, node) = (pod.name.clone(), pod.namespace, pod.node);
         let node = node.map(|n| self.store.node(n).name.clone()).unwrap_or_default();
         self.events.emit(now, "pod_not_ready", |e| {
-            e.str("pod", &name).str("node", &node);
+            e.str("pod", &name).namespace(self.store.namespaces.name(ns)).str("node", &node);
         });
     }
 
@@ -226,10 +239,10 @@ impl World<'_> {
         self.checker.record_bind(pod);
         self.store.bind(pod, node);
         self.scheduler.queue.remove(pod);
-        let (pod_name, node_name) = (self.store.pod(pod).name.clone(), self.store.node(node).name.clone());
         let scores_json = scores.map(|table| self.scores_json(&table));
+        let (p, node_name) = (self.store.pod(pod), &self.store.node(node).name);
         self.events.emit(now, "pod_scheduled", |e| {
-            e.str("pod", &pod_name).str("node", &node_name);
+            e.str("pod", &p.name).namespace(self.store.namespaces.name(p.namespace)).str("node", node_name);
             if let Some(json) = &scores_json {
                 e.raw("scores", json);
             }
@@ -266,11 +279,10 @@ impl World<'_> {
             return;
         }
         let node = pod.node;
-        let name = pod.name.clone();
-        let node_name = node.map(|n| self.store.node(n).name.clone());
+        let node_name = node.map(|n| self.store.node(n).name.as_str());
         self.events.emit(now, "pod_terminated", |e| {
-            e.str("pod", &name);
-            if let Some(n) = &node_name {
+            e.str("pod", &pod.name).namespace(self.store.namespaces.name(pod.namespace));
+            if let Some(n) = node_name {
                 e.str("node", n);
             }
             e.str("reason", reason.as_str());
@@ -306,26 +318,33 @@ impl World<'_> {
         }
     }
 
-    /// A pod of ReplicaSet `rs`, named `<rs>-<random suffix>`.
+    /// A pod of ReplicaSet `rs` in its namespace, named `<rs>-<random suffix>` (unique
+    /// in the namespace: pods of other namespaces may have the same name).
     fn create_owned_pod(&mut self, rs: RsId) {
-        let (template, rs_name) = {
+        let (template, rs_name, namespace) = {
             let r = self.store.replica_set(rs);
-            (r.template.clone(), r.name.clone())
+            (r.template.clone(), r.name.clone(), r.namespace)
         };
         let name = loop {
             let candidate = format!("{rs_name}-{}", pod_name_suffix(&mut self.names_rng));
-            if !self.store.has_pod_named(&candidate) {
+            if !self.store.has_pod_named(namespace, &candidate) {
                 break candidate;
             }
         };
-        self.create_pod(name, template, Some(rs));
+        self.create_pod(namespace, name, template, Some(rs));
     }
 
-    pub(super) fn create_pod(&mut self, name: String, template: Arc<PodTemplate>, owner: Option<RsId>) {
+    pub(super) fn create_pod(
+        &mut self,
+        namespace: NamespaceId,
+        name: String,
+        template: Arc<PodTemplate>,
+        owner: Option<RsId>,
+    ) {
         let now = self.now();
         let tolerations = self.admitted_tolerations(&template);
         let priority = self.store.admitted_priority(&template.spec);
-        let id = self.store.create_pod(name.clone(), template, tolerations, owner, now);
+        let id = self.store.create_pod_in(namespace, name.clone(), template, tolerations, owner, now);
         self.store.set_priority(id, priority);
         let (owner_name, deployment, revision) = match owner {
             Some(rs) => {
@@ -340,7 +359,7 @@ impl World<'_> {
         // Upstream: pkg/scheduler/eventhandlers.go (assignedPod: not queued) and pkg/kubelet/lifecycle/predicate.go.
         let node_name = self.store.pod(id).template.spec.node_name.clone();
         self.events.emit(now, "pod_created", |e| {
-            e.str("pod", &name);
+            e.str("pod", &name).namespace(self.store.namespaces.name(namespace));
             if let Some(o) = &owner_name {
                 e.str("owner", o);
             }
@@ -449,12 +468,15 @@ impl World<'_> {
     pub(super) fn apply_object(&mut self, object: &Object) {
         let now = self.now();
         let (kind, name) = crate::scenario::object_kind_name(object);
+        // A namespace nobody created is created on first use (the simulated API server's
+        // shortcut: a real one refuses objects in a missing namespace).
+        let ns = crate::scenario::object_namespace(object).map_or(NamespaceId::DEFAULT, |n| self.store.namespaces.intern(n));
         self.events.emit(now, "object_applied", |e| {
-            e.str("object", kind).str("name", name);
+            e.str("object", kind).str("name", name).namespace(self.store.namespaces.name(ns));
         });
         match object {
-            Object::Deployment(d) if self.store.deployment_id(&d.name).is_some() => {
-                let id = self.store.deployment_id(&d.name).expect("checked");
+            Object::Deployment(d) if self.store.deployment_id(ns, &d.name).is_some() => {
+                let id = self.store.deployment_id(ns, &d.name).expect("checked");
                 self.update_template(id, (*d.template).clone());
                 let dep = self.store.deployment_mut(id);
                 let from = dep.replicas;
@@ -467,6 +489,7 @@ impl World<'_> {
                 if from != d.replicas {
                     self.events.emit(now, "deployment_scaled", |e| {
                         e.str("deployment", &d.name)
+                            .namespace(&d.namespace)
                             .int("from", i64::from(from))
                             .int("to", i64::from(d.replicas))
                             .str("by", "user");
@@ -484,6 +507,7 @@ impl World<'_> {
                 self.store.add_deployment(|id| crate::model::Deployment {
                     id,
                     name: d.name.clone(),
+                    namespace: ns,
                     replicas: d.replicas,
                     selector: d.selector.clone(),
                     template: d.template.clone(),
@@ -498,11 +522,12 @@ impl World<'_> {
                 self.rollouts.push(None);
             }
             Object::ReplicaSet(r) => {
-                if self.store.replica_sets.iter().any(|x| x.name == r.name) {
+                if self.store.replica_sets.iter().any(|x| x.namespace == ns && x.name == r.name) {
                     return;
                 }
-                self.store.add_replica_set(|id, group| {
-                    ReplicaSet::standalone(
+                self.store.add_replica_set(|id, group| ReplicaSet {
+                    namespace: ns,
+                    ..ReplicaSet::standalone(
                         id,
                         group,
                         r.name.clone(),
@@ -514,20 +539,26 @@ impl World<'_> {
                 });
             }
             Object::Pod(p) => {
-                if !self.store.has_pod_named(&p.name) {
-                    self.create_pod(p.name.clone(), p.template.clone(), None);
+                if !self.store.has_pod_named(ns, &p.name) {
+                    self.create_pod(ns, p.name.clone(), p.template.clone(), None);
                 }
             }
             Object::Service(s) => {
-                if !self.store.services.iter().any(|x| x.name == s.name) {
-                    self.store
-                        .services
-                        .push(Service { name: s.name.clone(), selector: LabelSelector::clone(&s.selector) });
+                if !self.store.services.iter().any(|x| x.namespace == ns && x.name == s.name) {
+                    self.store.services.push(Service {
+                        name: s.name.clone(),
+                        namespace: ns,
+                        selector: LabelSelector::clone(&s.selector),
+                    });
                 }
             }
             Object::PodDisruptionBudget(p) => {
-                self.store.pdbs.retain(|x| x.name != p.name);
-                self.store.pdbs.push(p.clone());
+                self.store.pdbs.retain(|x| !(x.namespace == ns && x.name == p.budget.name));
+                self.store.pdbs.push(crate::model::PodDisruptionBudget { namespace: ns, ..p.budget.clone() });
+            }
+            Object::Namespace(n) => {
+                let id = self.store.namespaces.intern(&n.name);
+                self.store.namespaces.set_labels(id, n.labels.clone());
             }
             // A class's value is immutable; globalDefault may move (the loader allows one at a time).
             // Upstream: pkg/apis/scheduling/validation (ValidatePriorityClassUpdate).

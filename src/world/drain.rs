@@ -16,9 +16,6 @@ use crate::engine::{Duration, Time};
 use crate::model::{NodeId, PodId};
 use crate::scenario::format_duration_nanos;
 
-/// Pods live in one namespace here.
-const NAMESPACE: &str = "default";
-
 /// One running `kubectl drain`.
 #[derive(Debug)]
 pub(super) struct Drain {
@@ -35,6 +32,7 @@ pub(super) struct Drain {
 struct DrainPod {
     id: PodId,
     name: String,
+    namespace: String,
     state: PodState,
     refused_once: bool,
 }
@@ -95,7 +93,7 @@ impl World<'_> {
             .iter()
             .map(|p| self.store.pod(*p))
             .filter(|p| p.owner.is_none())
-            .map(|p| format!("{NAMESPACE}/{}", p.name))
+            .map(|p| format!("{}/{}", self.store.namespaces.name(p.namespace), p.name))
             .collect();
         if !bare.is_empty() && !force {
             return Err(format!(
@@ -108,6 +106,7 @@ impl World<'_> {
             .map(|id| DrainPod {
                 id,
                 name: self.store.pod(id).name.clone(),
+                namespace: self.store.namespaces.name(self.store.pod(id).namespace).to_string(),
                 state: PodState::Evicting { at: now, give_up: false },
                 refused_once: false,
             })
@@ -178,18 +177,18 @@ impl World<'_> {
         let drain = &self.ops.drains[i];
         let (started, timeout, node) = (drain.started, drain.timeout, drain.node);
         let pod = &drain.pods[k];
-        let (id, name) = (pod.id, pod.name.clone());
+        let (id, name, ns) = (pod.id, pod.name.clone(), pod.namespace.clone());
         let timeout_text = || format_duration_nanos(timeout.map_or(0, |t| t.as_nanos() as i64));
         match pod.state.clone() {
             PodState::Evicting { at, give_up } if at <= now => {
                 if give_up {
                     return PodState::Failed(format!(
-                        "error when evicting pods/{name:?} -n {NAMESPACE:?}: global timeout reached: {}",
+                        "error when evicting pods/{name:?} -n {ns:?}: global timeout reached: {}",
                         timeout_text()
                     ));
                 }
                 if let Some(reason) = self.api_refusal() {
-                    return PodState::Failed(format!("error when evicting pods/{name:?} -n {NAMESPACE:?}: {reason}"));
+                    return PodState::Failed(format!("error when evicting pods/{name:?} -n {ns:?}: {reason}"));
                 }
                 let Some(p) = self.store.pods().get(&id) else { return PodState::Done };
                 match pdb::eviction_verdict(&self.store, p) {
@@ -203,6 +202,7 @@ impl World<'_> {
                             let node_name = self.store.node(node).name.clone();
                             self.events.emit(now, "eviction_refused", |e| {
                                 e.str("pod", &name)
+                                    .namespace(&ns)
                                     .str("node", &node_name)
                                     .str("reason", &format!("{message} {cause}"));
                             });
@@ -213,7 +213,7 @@ impl World<'_> {
                         }
                     }
                     Eviction::Failure { message } | Eviction::Forbidden { message } => {
-                        PodState::Failed(format!("error when evicting pods/{name:?} -n {NAMESPACE:?}: {message}"))
+                        PodState::Failed(format!("error when evicting pods/{name:?} -n {ns:?}: {message}"))
                     }
                 }
             }
@@ -223,7 +223,7 @@ impl World<'_> {
                 }
                 let waiting = |why: &str| {
                     PodState::Failed(format!(
-                        "error when waiting for pod {name:?} in namespace {NAMESPACE:?} to terminate: {why}"
+                        "error when waiting for pod {name:?} in namespace {ns:?} to terminate: {why}"
                     ))
                 };
                 if let Some(reason) = self.api_refusal() {

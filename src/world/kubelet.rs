@@ -59,10 +59,11 @@ impl World<'_> {
                 self.start_containers(pod);
             }
             Err(rejection) => {
-                let (now, name, node_name) = (self.now(), p.name.clone(), n.name.clone());
+                let (now, name, ns, node_name) = (self.now(), p.name.clone(), p.namespace, n.name.clone());
                 self.store.fail_pod(pod);
                 self.events.emit(now, "pod_failed", |e| {
                     e.str("pod", &name)
+                        .namespace(self.store.namespaces.name(ns))
                         .str("node", &node_name)
                         .str("reason", &rejection.reason)
                         .str("message", &rejection.message);
@@ -106,10 +107,10 @@ impl World<'_> {
         let p = self.store.pod_mut(pod);
         p.phase = PodPhase::Running;
         p.started = Some(now);
-        let (name, node) = (p.name.clone(), p.node.expect("running pods are bound"));
-        let node_name = self.store.node(node).name.clone();
+        let node = p.node.expect("running pods are bound");
+        let p = self.store.pod(pod);
         self.events.emit(now, "pod_running", |e| {
-            e.str("pod", &name).str("node", &node_name);
+            e.str("pod", &p.name).namespace(self.store.namespaces.name(p.namespace)).str("node", &self.store.node(node).name);
         });
     }
 
@@ -134,10 +135,10 @@ impl World<'_> {
         p.ready = true;
         p.ready_since = Some(now);
         p.ready_changed = now;
-        let (name, node) = (p.name.clone(), p.node.expect("ready pods are bound"));
-        let node_name = self.store.node(node).name.clone();
+        let node = p.node.expect("ready pods are bound");
+        let p = self.store.pod(pod);
         self.events.emit(now, "pod_ready", |e| {
-            e.str("pod", &name).str("node", &node_name);
+            e.str("pod", &p.name).namespace(self.store.namespaces.name(p.namespace)).str("node", &self.store.node(node).name);
         });
     }
 

@@ -443,9 +443,9 @@ impl World<'_> {
         // as missing instead of unready), and an HPA without traffic would never act.
         // Upstream: pkg/controller/podautoscaler/metrics/client.go (GetResourceMetric) and
         // replica_calculator.go (groupPods).
-        let targets: Vec<String> = self.autoscaler.targets().map(str::to_string).collect();
+        let targets: Vec<String> = self.autoscaler.targets().collect();
         for name in &targets {
-            let Some(d) = self.store.deployment_id(name) else { continue };
+            let Some(d) = self.store.deployment_by_key(name) else { continue };
             let idle = self.scenario.serving.get(name).map_or(0, |p| p.idle_cpu_millis);
             for p in self.store.pods_of_deployment(d).filter(|p| p.containers_running) {
                 *samples.entry(p.id).or_insert(0) += idle;

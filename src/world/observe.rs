@@ -11,7 +11,7 @@ impl World<'_> {
         self.store.account();
         for id in std::mem::take(&mut self.store.queues.observed_deployments) {
             let d = self.store.deployment(id);
-            let name = d.name.clone();
+            let name = self.store.key(d.namespace, &d.name);
             let desired = i64::from(d.replicas);
             let counts = self.store.deployment_counts(id);
             let (live, ready) = (i64::from(counts.active), i64::from(counts.ready));

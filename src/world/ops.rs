@@ -352,9 +352,8 @@ impl World<'_> {
             }
             if !p.is_active() {
                 if p.containers_running {
-                    let pod_name = p.name.clone();
                     self.events.emit(now, "pod_killed", |e| {
-                        e.str("pod", &pod_name).str("node", &name);
+                        e.str("pod", &p.name).namespace(self.store.namespaces.name(p.namespace)).str("node", &name);
                     });
                 }
                 self.forget_pod(pod);

@@ -105,7 +105,7 @@ impl World<'_> {
         self.scheduler.queue.remove(id);
         let node = pod.node.and_then(|n| self.store.try_node(n)).map(|n| n.name.clone());
         self.events.emit(now, "pod_deleted", |e| {
-            e.str("pod", &pod.name);
+            e.str("pod", &pod.name).namespace(self.store.namespaces.name(pod.namespace));
             if let Some(n) = &node {
                 e.str("node", n);
             }

@@ -58,13 +58,15 @@ impl World<'_> {
             Action::Scale { deployment, replicas } => {
                 let id = self
                     .store
-                    .deployment_id(deployment)
+                    .deployment_by_key(deployment)
                     .ok_or_else(|| format!("deployment {deployment:?} not found"))?;
                 let d = self.store.deployment_mut(id);
                 let from = d.replicas;
                 d.replicas = *replicas;
+                let d = self.store.deployment(id);
                 self.events.emit(now, "deployment_scaled", |e| {
-                    e.str("deployment", deployment)
+                    e.str("deployment", &d.name)
+                        .namespace(self.store.namespaces.name(d.namespace))
                         .int("from", i64::from(from))
                         .int("to", i64::from(*replicas))
                         .str("by", "user");
@@ -136,8 +138,15 @@ impl World<'_> {
         Ok(())
     }
 
-    fn deployment_named(&self, name: &str) -> Result<crate::model::DeploymentId, String> {
-        self.store.deployment_id(name).ok_or_else(|| format!("deployments.apps {name:?} not found"))
+    /// The Deployment a key (`web`, `team-a/web`) names.
+    fn deployment_named(&self, key: &str) -> Result<crate::model::DeploymentId, String> {
+        self.store.deployment_by_key(key).ok_or_else(|| {
+            let (namespace, name) = crate::model::split_key(key);
+            match namespace {
+                crate::model::DEFAULT_NAMESPACE => format!("deployments.apps {name:?} not found"),
+                ns => format!("deployments.apps {name:?} not found in namespace {ns:?}"),
+            }
+        })
     }
 
     /// A new pod template: a new generation, and the controller starts a rollout.
@@ -178,8 +187,11 @@ impl World<'_> {
                 let (template, revision) = (without_hash(rs), rs.revision);
                 self.update_template(id, template);
                 let now = self.now();
+                let d = self.store.deployment(id);
                 self.events.emit(now, "rollout_undone", |e| {
-                    e.str("deployment", deployment).int("to_revision", revision as i64);
+                    e.str("deployment", &d.name)
+                        .namespace(self.store.namespaces.name(d.namespace))
+                        .int("to_revision", revision as i64);
                 });
                 Ok(())
             }
@@ -187,19 +199,22 @@ impl World<'_> {
         }
     }
 
-    /// A pod by name, or one active pod (chosen from the timeline's stream) of the named
-    /// Deployment or ReplicaSet.
+    /// A pod by key (`name` or `namespace/name`), or one active pod (chosen from the
+    /// timeline's stream) of the Deployment or ReplicaSet the key names.
     fn resolve_pod(&mut self, target: &str) -> Result<PodId, String> {
-        if let Some(id) = self.store.pod_id(target) {
+        let Some((namespace, name)) = self.store.resolve_key(target) else {
+            return Err(format!("no pod, Deployment or ReplicaSet named {target:?}"));
+        };
+        if let Some(id) = self.store.pod_id(namespace, name) {
             return if self.store.pod(id).is_active() {
                 Ok(id)
             } else {
                 Err(format!("pod {target:?} is already terminating"))
             };
         }
-        let candidates: Vec<PodId> = if let Some(d) = self.store.deployment_id(target) {
+        let candidates: Vec<PodId> = if let Some(d) = self.store.deployment_id(namespace, name) {
             self.store.pods_of_deployment(d).filter(|p| p.is_active()).map(|p| p.id).collect()
-        } else if let Some(rs) = self.store.replica_sets.iter().find(|r| r.name == target) {
+        } else if let Some(rs) = self.store.replica_sets.iter().find(|r| r.namespace == namespace && r.name == name) {
             self.store.pods_of(rs.id).filter(|p| p.is_active()).map(|p| p.id).collect()
         } else {
             return Err(format!("no pod, Deployment or ReplicaSet named {target:?}"));

@@ -6,7 +6,7 @@
 
 use super::World;
 use crate::engine::{Duration, Time};
-use crate::model::{DeploymentId, LabelSelector};
+use crate::model::{DeploymentId, LabelSelector, NamespaceId};
 use crate::traffic::{Endpoint, ServiceTraffic, TrafficSpec};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const WINDOW: Duration = Duration::from_secs(10);
 
 pub(super) struct ServiceRun {
+    /// The Service's key (`name`, or `namespace/name` outside default).
     name: String,
+    namespace: NamespaceId,
     selector: LabelSelector,
     traffic: ServiceTraffic,
     /// Serving profile index per Deployment behind the Service.
@@ -38,12 +40,14 @@ impl World<'_> {
     /// One traffic model per Service with traffic, created once the manifests exist.
     pub(super) fn start_traffic(&mut self) {
         for t in &self.scenario.traffic {
-            let Some(svc) = self.store.services.iter().find(|s| s.name == t.service) else { continue };
+            let Some((ns, name)) = self.store.resolve_key(&t.service) else { continue };
+            let Some(svc) = self.store.services.iter().find(|s| s.namespace == ns && s.name == name) else { continue };
             let mut profiles = BTreeMap::new();
             let mut list = Vec::new();
             for d in &self.store.deployments {
-                if !svc.selector.is_empty() && svc.selector.matches(&d.template.labels) {
-                    if let Some(p) = self.scenario.serving.get(&d.name) {
+                if d.namespace == svc.namespace && !svc.selector.is_empty() && svc.selector.matches(&d.template.labels)
+                {
+                    if let Some(p) = self.scenario.serving.get(&self.store.key(d.namespace, &d.name)) {
                         profiles.insert(d.id, list.len());
                         list.push(p.clone());
                     }
@@ -52,6 +56,7 @@ impl World<'_> {
             let spec = TrafficSpec { rate: t.rate.clone(), balancing: t.balancing, profiles: list };
             self.traffic.services.push(ServiceRun {
                 name: t.service.clone(),
+                namespace: svc.namespace,
                 selector: svc.selector.clone(),
                 traffic: ServiceTraffic::new(&t.service, spec, &self.streams),
                 profiles,
@@ -99,8 +104,10 @@ impl World<'_> {
             let f = s.traffic.take_window(at);
             let ms = |d: Option<Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1e3);
             let (name, p50, p99) = (s.name.clone(), ms(f.latency.p50), ms(f.latency.p99));
+            let (namespace, service) = crate::model::split_key(&name);
             self.events.emit(at, "traffic", |e| {
-                e.str("service", &name)
+                e.str("service", service)
+                    .namespace(namespace)
                     .int("offered", f.counts.offered as i64)
                     .int("served", f.counts.served as i64)
                     .int("dropped", f.counts.dropped.total() as i64)
@@ -135,7 +142,9 @@ impl World<'_> {
                 let endpoint = store
                     .pods()
                     .get(&id)
-                    .filter(|p| p.ready && p.is_active() && s.selector.matches(&p.template.labels))
+                    .filter(|p| {
+                        p.ready && p.is_active() && p.namespace == s.namespace && s.selector.matches(&p.template.labels)
+                    })
                     .and_then(|p| {
                         let profile = store.deployment_of(p).and_then(|d| s.profiles.get(&d))?;
                         Some(Endpoint { id: p.id.0, profile: *profile, alive: p.containers_running })

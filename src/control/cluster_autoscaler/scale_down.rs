@@ -65,9 +65,9 @@ pub fn removable(store: &Store, config: &SchedulerConfig, candidates: &[NodeId],
         // Upstream: drainability/rules/pdb (remaining disruptions across the nodes chosen so far).
         let mut needed = vec![0i64; store.pdbs.len()];
         for p in &pods {
-            let labels = &sim.pod(*p).template.labels;
+            let pod = sim.pod(*p);
             for (i, b) in store.pdbs.iter().enumerate() {
-                needed[i] += i64::from(b.selector.matches(labels));
+                needed[i] += i64::from(b.selects(pod));
             }
         }
         if needed.iter().zip(&allowed).any(|(n, a)| n > a) {
@@ -91,7 +91,8 @@ pub fn removable(store: &Store, config: &SchedulerConfig, candidates: &[NodeId],
 fn move_pods(store: &mut Store, simulator: &mut Simulator, pods: &[PodId], destinations: &[NodeId], now: Time) -> bool {
     for &p in pods {
         let old = store.remove_pod(p);
-        let copy = store.create_pod(format!("{}~moved", old.name), old.template, old.tolerations, old.owner, now);
+        let copy =
+            store.create_pod_in(old.namespace, format!("{}~moved", old.name), old.template, old.tolerations, old.owner, now);
         match simulator.first_fit(store, copy, destinations) {
             Some(dest) => store.bind(copy, dest),
             None => return false,

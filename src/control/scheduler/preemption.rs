@@ -163,13 +163,16 @@ fn select_victims(
     lower.sort_by(|a, b| more_important(a, b, now));
     // Split by whether evicting would break a PDB (a pod already in a budget's
     // disruptedPods is not counted again; the eviction API keeps none for deleted pods).
+    // A budget counts only pods of its own namespace.
+    // Upstream: pkg/scheduler/framework/plugins/defaultpreemption/default_preemption.go
+    // (filterPodsWithPDBViolation skips budgets with pdb.Namespace != pod.Namespace).
     let mut allowed = pdb_allowed.to_vec();
     let (mut violating, mut non_violating) = (Vec::new(), Vec::new());
     for p in lower {
         let mut violates = false;
         if !p.template.labels.is_empty() {
             for (i, pdb) in store.pdbs.iter().enumerate() {
-                if !pdb.selector.is_empty() && pdb.selector.matches(&p.template.labels) {
+                if !pdb.selector.is_empty() && pdb.selects(p) {
                     allowed[i] -= 1;
                     violates |= allowed[i] < 0;
                 }
@@ -266,7 +269,11 @@ mod tests {
         }];
         if anti {
             t.spec.affinity.pod_anti.required =
-                vec![PodAffinityTerm { selector: exists("foo"), topology_key: "hostname".into() }];
+                vec![PodAffinityTerm {
+                    selector: exists("foo"),
+                    topology_key: "hostname".into(),
+                    ..PodAffinityTerm::default()
+                }];
         }
         t.spec.topology_spread = spread;
         Arc::new(t)

@@ -1,7 +1,10 @@
 //! InterPodAffinity's term matches, found once per pod group: which existing groups'
 //! terms select the group's pods and which groups the group's own terms select. Group
-//! templates never change, so matches only grow as groups are added; each cycle then
-//! walks just the pairs that matter instead of testing every selector on every group.
+//! templates and namespaces never change, so matches only grow as groups are added; each
+//! cycle then walks just the pairs that matter instead of testing every selector on every
+//! group. A term matches a group in the namespaces it looks at (its owner's by default,
+//! see `PodAffinityTerm::selects`); when a namespace's labels change (`namespaceSelector`),
+//! every match is found again.
 
 use super::super::super::framework::Ctx;
 use super::HARD_POD_AFFINITY_WEIGHT;
@@ -42,6 +45,8 @@ pub(super) struct GroupTerms {
 #[derive(Default)]
 pub(super) struct TermCache {
     per_group: Vec<Option<GroupTerms>>,
+    /// The namespaces' label epoch the matches were found under.
+    namespace_epoch: u64,
 }
 
 fn key(ctx: &Ctx, term: &PodAffinityTerm) -> usize {
@@ -52,6 +57,10 @@ impl TermCache {
     /// The matches of the pod's group, found on first use and extended to new groups.
     pub fn get(&mut self, ctx: &Ctx) -> &GroupTerms {
         let g = ctx.pod.group as usize;
+        if self.namespace_epoch != ctx.store.namespaces.epoch() {
+            self.per_group.clear();
+            self.namespace_epoch = ctx.store.namespaces.epoch();
+        }
         if self.per_group.len() <= g {
             self.per_group.resize_with(g + 1, || None);
         }
@@ -64,10 +73,15 @@ impl TermCache {
 impl GroupTerms {
     fn new(ctx: &Ctx) -> Self {
         let labels = &ctx.pod.template.labels;
+        let (ns, namespaces) = (ctx.pod.namespace, &ctx.store.namespaces);
         let own = |terms: &[PodAffinityTerm]| -> Vec<OwnTerm> {
             terms
                 .iter()
-                .map(|t| OwnTerm { key: key(ctx, t), self_match: t.selector.matches(labels), groups: Vec::new() })
+                .map(|t| OwnTerm {
+                    key: key(ctx, t),
+                    self_match: t.selects(ns, ns, labels, namespaces),
+                    groups: Vec::new(),
+                })
                 .collect()
         };
         let rules = &ctx.pod.template.spec.affinity;
@@ -81,23 +95,26 @@ impl GroupTerms {
     fn match_new_groups(&mut self, ctx: &Ctx) {
         let labels = &ctx.pod.template.labels;
         let own = &ctx.pod.template.spec.affinity;
+        let (ns, namespaces) = (ctx.pod.namespace, &ctx.store.namespaces);
         for (i, g) in ctx.store.groups.iter().enumerate().skip(self.groups_seen) {
             let group = i as u32;
             let theirs = &g.template.spec.affinity;
-            for t in theirs.pod_anti.required.iter().filter(|t| t.selector.matches(labels)) {
+            // The incoming pod's terms look from its namespace at the group's; the group's
+            // terms look from the group's namespace at the incoming pod's.
+            let selects_group = |t: &&PodAffinityTerm| t.selects(ns, g.namespace, &g.template.labels, namespaces);
+            let selects_pod = |t: &&PodAffinityTerm| t.selects(g.namespace, ns, labels, namespaces);
+            for t in theirs.pod_anti.required.iter().filter(selects_pod) {
                 self.existing_anti.push(Match { group, weight: 1, key: key(ctx, t) });
             }
             for (terms, own_terms) in
                 [(&own.pod.required, &mut self.affinity), (&own.pod_anti.required, &mut self.anti_affinity)]
             {
                 for (t, o) in terms.iter().zip(own_terms.iter_mut()) {
-                    if t.selector.matches(&g.template.labels) {
+                    if selects_group(&t) {
                         o.groups.push(group);
                     }
                 }
             }
-            let selects_group = |t: &&PodAffinityTerm| t.selector.matches(&g.template.labels);
-            let selects_pod = |t: &&PodAffinityTerm| t.selector.matches(labels);
             let mut add =
                 |weight: i64, t: &PodAffinityTerm| self.scoring.push(Match { group, weight, key: key(ctx, t) });
             for (w, t) in own.pod.preferred.iter().filter(|(_, t)| selects_group(&t)) {

@@ -409,7 +409,11 @@ mod tests {
         }
         let selector =
             LabelSelector { match_labels: [("foo".to_string(), "tar".to_string())].into(), ..Default::default() };
-        store.services.push(crate::model::Service { name: "svc".into(), selector });
+        store.services.push(crate::model::Service {
+            name: "svc".into(),
+            namespace: crate::model::NamespaceId::DEFAULT,
+            selector,
+        });
         let template = Arc::new(PodTemplate {
             labels: [("foo".to_string(), "tar".to_string()), ("baz".to_string(), "sup".to_string())].into(),
             ..PodTemplate::default()

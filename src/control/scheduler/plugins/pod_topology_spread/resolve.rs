@@ -1,14 +1,16 @@
 //! PodTopologySpread's constraints resolved once per pod group: which constraints apply
 //! (the pod's own, or the defaults with the Services/owner selector), their selectors with
 //! `matchLabelKeys`, their topology keys' index positions, and which pod groups each
-//! selector matches. Pods of a group share template and owner (model `PodGroup`), so all
-//! of this is the same for every pod of the group; matches are extended as groups are
-//! added, and the whole entry is rebuilt when a Service is added (Services feed the
-//! default selector).
+//! selector matches. Pods of a group share template, owner and namespace (model
+//! `PodGroup`), so all of this is the same for every pod of the group; matches are
+//! extended as groups are added, and the whole entry is rebuilt when a Service is added
+//! (Services feed the default selector). Only groups of the pod's own namespace match.
+//! Upstream: pkg/scheduler/framework/plugins/podtopologyspread/common.go (countPodsMatchSelector
+//! skips pods of other namespaces).
 
 use super::super::super::framework::Ctx;
 use super::{system_defaults, Defaults, HOSTNAME};
-use crate::model::{LabelSelector, Pod, Store, TopologySpreadConstraint, WhenUnsatisfiable};
+use crate::model::{LabelSelector, NamespaceId, Pod, Store, TopologySpreadConstraint, WhenUnsatisfiable};
 
 /// One constraint of a pod group, resolved.
 pub(super) struct Resolved {
@@ -52,7 +54,7 @@ impl ConstraintCache {
             *entry = Some(GroupConstraints::resolve(ctx, defaults));
         }
         let c = entry.as_mut().expect("just resolved");
-        c.match_new_groups(ctx.store);
+        c.match_new_groups(ctx.store, ctx.pod.namespace);
         c
     }
 }
@@ -68,12 +70,12 @@ fn effective_selector(c: &TopologySpreadConstraint, pod: &Pod) -> LabelSelector 
     sel
 }
 
-/// The selector system defaults use: the pod's Services and owning ReplicaSet, ANDed.
-/// Upstream: pkg/scheduler/framework/plugins/helper/spread.go (DefaultSelector).
+/// The selector system defaults use: the pod's Services (of its namespace) and owning
+/// ReplicaSet, ANDed.
+/// Upstream: pkg/scheduler/framework/plugins/helper/spread.go (DefaultSelector: Services(pod.Namespace)).
 fn default_selector(store: &Store, pod: &Pod) -> LabelSelector {
-    let labels = &pod.template.labels;
     let mut sel = LabelSelector::default();
-    for s in store.services.iter().filter(|s| !s.selector.is_empty() && s.selector.matches(labels)) {
+    for s in store.services.iter().filter(|s| !s.selector.is_empty() && s.selects(pod)) {
         sel.match_labels.extend(s.selector.match_labels.clone());
     }
     if let Some(rs) = pod.owner {
@@ -128,9 +130,12 @@ impl GroupConstraints {
         GroupConstraints { services_seen: ctx.store.services.len(), groups_seen: 0, hard, soft, soft_is_system }
     }
 
-    /// Tests the groups added since the last call against every selector.
-    fn match_new_groups(&mut self, store: &Store) {
+    /// Tests the groups of namespace `namespace` added since the last call against every selector.
+    fn match_new_groups(&mut self, store: &Store, namespace: NamespaceId) {
         for (i, g) in store.groups.iter().enumerate().skip(self.groups_seen) {
+            if g.namespace != namespace {
+                continue;
+            }
             for c in self.hard.iter_mut().chain(&mut self.soft) {
                 if c.selector.matches(&g.template.labels) {
                     c.matching.push(i as u32);
