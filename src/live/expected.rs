@@ -219,6 +219,19 @@ mod tests {
     }
 
     #[test]
+    fn same_named_pods_of_two_namespaces_are_two_containers() {
+        let s = states(
+            r#"{"t":0,"kind":"pod_running","pod":"web-x","node":"w-1"}
+{"t":0,"kind":"pod_running","pod":"web-x","namespace":"team-a","node":"w-2"}
+{"t":5,"kind":"pod_terminated","pod":"web-x","namespace":"team-a","node":"w-2","reason":"deleted"}
+{"t":6,"kind":"pod_deleted","pod":"web-x","namespace":"team-a","node":"w-2"}
+"#,
+        );
+        assert_eq!(s[1], "team-a/web-x@w-2 web-x@w-1");
+        assert_eq!(s[3], "web-x@w-1", "deleting team-a's pod leaves default's");
+    }
+
+    #[test]
     fn removed_nodes_take_their_containers_and_changes_are_reported() {
         let mut expected = Expected::default();
         let events = parse_events(

@@ -696,6 +696,28 @@ mod tests {
     }
 
     #[test]
+    fn pods_are_named_per_namespace() {
+        let mut store = Store::default();
+        let team = store.namespaces.intern("team-a");
+        let t = pod(&[(1, 1)]).template;
+        let a = store.create_pod("p".into(), t.clone(), vec![], None, Time::ZERO);
+        let b = store.create_pod_in(team, "p".into(), t.clone(), vec![], None, Time::ZERO);
+        assert_ne!(a, b);
+        assert_eq!((store.pod_id(NamespaceId::DEFAULT, "p"), store.pod_id(team, "p")), (Some(a), Some(b)));
+        assert_eq!(store.groups[store.pod(b).group as usize].namespace, team, "a bare pod's group is in its namespace");
+        store.remove_pod(a);
+        assert!(!store.has_pod_named(NamespaceId::DEFAULT, "p") && store.has_pod_named(team, "p"));
+        let rs = store.add_replica_set(|id, group| ReplicaSet {
+            namespace: team,
+            ..ReplicaSet::standalone(id, group, "web-1".into(), Default::default(), t.clone(), 1, Time::ZERO)
+        });
+        let owned = store.create_pod("web-1-x".into(), t, vec![], Some(rs), Time::ZERO);
+        assert_eq!(store.pod(owned).namespace, team, "an owned pod is in its owner's namespace");
+        assert_eq!(store.resolve_key("team-a/web"), Some((team, "web")));
+        assert_eq!(store.resolve_key("nowhere/web"), None);
+    }
+
+    #[test]
     fn a_terminating_pod_keeps_its_requests_but_leaves_its_group_counts() {
         let mut store = Store::default();
         let a = named(&mut store, "a");

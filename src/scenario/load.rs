@@ -1397,6 +1397,9 @@ fn check_size(r: Reader, s: &Scenario, pool_spans: &[Span], object_spans: &[(Pat
 /// "did you mean X?" when a name is close to a known one, else the list of known names.
 fn did_you_mean<'a>(name: &str, known: impl Iterator<Item = &'a str>, label: &str) -> String {
     let names: Vec<&str> = known.collect();
+    if let Some(hint) = super::refs::elsewhere_hint(name, &names) {
+        return hint;
+    }
     match super::suggest::closest(name, &names) {
         Some(best) => format!("did you mean {best:?}?"),
         None if names.is_empty() => format!("there are no {label}"),

@@ -61,6 +61,29 @@ fn parse_ref(s: &str) -> Result<String, (String, String)> {
     Ok(qualified(ns, name))
 }
 
+/// The keys in `known` with the same name as `key` in another namespace (`team-a/web`
+/// for `web`): what a reference that forgot (or got wrong) its namespace meant.
+pub fn same_name_elsewhere<'a>(key: &str, known: &[&'a str]) -> Vec<&'a str> {
+    let (ns, name) = crate::model::split_key(key);
+    known
+        .iter()
+        .copied()
+        .filter(|k| {
+            let (kns, kname) = crate::model::split_key(k);
+            kname == name && kns != ns
+        })
+        .collect()
+}
+
+/// "did you mean A or B?" for [`same_name_elsewhere`], if there is any.
+pub fn elsewhere_hint(key: &str, known: &[&str]) -> Option<String> {
+    let found = same_name_elsewhere(key, known);
+    let quoted: Vec<String> = found.iter().take(4).map(|k| format!("{k:?}")).collect();
+    (!quoted.is_empty()).then(|| {
+        format!("did you mean {}? outside namespace default an object is named namespace/name", quoted.join(" or "))
+    })
+}
+
 /// The namespace of a namespaced object (`None` for cluster-scoped kinds).
 pub fn object_namespace(o: &Object) -> Option<&str> {
     match o {
@@ -105,6 +128,18 @@ mod tests {
         assert!(parse_ref("a/b/c").unwrap_err().0.contains("not a reference"));
         assert!(parse_ref("team-a/").is_err());
         assert!(parse_ref("Team_A/web").unwrap_err().0.contains("not a valid namespace name"));
+    }
+
+    #[test]
+    fn a_name_in_the_wrong_namespace_is_found_elsewhere() {
+        let known = ["team-a/web", "team-b/web", "api", "team-a/db"];
+        assert_eq!(same_name_elsewhere("web", &known), ["team-a/web", "team-b/web"]);
+        assert_eq!(same_name_elsewhere("team-c/db", &known), ["team-a/db"]);
+        assert_eq!(same_name_elsewhere("team-a/api", &known), ["api"]);
+        assert!(same_name_elsewhere("team-a/web", &["team-a/web"]).is_empty());
+        let hint = elsewhere_hint("web", &known).unwrap();
+        assert!(hint.starts_with("did you mean \"team-a/web\" or \"team-b/web\"?"), "{hint}");
+        assert_eq!(elsewhere_hint("cache", &known), None);
     }
 
     #[test]

@@ -208,6 +208,9 @@ pub fn deployments_behind<'a>(
 
 /// "did you mean X?" when `name` is close to one of `known`, else `otherwise`.
 fn closest_or(name: &str, known: &[&str], otherwise: String) -> String {
+    if let Some(hint) = super::refs::elsewhere_hint(name, known) {
+        return hint;
+    }
     match super::suggest::closest(name, known) {
         Some(best) => format!("did you mean {best:?}?"),
         None => otherwise,
@@ -284,7 +287,9 @@ pub fn check_traffic(r: Reader, s: &Scenario, traffic_spans: &[Span], serving_sp
         } else {
             format!("{kind} names unknown Service {service:?}")
         };
+        let elsewhere = super::refs::elsewhere_hint(service, &offered);
         let hint = match super::suggest::closest(service, &offered) {
+            _ if elsewhere.is_some() => elsewhere.unwrap_or_default(),
             Some(best) if best != service => format!("did you mean {best:?}?"),
             _ if offered.is_empty() => format!(
                 "{kind} is measured on the requests of a `traffic:` entry; add e.g. \
