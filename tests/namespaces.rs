@@ -114,7 +114,8 @@ fn two_teams_with_the_same_names_load_and_run_side_by_side() {
     assert_eq!(keys.iter().filter(|k| k.ends_with("/web") || *k == "web").count(), 8);
     let (out, ev) = run("");
     let store = &out.store;
-    let web: Vec<String> = store.deployments.iter().filter(|d| d.name == "web").map(|d| store.key(d.namespace, &d.name)).collect();
+    let web: Vec<String> =
+        store.deployments.iter().filter(|d| d.name == "web").map(|d| store.key(d.namespace, &d.name)).collect();
     assert_eq!(web, ["team-a/web", "team-b/web", "web"]);
     // Each ReplicaSet and its pods live in their Deployment's namespace.
     for r in &store.replica_sets {
@@ -130,9 +131,16 @@ fn two_teams_with_the_same_names_load_and_run_side_by_side() {
     assert_eq!(debug, ["team-a", "team-b", "scratch"]);
     assert_eq!(of_kind(&ev, "pod_running").iter().filter(|e| e["pod"] == "debug").count(), 3);
     let scratch = store.namespaces.id("scratch").unwrap();
-    assert_eq!(store.namespaces.labels(scratch).get("kubernetes.io/metadata.name").map(String::as_str), Some("scratch"));
+    assert_eq!(
+        store.namespaces.labels(scratch).get("kubernetes.io/metadata.name").map(String::as_str),
+        Some("scratch")
+    );
     let a = store.namespaces.id("team-a").unwrap();
-    assert_eq!(store.namespaces.labels(a).get("tier").map(String::as_str), Some("prod"), "the Namespace's labels are kept");
+    assert_eq!(
+        store.namespaces.labels(a).get("tier").map(String::as_str),
+        Some("prod"),
+        "the Namespace's labels are kept"
+    );
 }
 
 #[test]
@@ -168,7 +176,11 @@ fn a_budget_counts_only_its_own_namespaces_pods_and_drain_respects_it() {
     let refused = of_kind(&ev, "eviction_refused");
     assert!(!refused.is_empty());
     assert!(refused.iter().all(|e| ns(e) == "team-a" && is_web(e)), "{refused:?}");
-    assert!(refused[0]["reason"].as_str().unwrap().contains("needs 3 healthy pods and has 3 currently"), "{}", refused[0]);
+    assert!(
+        refused[0]["reason"].as_str().unwrap().contains("needs 3 healthy pods and has 3 currently"),
+        "{}",
+        refused[0]
+    );
     let drained: Vec<&Value> =
         of_kind(&ev, "pod_terminated").into_iter().filter(|e| e["reason"] == "drained").collect();
     assert!(drained.iter().all(|e| !(ns(e) == "team-a" && is_web(e))), "team-a's web pods stay: {drained:?}");
@@ -189,7 +201,8 @@ fn a_budget_counts_only_its_own_namespaces_pods_and_drain_respects_it() {
 
 #[test]
 fn the_hpa_scales_the_deployment_of_its_own_namespace() {
-    let (out, ev) = run("timeline:\n  - {at: 2m, setMetric: {deployment: team-a/web, cpuUtilization: \"150%\", for: 2m}}\n");
+    let (out, ev) =
+        run("timeline:\n  - {at: 2m, setMetric: {deployment: team-a/web, cpuUtilization: \"150%\", for: 2m}}\n");
     let by_hpa: Vec<&Value> = of_kind(&ev, "deployment_scaled").into_iter().filter(|e| e["by"] == "hpa").collect();
     assert!(!by_hpa.is_empty());
     assert!(by_hpa.iter().all(|e| e["deployment"] == "web" && ns(e) == "team-a"), "{by_hpa:?}");
@@ -202,7 +215,15 @@ fn the_hpa_scales_the_deployment_of_its_own_namespace() {
 #[test]
 fn timeline_and_expectations_name_objects_as_namespace_slash_name() {
     let extra = concat!(
-        "timeline:\n  - {at: 1m, scale: {deployment: team-b/web, replicas: 5}}\n  - {at: 90s, setImage: {deployment: team-b/web, image: \"ghcr.io/example/web:1.5.0\"}}\n  - {at: 2m, deletePod: team-a/web}\n  - {at: 2m, deletePod: team-b/debug}\nexpect:\n  - readyReplicas: {deployment: team-b/web, atLeast: 5, by: 3m}\n  - rolloutComplete: {deployment: team-b/web, revision: 2, by: 5m}\n  - availability: {service: team-a/web, min: \"50%\"}\n",
+        "timeline:\n",
+        "  - {at: 1m, scale: {deployment: team-b/web, replicas: 5}}\n",
+        "  - {at: 90s, setImage: {deployment: team-b/web, image: \"ghcr.io/example/web:1.5.0\"}}\n",
+        "  - {at: 2m, deletePod: team-a/web}\n",
+        "  - {at: 2m, deletePod: team-b/debug}\n",
+        "expect:\n",
+        "  - readyReplicas: {deployment: team-b/web, atLeast: 5, by: 3m}\n",
+        "  - rolloutComplete: {deployment: team-b/web, revision: 2, by: 5m}\n",
+        "  - availability: {service: team-a/web, min: \"50%\"}\n",
     );
     let scenario = load(extra).unwrap();
     let out = simulate(&scenario);
@@ -243,7 +264,10 @@ fn affinity_terms_honour_namespaces_and_namespace_selectors() {
     // batch (team-b) must avoid web pods of namespaces labelled tier=prod (team-a), though
     // it prefers pool a; team-b's own web pods do not count.
     let batch = nodes_of(&ev, "team-b", "batch-");
-    assert_eq!(of_kind(&ev, "pod_scheduled").iter().filter(|e| e["pod"].as_str().unwrap().starts_with("batch-")).count(), 2);
+    assert_eq!(
+        of_kind(&ev, "pod_scheduled").iter().filter(|e| e["pod"].as_str().unwrap().starts_with("batch-")).count(),
+        2
+    );
     assert!(batch.is_disjoint(&team_a_web), "batch on {batch:?}, team-a web on {team_a_web:?}");
     assert!(of_kind(&ev, "pod_unschedulable").is_empty());
 }
@@ -257,12 +281,7 @@ fn events_outside_default_carry_the_namespace_right_after_the_object() {
         let object = ["pod", "deployment", "service", "name"].into_iter().find(|k| e.get(*k).is_some());
         match (e.get("namespace").and_then(Value::as_str), object) {
             (Some(namespace), Some(key)) => {
-                let expected = format!(
-                    "{}:{},\"namespace\":{}",
-                    Value::from(key),
-                    e[key],
-                    Value::from(namespace)
-                );
+                let expected = format!("{}:{},\"namespace\":{}", Value::from(key), e[key], Value::from(namespace));
                 assert!(line.contains(&expected), "{line}");
                 assert_ne!(namespace, "default", "default is never written: {line}");
             }
@@ -292,21 +311,27 @@ fn bad_namespaces_and_references_are_named_with_a_hint() {
     let e = err("timeline:\n  - {at: 1m, scale: {deployment: cache, replicas: 2}}\n");
     assert!(e.contains("did you mean \"team-b/cache\"?"), "{e}");
     let e = err("timeline:\n  - {at: 1m, deletePod: team_a/web}\n");
-    assert!(e.contains("deletePod \"team_a/web\" names namespace \"team_a\", which is not a valid namespace name"), "{e}");
+    assert!(
+        e.contains("deletePod \"team_a/web\" names namespace \"team_a\", which is not a valid namespace name"),
+        "{e}"
+    );
     let e = err("expect:\n  - availability: {service: team-c/web, min: \"99%\"}\n");
     assert!(e.contains("did you mean \"team-a/web\" or \"team-b/web\"?"), "{e}");
     let e = err("expect:\n  - readyReplicas: {deployment: team-a/wbe, atLeast: 1, by: 1m}\n");
     assert!(e.contains("did you mean \"team-a/web\"?"), "{e}");
 
     let with = |extra_manifest: &str| {
-        let text = scenario("").replace("  - file: affinity.yaml\n", &format!("  - file: affinity.yaml\n{extra_manifest}"));
+        let text =
+            scenario("").replace("  - file: affinity.yaml\n", &format!("  - file: affinity.yaml\n{extra_manifest}"));
         let owned = files(&text);
         let borrowed: Vec<(&str, &str)> = owned.iter().map(|(n, t)| (*n, t.as_str())).collect();
         load_files(&borrowed).map(|_| ()).map_err(|d| d.render("error"))
     };
-    let e = with("  - inline: {apiVersion: v1, kind: Service, metadata: {name: web, namespace: Team-A}, spec: {}}\n").unwrap_err();
+    let e = with("  - inline: {apiVersion: v1, kind: Service, metadata: {name: web, namespace: Team-A}, spec: {}}\n")
+        .unwrap_err();
     assert!(e.contains("metadata.namespace \"Team-A\" is not a valid namespace name"), "{e}");
-    let e = with("  - inline: {apiVersion: v1, kind: Service, metadata: {name: web, namespace: team-a}, spec: {}}\n").unwrap_err();
+    let e = with("  - inline: {apiVersion: v1, kind: Service, metadata: {name: web, namespace: team-a}, spec: {}}\n")
+        .unwrap_err();
     assert!(e.contains("Service \"team-a/web\" is defined twice") && e.contains("team-a.yaml:"), "{e}");
     with("  - inline: {apiVersion: v1, kind: Service, metadata: {name: web, namespace: team-c}, spec: {}}\n").unwrap();
 

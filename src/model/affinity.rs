@@ -171,14 +171,21 @@ mod tests {
         let plain = PodAffinityTerm::default();
         assert!(plain.selects_namespace(a, a, &ns) && !plain.selects_namespace(a, b, &ns));
         let listed = PodAffinityTerm { namespaces: vec!["team-b".into()], ..PodAffinityTerm::default() };
-        assert!(listed.selects_namespace(a, b, &ns) && !listed.selects_namespace(a, a, &ns), "the list replaces the own");
+        assert!(
+            listed.selects_namespace(a, b, &ns) && !listed.selects_namespace(a, a, &ns),
+            "the list replaces the own"
+        );
         let all = PodAffinityTerm { namespace_selector: Some(LabelSelector::default()), ..PodAffinityTerm::default() };
         assert!([d, a, b].iter().all(|t| all.selects_namespace(a, *t, &ns)));
         let prod = PodAffinityTerm {
             namespace_selector: Some(LabelSelector::from_labels(Labels::from([("tier".into(), "prod".into())]))),
             ..PodAffinityTerm::default()
         };
-        assert!(prod.selects_namespace(d, b, &ns) && !prod.selects_namespace(d, d, &ns) && !prod.selects_namespace(b, a, &ns));
+        assert!(
+            prod.selects_namespace(d, b, &ns)
+                && !prod.selects_namespace(d, d, &ns)
+                && !prod.selects_namespace(b, a, &ns)
+        );
         let labels = Labels::from([("app".to_string(), "web".to_string())]);
         let web = PodAffinityTerm {
             selector: LabelSelector::from_labels(labels.clone()),

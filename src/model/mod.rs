@@ -23,9 +23,7 @@ pub use affinity::{
 };
 pub use changes::{NodeCounts, RsCounts, WorkQueues};
 pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};
-pub use namespace::{
-    qualified, split_key, NamespaceId, Namespaces, DEFAULT_NAMESPACE, LABEL_METADATA_NAME,
-};
+pub use namespace::{qualified, split_key, NamespaceId, Namespaces, DEFAULT_NAMESPACE, LABEL_METADATA_NAME};
 pub use node::{Node, NodeCondition, NodeId};
 pub use pod::{Container, Pod, PodId, PodPhase, PodSpec, PodTemplate, Probe, DEFAULT_TERMINATION_GRACE_PERIOD};
 pub use resources::{Resources, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST};

@@ -401,7 +401,10 @@ impl Store {
         self.next_pod += 1;
         let group = match owner {
             Some(rs) => {
-                debug_assert_eq!(self.replica_sets[rs.0 as usize].namespace, namespace, "a pod outside its owner's namespace");
+                debug_assert_eq!(
+                    self.replica_sets[rs.0 as usize].namespace, namespace,
+                    "a pod outside its owner's namespace"
+                );
                 self.replica_sets[rs.0 as usize].group
             }
             None => self.add_group(template.clone(), Family::Pod(id), namespace),

@@ -148,8 +148,11 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
         Some(n) if cluster_scoped => {
             // Upstream: kubectl apply sends a cluster-scoped object without its namespace.
             warnings.push(
-                r.error(n.span, format!("metadata.namespace of {kind} {name:?} is ignored: a {kind} belongs to no namespace"))
-                    .with_hint("Nodes, PriorityClasses and Namespaces are cluster-scoped; drop `namespace:`"),
+                r.error(
+                    n.span,
+                    format!("metadata.namespace of {kind} {name:?} is ignored: a {kind} belongs to no namespace"),
+                )
+                .with_hint("Nodes, PriorityClasses and Namespaces are cluster-scoped; drop `namespace:`"),
             );
             None
         }

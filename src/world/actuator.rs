@@ -470,7 +470,8 @@ impl World<'_> {
         let (kind, name) = crate::scenario::object_kind_name(object);
         // A namespace nobody created is created on first use (the simulated API server's
         // shortcut: a real one refuses objects in a missing namespace).
-        let ns = crate::scenario::object_namespace(object).map_or(NamespaceId::DEFAULT, |n| self.store.namespaces.intern(n));
+        let ns =
+            crate::scenario::object_namespace(object).map_or(NamespaceId::DEFAULT, |n| self.store.namespaces.intern(n));
         self.events.emit(now, "object_applied", |e| {
             e.str("object", kind).str("name", name).namespace(self.store.namespaces.name(ns));
         });

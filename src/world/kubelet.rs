@@ -110,7 +110,9 @@ impl World<'_> {
         let node = p.node.expect("running pods are bound");
         let p = self.store.pod(pod);
         self.events.emit(now, "pod_running", |e| {
-            e.str("pod", &p.name).namespace(self.store.namespaces.name(p.namespace)).str("node", &self.store.node(node).name);
+            e.str("pod", &p.name)
+                .namespace(self.store.namespaces.name(p.namespace))
+                .str("node", &self.store.node(node).name);
         });
     }
 
@@ -138,7 +140,9 @@ impl World<'_> {
         let node = p.node.expect("ready pods are bound");
         let p = self.store.pod(pod);
         self.events.emit(now, "pod_ready", |e| {
-            e.str("pod", &p.name).namespace(self.store.namespaces.name(p.namespace)).str("node", &self.store.node(node).name);
+            e.str("pod", &p.name)
+                .namespace(self.store.namespaces.name(p.namespace))
+                .str("node", &self.store.node(node).name);
         });
     }
 

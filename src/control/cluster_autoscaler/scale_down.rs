@@ -91,8 +91,14 @@ pub fn removable(store: &Store, config: &SchedulerConfig, candidates: &[NodeId],
 fn move_pods(store: &mut Store, simulator: &mut Simulator, pods: &[PodId], destinations: &[NodeId], now: Time) -> bool {
     for &p in pods {
         let old = store.remove_pod(p);
-        let copy =
-            store.create_pod_in(old.namespace, format!("{}~moved", old.name), old.template, old.tolerations, old.owner, now);
+        let copy = store.create_pod_in(
+            old.namespace,
+            format!("{}~moved", old.name),
+            old.template,
+            old.tolerations,
+            old.owner,
+            now,
+        );
         match simulator.first_fit(store, copy, destinations) {
             Some(dest) => store.bind(copy, dest),
             None => return false,

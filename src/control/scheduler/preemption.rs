@@ -268,12 +268,11 @@ mod tests {
             ..Default::default()
         }];
         if anti {
-            t.spec.affinity.pod_anti.required =
-                vec![PodAffinityTerm {
-                    selector: exists("foo"),
-                    topology_key: "hostname".into(),
-                    ..PodAffinityTerm::default()
-                }];
+            t.spec.affinity.pod_anti.required = vec![PodAffinityTerm {
+                selector: exists("foo"),
+                topology_key: "hostname".into(),
+                ..PodAffinityTerm::default()
+            }];
         }
         t.spec.topology_spread = spread;
         Arc::new(t)

@@ -435,6 +435,44 @@ mod tests {
     }
 
     #[test]
+    fn only_pods_of_the_incoming_pods_namespace_are_counted() {
+        // Upstream: podtopologyspread/common.go (countPodsMatchSelector skips other namespaces).
+        let mut store = Store::default();
+        for name in ["node-a", "node-b"] {
+            store.add_node(|id| {
+                let mut n = node(100_000, 1 << 40, Resources::default());
+                n.id = id;
+                n.name = name.to_string();
+                n.labels.insert(HOSTNAME.into(), name.to_string());
+                n
+            });
+        }
+        let other = store.namespaces.intern("team-b");
+        for i in 0..3 {
+            let p = store.create_pod_in(other, format!("p{i}"), labelled(&["foo"]), vec![], None, Time::ZERO);
+            store.bind(p, NodeId(0));
+        }
+        let scores_in = |store: &mut Store, namespace| {
+            let mut template = (*labelled(&["foo"])).clone();
+            template.spec.topology_spread = vec![soft(HOSTNAME, 1, exists("foo"))];
+            let incoming = store.create_pod_in(namespace, "in".into(), Arc::new(template), vec![], None, Time::ZERO);
+            let mut topology = TopologyIndex::default();
+            topology.ensure(HOSTNAME, store);
+            let ctx = Ctx { store, pod: store.pod(incoming), topology: &topology };
+            let feasible = [NodeId(0), NodeId(1)];
+            let mut plugin = PodTopologySpread::new(Defaults::System);
+            plugin.pre_score(&ctx, &feasible);
+            let mut scores: Vec<i64> = feasible.iter().map(|id| plugin.score(&ctx, store.node(*id))).collect();
+            plugin.normalize(&mut scores);
+            scores
+        };
+        let default = scores_in(&mut store, crate::model::NamespaceId::DEFAULT);
+        assert_eq!(default[0], default[1], "team-b's pods are not counted: {default:?}");
+        let team_b = scores_in(&mut store, other);
+        assert!(team_b[1] > team_b[0], "in team-b they are: {team_b:?}");
+    }
+
+    #[test]
     fn scores_match_upstream_scoring_table() {
         // Upstream: podtopologyspread/scoring_test.go (TestPodTopologySpreadScore).
         let four = [("node-a", "zone1"), ("node-b", "zone1"), ("node-x", "zone2"), ("node-y", "zone2")];
