@@ -6,6 +6,7 @@
 
 mod affinity;
 mod changes;
+mod daemonset;
 mod labels;
 mod node;
 mod pod;
@@ -21,6 +22,7 @@ pub use affinity::{
     PodAffinityTerm, TopologySpreadConstraint, WhenUnsatisfiable,
 };
 pub use changes::{NodeCounts, RsCounts, WorkQueues};
+pub use daemonset::{DaemonSet, DaemonSetStrategy};
 pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};
 pub use node::{Node, NodeCondition, NodeId};
 pub use pod::{Container, Pod, PodId, PodPhase, PodSpec, PodTemplate, Probe, DEFAULT_TERMINATION_GRACE_PERIOD};
@@ -31,8 +33,8 @@ pub use taints::{
     TAINT_NODE_UNSCHEDULABLE,
 };
 pub use workload::{
-    Deployment, DeploymentId, DeploymentStrategy, IntOrPercent, PodDisruptionBudget, ReplicaSet, RsId, Service,
-    UnhealthyPodEvictionPolicy,
+    DaemonSetId, Deployment, DeploymentId, DeploymentStrategy, IntOrPercent, Owner, PodDisruptionBudget, ReplicaSet,
+    RsId, Service, UnhealthyPodEvictionPolicy,
 };
 
 /// Which of the bind checks the scheduler's profile makes binding: a profile without the

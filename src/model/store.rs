@@ -7,10 +7,11 @@
 //! counts and the consumers' work queues.
 
 use super::changes::{NodeCounts, PodFacts, RsCounts, Tally, WorkQueues};
+use super::daemonset::DaemonSet;
 use super::node::{Node, NodeId};
 use super::pod::{Pod, PodId, PodPhase, PodTemplate};
 use super::taints::Toleration;
-use super::workload::{Deployment, DeploymentId, ReplicaSet, RsId, Service};
+use super::workload::{DaemonSetId, Deployment, DeploymentId, Owner, ReplicaSet, RsId, Service};
 use crate::engine::Time;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 pub enum Family {
     Deployment(DeploymentId),
     ReplicaSet(RsId),
+    DaemonSet(DaemonSetId),
     /// A pod created directly.
     Pod(PodId),
 }
@@ -126,6 +128,7 @@ pub struct Store {
     next_pod: u64,
     pub replica_sets: Vec<ReplicaSet>,
     pub deployments: Vec<Deployment>,
+    pub daemon_sets: Vec<DaemonSet>,
     pub services: Vec<Service>,
     pub groups: Vec<PodGroup>,
     pub pdbs: Vec<super::PodDisruptionBudget>,
@@ -181,6 +184,7 @@ impl Store {
     pub fn node_mut(&mut self, id: NodeId) -> &mut Node {
         self.node_epoch += 1;
         self.queues.observed_nodes.insert(id);
+        self.queues.daemon_nodes.insert(id);
         &mut self.nodes[self.node_slot[id.0 as usize] as usize]
     }
 
@@ -195,6 +199,7 @@ impl Store {
             *self.pool_nodes.entry(pool.clone()).or_default() += 1;
         }
         self.queues.observed_nodes.insert(id);
+        self.queues.daemon_nodes.insert(id);
         self.node_slot.push(self.nodes.len() as u32);
         self.nodes.push(node);
         id
@@ -217,6 +222,7 @@ impl Store {
         }
         self.node_epoch += 1;
         self.node_membership += 1;
+        self.queues.daemon_nodes.insert(id);
         node
     }
 
@@ -264,11 +270,18 @@ impl Store {
             self.tally.add(&now, 1);
             self.tally.facts[i] = now;
             self.queues.endpoints.insert(id);
-            for rs in [before.owner, now.owner].into_iter().flatten() {
-                self.queues.replica_sets.insert(rs);
-                if let Some(d) = self.replica_sets[rs.0 as usize].deployment {
-                    self.queues.deployments.insert(d);
-                    self.queues.observed_deployments.insert(d);
+            for owner in [before.owner, now.owner].into_iter().flatten() {
+                match owner {
+                    Owner::ReplicaSet(rs) => {
+                        self.queues.replica_sets.insert(rs);
+                        if let Some(d) = self.replica_sets[rs.0 as usize].deployment {
+                            self.queues.deployments.insert(d);
+                            self.queues.observed_deployments.insert(d);
+                        }
+                    }
+                    Owner::DaemonSet(ds) => {
+                        self.queues.daemon_sets.insert(ds);
+                    }
                 }
             }
             for node in [before.node, now.node].into_iter().flatten() {
@@ -287,6 +300,12 @@ impl Store {
     pub fn rs_counts(&self, rs: RsId) -> RsCounts {
         debug_assert!(!self.unaccounted(), "counts read before Store::account");
         self.tally.rs.get(rs.0 as usize).copied().unwrap_or_default()
+    }
+
+    /// The kept counts of a DaemonSet's pods (as of the last [`Store::account`]).
+    pub fn daemon_set_counts(&self, ds: DaemonSetId) -> RsCounts {
+        debug_assert!(!self.unaccounted(), "counts read before Store::account");
+        self.tally.ds.get(ds.0 as usize).copied().unwrap_or_default()
     }
 
     /// The kept counts of a node's pods (as of the last [`Store::account`]).
@@ -363,13 +382,14 @@ impl Store {
         name: String,
         template: Arc<PodTemplate>,
         tolerations: Vec<Toleration>,
-        owner: Option<RsId>,
+        owner: Option<Owner>,
         now: Time,
     ) -> PodId {
         let id = PodId(self.next_pod);
         self.next_pod += 1;
         let group = match owner {
-            Some(rs) => self.replica_sets[rs.0 as usize].group,
+            Some(Owner::ReplicaSet(rs)) => self.replica_sets[rs.0 as usize].group,
+            Some(Owner::DaemonSet(ds)) => self.daemon_sets[ds.0 as usize].group,
             None => self.add_group(template.clone(), Family::Pod(id)),
         };
         let pod = Pod {
@@ -401,7 +421,7 @@ impl Store {
         self.pod_by_name.insert(name, id);
         self.pods.insert(id, pod);
         self.tally.noted.push(id);
-        if let Some(rs) = owner {
+        if let Some(Owner::ReplicaSet(rs)) = owner {
             self.replica_sets[rs.0 as usize].pods.insert(id);
         }
         id
@@ -528,8 +548,15 @@ impl Store {
                 self.forget_bound_priority(pod.priority);
             }
         }
-        if let Some(rs) = pod.owner {
-            self.replica_sets[rs.0 as usize].pods.remove(&pod_id);
+        match pod.owner {
+            Some(Owner::ReplicaSet(rs)) => {
+                self.replica_sets[rs.0 as usize].pods.remove(&pod_id);
+            }
+            Some(Owner::DaemonSet(ds)) => {
+                self.daemon_sets[ds.0 as usize].release(pod_id);
+                self.queues.daemon_sets.insert(ds);
+            }
+            None => {}
         }
         pod
     }
@@ -564,6 +591,47 @@ impl Store {
         }
         self.replica_sets.push(rs);
         self.queue_replica_set(id);
+        id
+    }
+
+    /// Adds a DaemonSet (and its pod group); `build` receives its id and group.
+    pub fn add_daemon_set(&mut self, build: impl FnOnce(DaemonSetId, u32) -> DaemonSet) -> DaemonSetId {
+        let id = DaemonSetId(u32::try_from(self.daemon_sets.len()).expect("too many DaemonSets"));
+        let group = u32::try_from(self.groups.len()).expect("too many pod groups");
+        let ds = build(id, group);
+        self.add_group(ds.template.clone(), Family::DaemonSet(id));
+        self.daemon_sets.push(ds);
+        self.queues.daemon_sets.insert(id);
+        id
+    }
+
+    pub fn daemon_set(&self, id: DaemonSetId) -> &DaemonSet {
+        &self.daemon_sets[id.0 as usize]
+    }
+
+    /// A DaemonSet to write (queued for its controller).
+    pub fn daemon_set_mut(&mut self, id: DaemonSetId) -> &mut DaemonSet {
+        self.queues.daemon_sets.insert(id);
+        &mut self.daemon_sets[id.0 as usize]
+    }
+
+    pub fn daemon_set_id(&self, name: &str) -> Option<DaemonSetId> {
+        self.daemon_sets.iter().find(|d| d.name == name).map(|d| d.id)
+    }
+
+    /// Creates a DaemonSet's pod for `node` from `revision` (its template carries the node pin).
+    pub fn create_daemon_pod(
+        &mut self,
+        ds: DaemonSetId,
+        node: NodeId,
+        revision: u64,
+        name: String,
+        template: Arc<PodTemplate>,
+        tolerations: Vec<Toleration>,
+        now: Time,
+    ) -> PodId {
+        let id = self.create_pod(name, template, tolerations, Some(Owner::DaemonSet(ds)), now);
+        self.daemon_sets[ds.0 as usize].adopt(id, node, revision);
         id
     }
 
@@ -607,7 +675,7 @@ impl Store {
 
     /// The Deployment that owns a pod, through its ReplicaSet.
     pub fn deployment_of(&self, pod: &Pod) -> Option<DeploymentId> {
-        pod.owner.and_then(|rs| self.replica_set(rs).deployment)
+        pod.replica_set().and_then(|rs| self.replica_set(rs).deployment)
     }
 }
 

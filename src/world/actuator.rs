@@ -6,7 +6,7 @@ use crate::control::deployment::RolloutReport;
 use crate::control::{pod_name_suffix, taint_eviction, Decision, ScoreTable, TerminationReason};
 use crate::engine::Time;
 use crate::model::{
-    LabelSelector, Node, NodeCondition, NodeId, PodId, PodTemplate, ReplicaSet, Resources, RsId, Service, Taint,
+    LabelSelector, Node, NodeCondition, NodeId, Owner, PodId, PodTemplate, ReplicaSet, Resources, RsId, Service, Taint,
     TaintEffect, Toleration, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE,
 };
 use crate::record::json_string;
@@ -322,19 +322,35 @@ impl World<'_> {
     }
 
     pub(super) fn create_pod(&mut self, name: String, template: Arc<PodTemplate>, owner: Option<RsId>) {
-        let now = self.now();
         let tolerations = self.admitted_tolerations(&template);
-        let priority = self.store.admitted_priority(&template.spec);
-        let id = self.store.create_pod(name.clone(), template, tolerations, owner, now);
+        let now = self.now();
+        let id =
+            self.store.create_pod(name.clone(), template, tolerations, owner.map(crate::model::Owner::ReplicaSet), now);
+        self.admit_created_pod(id);
+    }
+
+    /// What follows a pod's creation: priority admission, `pod_created`, and the
+    /// scheduling queue (or its node's kubelet, for a `spec.nodeName` pod).
+    pub(super) fn admit_created_pod(&mut self, id: PodId) {
+        let now = self.now();
+        let priority = self.store.admitted_priority(&self.store.pod(id).template.spec);
+        let name = self.store.pod(id).name.clone();
         self.store.set_priority(id, priority);
+        let owner = self.store.pod(id).owner;
         let (owner_name, deployment, revision) = match owner {
-            Some(rs) => {
+            Some(Owner::ReplicaSet(rs)) => {
                 let r = self.store.replica_set(rs);
                 let d = r.deployment.map(|d| self.store.deployment(d).name.clone());
                 (Some(r.name.clone()), d, Some(r.revision))
             }
+            Some(Owner::DaemonSet(ds)) => {
+                let d = self.store.daemon_set(ds);
+                (Some(d.name.clone()), None, d.pods.get(&id).map(|(_, r)| *r))
+            }
             None => (None, None, None),
         };
+        // SPEC 5.2: `owner_kind` when the owner is not a ReplicaSet (v1 traces keep their bytes).
+        let owner_kind = owner.map(Owner::kind).filter(|k| *k != "ReplicaSet");
         // A pod created with spec.nodeName is bound already: the scheduler never sees it;
         // the node's kubelet admits it (world/kubelet.rs). Its node may not exist yet.
         // Upstream: pkg/scheduler/eventhandlers.go (assignedPod: not queued) and pkg/kubelet/lifecycle/predicate.go.
@@ -343,6 +359,9 @@ impl World<'_> {
             e.str("pod", &name);
             if let Some(o) = &owner_name {
                 e.str("owner", o);
+            }
+            if let Some(k) = owner_kind {
+                e.str("owner_kind", k);
             }
             if let Some(d) = &deployment {
                 e.str("deployment", d);
