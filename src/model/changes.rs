@@ -70,6 +70,8 @@ pub struct WorkQueues {
     pub observed_nodes: BTreeSet<NodeId>,
     /// DaemonSets whose spec or pods changed (the DaemonSet controller).
     pub daemon_sets: BTreeSet<DaemonSetId>,
+    /// (DaemonSet, node) pairs whose daemon pods changed: the node each was made for.
+    pub daemon_pods: BTreeSet<(DaemonSetId, NodeId)>,
     /// Nodes that joined, left or changed (labels, taints, conditions): every DaemonSet
     /// looks at them again (upstream's addNode/updateNode handlers).
     pub daemon_nodes: BTreeSet<NodeId>,

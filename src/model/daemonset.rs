@@ -59,14 +59,15 @@ impl DaemonSet {
         self.on_node.entry(node).or_default().push(pod);
     }
 
-    pub(super) fn release(&mut self, pod: PodId) {
-        if let Some((node, _)) = self.pods.remove(&pod) {
-            if let Some(list) = self.on_node.get_mut(&node) {
-                list.retain(|p| *p != pod);
-                if list.is_empty() {
-                    self.on_node.remove(&node);
-                }
+    /// Forgets a removed pod; the node it was made for.
+    pub(super) fn release(&mut self, pod: PodId) -> Option<NodeId> {
+        let (node, _) = self.pods.remove(&pod)?;
+        if let Some(list) = self.on_node.get_mut(&node) {
+            list.retain(|p| *p != pod);
+            if list.is_empty() {
+                self.on_node.remove(&node);
             }
         }
+        Some(node)
     }
 }

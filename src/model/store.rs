@@ -280,7 +280,9 @@ impl Store {
                         }
                     }
                     Owner::DaemonSet(ds) => {
-                        self.queues.daemon_sets.insert(ds);
+                        if let Some(&(node, _)) = self.daemon_sets[ds.0 as usize].pods.get(&id) {
+                            self.queues.daemon_pods.insert((ds, node));
+                        }
                     }
                 }
             }
@@ -553,8 +555,9 @@ impl Store {
                 self.replica_sets[rs.0 as usize].pods.remove(&pod_id);
             }
             Some(Owner::DaemonSet(ds)) => {
-                self.daemon_sets[ds.0 as usize].release(pod_id);
-                self.queues.daemon_sets.insert(ds);
+                if let Some(node) = self.daemon_sets[ds.0 as usize].release(pod_id) {
+                    self.queues.daemon_pods.insert((ds, node));
+                }
             }
             None => {}
         }

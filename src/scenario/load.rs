@@ -744,6 +744,7 @@ pub fn object_kind_name(o: &Object) -> (&'static str, &str) {
         Object::PriorityClass(p) => ("PriorityClass", &p.name),
         Object::PodDisruptionBudget(p) => ("PodDisruptionBudget", &p.name),
         Object::HorizontalPodAutoscaler(h) => ("HorizontalPodAutoscaler", &h.name),
+        Object::DaemonSet(d) => ("DaemonSet", &d.name),
     }
 }
 
@@ -1128,6 +1129,9 @@ fn check_names(r: Reader, s: &Scenario, object_spans: &[(PathBuf, Span)]) -> R<(
             }
             Object::Pod(p) => {
                 pod_owners.insert(p.name.clone());
+            }
+            Object::DaemonSet(d) => {
+                pod_owners.insert(d.name.clone());
             }
             Object::Service(_) | Object::PriorityClass(_) | Object::PodDisruptionBudget(_) => {}
             Object::HorizontalPodAutoscaler(h) => hpa_targets.push((h.deployment.clone(), i)),

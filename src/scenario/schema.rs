@@ -105,6 +105,18 @@ pub enum Object {
     PriorityClass(PriorityClassObject),
     PodDisruptionBudget(crate::model::PodDisruptionBudget),
     HorizontalPodAutoscaler(HpaObject),
+    DaemonSet(DaemonSetObject),
+}
+
+/// `apps/v1` DaemonSet.
+#[derive(Clone, Debug)]
+pub struct DaemonSetObject {
+    pub name: String,
+    pub selector: LabelSelector,
+    pub template: Arc<PodTemplate>,
+    pub strategy: crate::model::DaemonSetStrategy,
+    pub min_ready_seconds: Duration,
+    pub revision_history_limit: u32,
 }
 
 /// `scheduling.k8s.io/v1` PriorityClass.
@@ -225,6 +237,8 @@ pub enum Action {
         node: String,
         timeout: Option<Duration>,
         force: bool,
+        /// kubectl's `--ignore-daemonsets`: DaemonSet pods stay (without it they fail the drain).
+        ignore_daemon_sets: bool,
     },
 }
 

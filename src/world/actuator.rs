@@ -74,6 +74,7 @@ impl World<'_> {
                     self.create_owned_pod(rs);
                 }
             }
+            Decision::CreateDaemonPod { ds, node } => self.create_daemon_pod(ds, node),
             Decision::DeletePod { pod, reason } => self.delete_pod(pod, reason),
             Decision::Bind { pod, node, scores } => self.bind(pod, node, scores),
             Decision::Unschedulable { pod, reason } => {
@@ -392,7 +393,7 @@ impl World<'_> {
 
     /// The template's tolerations plus what DefaultTolerationSeconds admission adds.
     /// Upstream: plugin/pkg/admission/defaulttolerationseconds/admission.go.
-    fn admitted_tolerations(&self, template: &PodTemplate) -> Vec<Toleration> {
+    pub(super) fn admitted_tolerations(&self, template: &PodTemplate) -> Vec<Toleration> {
         let cp = &self.scenario.control_plane;
         let mut out = template.spec.tolerations.clone();
         for (key, seconds) in [
@@ -559,6 +560,7 @@ impl World<'_> {
                 }
             }
             Object::HorizontalPodAutoscaler(h) => self.autoscaler.apply(h.clone()),
+            Object::DaemonSet(d) => self.apply_daemon_set(d),
         }
     }
 }
