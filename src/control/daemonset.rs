@@ -419,7 +419,8 @@ mod tests {
     use crate::model::Labels;
 
     fn node(name: &str, taints: Vec<Taint>) -> Node {
-        let mut n = crate::model::testing::node(0, name, 4000, 8 << 30);
+        let mut n = crate::model::testing::node(4000, 8 << 30, crate::model::Resources::default());
+        n.name = name.to_string();
         n.taints = taints.into_iter().map(|t| (t, Time::ZERO)).collect();
         n
     }

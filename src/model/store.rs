@@ -622,12 +622,11 @@ impl Store {
         self.daemon_sets.iter().find(|d| d.name == name).map(|d| d.id)
     }
 
-    /// Creates a DaemonSet's pod for `node` from `revision` (its template carries the node pin).
+    /// Creates a DaemonSet's pod made for `(node, revision)` (its template carries the node pin).
     pub fn create_daemon_pod(
         &mut self,
         ds: DaemonSetId,
-        node: NodeId,
-        revision: u64,
+        (node, revision): (NodeId, u64),
         name: String,
         template: Arc<PodTemplate>,
         tolerations: Vec<Toleration>,

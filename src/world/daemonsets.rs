@@ -74,7 +74,7 @@ impl World<'_> {
         };
         let tolerations = self.admitted_tolerations(&template);
         let now = self.now();
-        let id = self.store.create_daemon_pod(ds, node, revision, name, template, tolerations, now);
+        let id = self.store.create_daemon_pod(ds, (node, revision), name, template, tolerations, now);
         self.admit_created_pod(id);
     }
 

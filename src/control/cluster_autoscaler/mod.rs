@@ -250,7 +250,13 @@ impl ClusterAutoscaler {
             if room[pool] == 0 || cpu < self.config.cpu_total.min || memory < self.config.memory_total.min {
                 continue;
             }
-            let is_empty = store.node(node).pods.iter().all(|p| !store.pod(*p).is_active());
+            // DaemonSet pods do not make a node busy. Upstream: simulator/drainability/rules/daemonset.
+            let is_empty = store
+                .node(node)
+                .pods
+                .iter()
+                .map(|p| store.pod(*p))
+                .all(|p| !p.is_active() || matches!(p.owner, Some(crate::model::Owner::DaemonSet(_))));
             if is_empty && empty.len() < MAX_EMPTY_BULK_DELETE {
                 room[pool] -= 1;
                 totals = (cpu, memory);

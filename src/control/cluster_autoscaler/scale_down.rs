@@ -48,7 +48,17 @@ pub fn removable(store: &Store, config: &SchedulerConfig, candidates: &[NodeId],
     let mut removed: Vec<NodeId> = Vec::new();
     let mut non_empty = 0;
     for &node in candidates {
-        let pods: Vec<PodId> = sim.node(node).pods.iter().copied().filter(|p| sim.pod(*p).is_active()).collect();
+        // DaemonSet pods stay with their node (they need no room elsewhere): a node that
+        // runs only them is empty. Upstream: simulator/drainability/rules/daemonset.
+        let pods: Vec<PodId> = sim
+            .node(node)
+            .pods
+            .iter()
+            .copied()
+            .filter(|p| {
+                sim.pod(*p).is_active() && !matches!(sim.pod(*p).owner, Some(crate::model::Owner::DaemonSet(_)))
+            })
+            .collect();
         if pods.is_empty() {
             sim.node_mut(node).unschedulable = true;
             removed.push(node);

@@ -35,9 +35,27 @@ pub fn add_template_node(store: &mut Store, pool: &NodePool, pool_index: usize) 
     let name = format!("template-{}-{pool_index}-{}", pool.name, store.node_id_bound());
     let mut labels = pool.labels.clone();
     labels.insert("kubernetes.io/hostname".into(), name.clone());
-    store.add_node(|id| Node {
+    let id = store.add_node(|id| Node {
         pool: Some(pool.name.clone()),
         taints: pool.taints.iter().map(|t| (t.clone(), Time::ZERO)).collect(),
         ..Node::joined(id, name, labels, pool.capacity, Time::ZERO)
-    })
+    });
+    // A new node also runs every DaemonSet that should run there: their pods take their
+    // share of it. Upstream: simulator/node_info_utils.go (SanitizedTemplateNodeInfoFromNodeGroup
+    // adds the DaemonSet pods that would run on the template, daemonset.GetDaemonSetPodsForNode).
+    let daemons: Vec<(crate::model::DaemonSetId, std::sync::Arc<crate::model::PodTemplate>)> = store
+        .daemon_sets
+        .iter()
+        .filter(|d| crate::control::daemonset::node_should_run(&d.template, store.node(id)).0)
+        .map(|d| (d.id, d.template.clone()))
+        .collect();
+    for (ds, template) in daemons {
+        let name = format!("{}-{}", store.daemon_set(ds).name, store.node(id).name);
+        let template =
+            std::sync::Arc::new(crate::control::daemonset::daemon_pod_template(&template, &store.node(id).name));
+        let tolerations = template.spec.tolerations.clone();
+        let pod = store.create_daemon_pod(ds, (id, 0), name, template, tolerations, Time::ZERO);
+        store.bind(pod, id);
+    }
+    id
 }
