@@ -5,7 +5,7 @@
 use crate::control::cluster_autoscaler::config::NodePool;
 use crate::control::scheduler::config::SchedulerConfig;
 use crate::control::scheduler::Scheduler;
-use crate::engine::{RngStreams, Time};
+use crate::engine::{RandomStream, Time};
 use crate::model::{Node, NodeId, PodId, Store};
 
 /// Filter checks over one simulated store. Its caches follow that store's node ids, so a
@@ -15,9 +15,10 @@ pub struct Simulator {
 }
 
 impl Simulator {
-    pub fn new(config: &SchedulerConfig) -> Self {
-        // Filters draw no random numbers; the stream only satisfies the constructor.
-        Simulator { scheduler: Scheduler::new(config, RngStreams::new(0).stream("cluster-autoscaler/filters"), false) }
+    /// A simulator with the run's `cluster-autoscaler/what-if` stream (filters draw
+    /// nothing from it; it is the scheduler's, should a simulation ever score).
+    pub fn new(config: &SchedulerConfig, rng: RandomStream) -> Self {
+        Simulator { scheduler: Scheduler::new(config, rng, false) }
     }
 
     /// The first of `candidates` where `pod` passes every filter.
