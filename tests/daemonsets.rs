@@ -109,3 +109,24 @@ fn a_pod_that_does_not_fit_its_node_says_why() {
         "0/5 nodes are available: 1 Insufficient cpu, 4 node(s) didn't satisfy plugin(s) [NodeAffinity]."
     );
 }
+
+#[test]
+fn the_summary_lists_daemon_sets_with_their_status() {
+    use clustersim::report::{evaluate, summary_json, Summary};
+    let yaml = "name: ds\nduration: 2m\ncluster:\n  nodePools:\n    - {name: w, count: 3, capacity: {cpu: \"2\", memory: 8Gi}}\n    - {name: gpu, count: 1, capacity: {cpu: \"2\", memory: 8Gi}, taints: [{key: nvidia.com/gpu, effect: NoSchedule}]}\nmanifests:\n  - file: node-agent.yaml\n";
+    let s = load_files(&[
+        ("scenario.yaml", yaml),
+        ("node-agent.yaml", include_str!("fixtures/daemonsets/node-agent.yaml")),
+    ])
+    .unwrap();
+    let out = simulate(&s);
+    let expectations = evaluate(&s, &out);
+    let summary: serde_json::Value =
+        serde_json::from_str(&summary_json(&Summary::new(&s, &out, &expectations, 0.0))).unwrap();
+    let agent = &summary["daemon_sets"]["log-agent"];
+    assert_eq!(
+        (agent["desired"].as_i64(), agent["ready"].as_i64(), agent["updated"].as_i64(), agent["revision"].as_i64()),
+        (Some(3), Some(3), Some(3), Some(1)),
+        "the gpu node's taint is not tolerated: 3 desired"
+    );
+}

@@ -12,8 +12,8 @@
 use super::{Decision, TerminationReason};
 use crate::engine::{Duration, Time};
 use crate::model::{
-    DaemonSet, DaemonSetId, DaemonSetStrategy, Node, NodeId, NodeSelectorOp, NodeSelectorRequirement, NodeSelectorTerm,
-    Pod, PodPhase, PodTemplate, Store, Taint, TaintEffect, Toleration, TolerationOperator,
+    DaemonSet, DaemonSetId, DaemonSetStatus, DaemonSetStrategy, Node, NodeId, NodeSelectorOp, NodeSelectorRequirement,
+    NodeSelectorTerm, Pod, PodPhase, PodTemplate, Store, Taint, TaintEffect, Toleration, TolerationOperator,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -124,6 +124,8 @@ struct DsView {
     class: BTreeMap<NodeId, NodeClass>,
     /// Sums over `class`.
     unavailable: u32,
+    /// Nodes with a pod of the current revision (`New` or `Both`).
+    updated: u32,
     surging: u32,
     updated_available: u32,
     old_available: BTreeSet<NodeId>,
@@ -154,6 +156,7 @@ impl DsView {
             NodeClass::Idle => {}
             NodeClass::Empty => step(&mut self.unavailable, true),
             NodeClass::New { available } => {
+                step(&mut self.updated, true);
                 step(&mut self.unavailable, !available);
                 step(&mut self.updated_available, available);
             }
@@ -162,6 +165,7 @@ impl DsView {
                 set(&mut self.old_unavailable, !available);
             }
             NodeClass::Both { new_available } => {
+                step(&mut self.updated, true);
                 step(&mut self.unavailable, true);
                 step(&mut self.surging, !new_available);
                 set(&mut self.surged, new_available);
@@ -184,6 +188,8 @@ pub struct DaemonSync {
     pub recheck: Option<Time>,
     /// DaemonSets whose rollout finished: (DaemonSet, revision).
     pub rolled_out: Vec<(DaemonSetId, u64)>,
+    /// The status of each DaemonSet looked at.
+    pub statuses: Vec<(DaemonSetId, DaemonSetStatus)>,
 }
 
 fn is_available(pod: &Pod, min_ready: Duration, now: Time) -> bool {
@@ -245,6 +251,16 @@ impl DaemonSetController {
                 && view.unavailable == 0
                 && view.surged.is_empty()
                 && view.updated_available as usize == view.should_run.len();
+            let counts = store.daemon_set_counts(ds.id);
+            out.statuses.push((
+                ds.id,
+                DaemonSetStatus {
+                    desired: view.should_run.len() as u32,
+                    ready: counts.ready,
+                    updated: view.updated,
+                    available: view.updated_available + view.old_available.len() as u32,
+                },
+            ));
             if complete && ds.rolled_out < ds.revision {
                 out.rolled_out.push((ds.id, ds.revision));
             }

@@ -22,6 +22,20 @@ pub enum DaemonSetStrategy {
     OnDelete,
 }
 
+/// `status` of a DaemonSet as its controller last wrote it.
+/// Upstream: pkg/controller/daemon/daemon_controller.go (updateDaemonSetStatus).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DaemonSetStatus {
+    /// desiredNumberScheduled: nodes that should run the pod.
+    pub desired: u32,
+    /// numberReady.
+    pub ready: u32,
+    /// updatedNumberScheduled: nodes running a pod of the current revision.
+    pub updated: u32,
+    /// numberAvailable.
+    pub available: u32,
+}
+
 /// A DaemonSet.
 #[derive(Clone, Debug)]
 pub struct DaemonSet {
@@ -46,6 +60,7 @@ pub struct DaemonSet {
     pub on_node: BTreeMap<NodeId, Vec<PodId>>,
     /// When the last rollout finished (its revision), so it is reported once.
     pub rolled_out: u64,
+    pub status: DaemonSetStatus,
 }
 
 impl DaemonSet {

@@ -22,7 +22,7 @@ pub use affinity::{
     PodAffinityTerm, TopologySpreadConstraint, WhenUnsatisfiable,
 };
 pub use changes::{NodeCounts, RsCounts, WorkQueues};
-pub use daemonset::{DaemonSet, DaemonSetStrategy};
+pub use daemonset::{DaemonSet, DaemonSetStatus, DaemonSetStrategy};
 pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};
 pub use node::{Node, NodeCondition, NodeId};
 pub use pod::{Container, Pod, PodId, PodPhase, PodSpec, PodTemplate, Probe, DEFAULT_TERMINATION_GRACE_PERIOD};

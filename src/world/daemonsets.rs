@@ -37,6 +37,7 @@ impl World<'_> {
             pods: BTreeMap::new(),
             on_node: BTreeMap::new(),
             rolled_out: 0,
+            status: Default::default(),
         });
     }
 
@@ -99,6 +100,9 @@ impl World<'_> {
             self.events.emit(now, "daemonset_rollout_completed", |e| {
                 e.str("name", &name).int("revision", revision as i64).str("image", &image);
             });
+        }
+        for (id, status) in sync.statuses {
+            self.store.daemon_sets[id.0 as usize].status = status;
         }
         if let Some(at) = sync.recheck {
             self.resync_at(at);
