@@ -124,7 +124,9 @@ pub struct Store {
     node_slot: Vec<u32>,
     node_by_name: BTreeMap<String, NodeId>,
     pods: BTreeMap<PodId, Pod>,
-    pod_by_name: BTreeMap<String, PodId>,
+    /// Looked up only, never iterated (so a hash map keeps runs deterministic): generated
+    /// names share long prefixes, which make ordered lookups compare many bytes.
+    pod_by_name: std::collections::HashMap<String, PodId>,
     next_pod: u64,
     pub replica_sets: Vec<ReplicaSet>,
     pub deployments: Vec<Deployment>,
