@@ -243,3 +243,35 @@ fn max_nodes_total_counts_every_node_of_the_cluster() {
     assert_eq!(up[0]["to"].as_i64(), Some(1), "the worker counts: one burst node makes two");
     assert_eq!(summary["node_pools"]["burst"]["max_nodes"], 1);
 }
+
+/// A DaemonSet of 500m on every node.
+const AGENT_DS: &str = "  - inline: {apiVersion: apps/v1, kind: DaemonSet, metadata: {name: agent}, spec: {selector: {matchLabels: {app: agent}}, template: {metadata: {labels: {app: agent}}, spec: {containers: [{name: a, image: agent:1, resources: {requests: {cpu: 500m, memory: 64Mi}}}]}}}}\n";
+
+#[test]
+fn a_daemon_set_takes_its_share_of_every_new_node() {
+    // Upstream: simulator/node_info_utils.go (template nodes carry the DaemonSet pods that
+    // would run there). With 500m of each 2-cpu node taken by the agent, one 1-cpu pod
+    // fits a node: 4 pending pods need 4 nodes, not 2.
+    let yaml = scenario(6, "      autoscaling: {min: 0, max: 10}\n      provisioningDelay: 60s\n", AGENT_DS, "");
+    let (ev, _) = run(&yaml);
+    let up = scaled(&ev, "scale_up");
+    // The worker's two web pods are queued before its agent (same priority, FIFO), so 4
+    // pend; with the agent's 500m on each new node only one fits a node.
+    assert_eq!((up[0]["pods"].as_i64(), up[0]["to"].as_i64()), (Some(4), Some(4)), "{up:?}");
+    let agents = of_kind(&ev, "pod_created").into_iter().filter(|e| e["owner"] == "agent").count();
+    assert_eq!(agents, 5, "the worker and each new node run the agent");
+    let web_placed =
+        of_kind(&ev, "pod_scheduled").into_iter().filter(|e| e["pod"].as_str().unwrap().starts_with("web-")).count();
+    assert_eq!(web_placed, 6, "every web pod runs once the nodes are in");
+}
+
+#[test]
+fn a_node_running_only_daemon_pods_is_empty_for_scale_down() {
+    // Without the web pods each new node runs only its agent (25% of its cpu): empty, so
+    // removed, instead of a pod that "cannot move" (it is pinned to its node).
+    let timeline = "timeline:\n  - {at: 2m, scale: {deployment: web, replicas: 0}}\n";
+    let yaml = scenario(6, "      autoscaling: {min: 0, max: 10}\n      provisioningDelay: 60s\n", AGENT_DS, timeline);
+    let (ev, summary) = run(&yaml);
+    assert_eq!(summary["node_pools"]["burst"]["final_nodes"].as_i64(), Some(0), "the agent does not keep a node");
+    assert!(!of_kind(&ev, "node_removed").is_empty());
+}

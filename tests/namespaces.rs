@@ -376,3 +376,28 @@ fn reports_name_objects_outside_default_with_their_namespace() {
     let md = std::fs::read_to_string(report.join("summary.md")).unwrap();
     assert!(md.contains("`team-b/cache`"), "{md}");
 }
+
+#[test]
+fn daemon_sets_of_the_same_name_in_two_namespaces_each_run_a_pod_per_node() {
+    let ds = |namespace: &str| {
+        format!(
+            "  - inline: {{apiVersion: apps/v1, kind: DaemonSet, metadata: {{name: agent, namespace: {namespace}}}, spec: {{selector: {{matchLabels: {{app: agent}}}}, template: {{metadata: {{labels: {{app: agent}}}}, spec: {{containers: [{{name: agent, image: agent:1, resources: {{requests: {{cpu: 10m, memory: 16Mi}}}}}}]}}}}}}}}\n"
+        )
+    };
+    let text = scenario("")
+        .replace("  - file: affinity.yaml\n", &format!("  - file: affinity.yaml\n{}{}", ds("team-a"), ds("default")));
+    let owned = files(&text);
+    let borrowed: Vec<(&str, &str)> = owned.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let out = simulate(&load_files(&borrowed).unwrap_or_else(|d| panic!("{}", d.render("error"))));
+    let ev = events(&out);
+    let agents: Vec<&Value> = of_kind(&ev, "pod_created").into_iter().filter(|e| e["owner"] == "agent").collect();
+    assert_eq!(agents.iter().filter(|e| ns(e) == "team-a").count(), 6, "one per node");
+    assert_eq!(agents.iter().filter(|e| ns(e) == "default").count(), 6);
+    assert!(agents.iter().all(|e| e["owner_kind"] == "DaemonSet"));
+    let keys: Vec<String> = out.store.daemon_sets.iter().map(|d| out.store.key(d.namespace, &d.name)).collect();
+    assert_eq!(keys, ["team-a/agent", "agent"]);
+    assert!(out.store.pods().values().filter(|p| p.name.starts_with("agent-")).all(|p| {
+        let owner = p.owner.expect("owned");
+        out.store.owner_namespace(owner) == p.namespace
+    }));
+}

@@ -119,10 +119,14 @@ pub fn check_store(store: &Store) -> Vec<String> {
         }
     }
     for pod in store.pods().values() {
-        if let Some(rs) = pod.owner {
-            if !store.replica_set(rs).pods.contains(&pod.id) {
+        match pod.owner {
+            Some(crate::model::Owner::ReplicaSet(rs)) if !store.replica_set(rs).pods.contains(&pod.id) => {
                 out.push(format!("pod {} is missing from its ReplicaSet", pod.name));
             }
+            Some(crate::model::Owner::DaemonSet(ds)) if !store.daemon_set(ds).pods.contains_key(&pod.id) => {
+                out.push(format!("pod {} is missing from its DaemonSet", pod.name));
+            }
+            _ => {}
         }
         if let Some(n) = pod.node {
             if !store.node(n).pods.contains(&pod.id) {

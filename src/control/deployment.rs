@@ -30,6 +30,9 @@ pub enum RolloutReport {
 struct DeploymentState {
     status: DeploymentStatusCounts,
     condition: Option<ProgressingCondition>,
+    /// The template last hashed and its pod-template-hash (hashing formats the whole
+    /// template: done once per template, not once per sync).
+    hashed: Option<(std::sync::Arc<crate::model::PodTemplate>, String)>,
 }
 
 #[derive(Default)]
@@ -96,7 +99,11 @@ impl DeploymentController {
         self.state.resize(store.deployments.len(), DeploymentState::default());
         for d in queued.iter().map(|&id| store.deployment(id)) {
             let min_ready = d.min_ready_seconds;
-            let hash = pod_template_hash(&d.template, 0);
+            let hashed = &mut self.state[d.id.0 as usize].hashed;
+            if !hashed.as_ref().is_some_and(|(t, _)| std::sync::Arc::ptr_eq(t, &d.template)) {
+                *hashed = Some((d.template.clone(), pod_template_hash(&d.template, 0)));
+            }
+            let hash = hashed.as_ref().map(|(_, h)| h.clone()).expect("hashed above");
             let alive: Vec<&ReplicaSet> =
                 d.replica_sets.iter().map(|&id| store.replica_set(id)).filter(|rs| !rs.deleted).collect();
             let new = alive.iter().find(|rs| rs.template_hash == hash).map(|rs| snapshot(store, rs, min_ready, now));

@@ -6,6 +6,7 @@
 
 pub mod autoscaler;
 pub mod cluster_autoscaler;
+pub mod daemonset;
 pub mod deployment;
 pub mod disruption;
 pub mod hpa;
@@ -21,7 +22,7 @@ pub mod taint_eviction;
 pub use naming::{pod_name_suffix, pod_template_hash};
 
 use crate::engine::Time;
-use crate::model::{DeploymentId, NodeCondition, NodeId, PodId, PodTemplate, RsId, Taint, TaintEffect};
+use crate::model::{DaemonSetId, DeploymentId, NodeCondition, NodeId, PodId, PodTemplate, RsId, Taint, TaintEffect};
 use std::sync::Arc;
 
 /// Why a pod went away, as `pod_terminated` events report it.
@@ -106,6 +107,11 @@ pub enum Decision {
     CreatePods {
         rs: RsId,
         count: u32,
+    },
+    /// A DaemonSet's pod for one node (from its current revision).
+    CreateDaemonPod {
+        ds: DaemonSetId,
+        node: NodeId,
     },
     DeletePod {
         pod: PodId,

@@ -93,6 +93,9 @@ impl Zone {
 pub struct NodeLifecycle {
     settings: LifecycleSettings,
     zones: BTreeMap<String, Zone>,
+    /// Each node's zone key by node id, worked out once (a node's labels are set when it
+    /// joins): the monitor pass visits every node every period and must stay cheap.
+    zone_keys: Vec<Option<std::sync::Arc<str>>>,
     /// Every node's probe timestamp is at least this: when this instance started, or when
     /// it last left the all-zones-disrupted mode.
     probes_reset: Time,
@@ -107,7 +110,7 @@ pub fn zone_of(node: &Node) -> String {
 
 impl NodeLifecycle {
     pub fn new(settings: LifecycleSettings) -> Self {
-        NodeLifecycle { settings, zones: BTreeMap::new(), probes_reset: Time::ZERO }
+        NodeLifecycle { settings, zones: BTreeMap::new(), zone_keys: Vec::new(), probes_reset: Time::ZERO }
     }
 
     /// A new leader's instance takes over at `now`: no zone state, fresh rate limiters, and
@@ -119,14 +122,27 @@ impl NodeLifecycle {
         self.probes_reset = now;
     }
 
+    /// The node's zone key, from the cache.
+    fn zone_key(&mut self, node: &Node) -> std::sync::Arc<str> {
+        let i = node.id.0 as usize;
+        if self.zone_keys.len() <= i {
+            self.zone_keys.resize(i + 1, None);
+        }
+        self.zone_keys[i].get_or_insert_with(|| zone_of(node).into()).clone()
+    }
+
     /// One monitor pass (every --node-monitor-period).
     pub fn monitor(&mut self, store: &Store, now: Time) -> Vec<Decision> {
         let mut out = Vec::new();
         for node in &store.nodes {
+            let key = self.zone_key(node);
             let heartbeat = node.last_heartbeat(now, self.settings.status_update_frequency).max(self.probes_reset);
             // Upstream: node_lifecycle_controller.go (addPodEvictorForNewZone: a full bucket at the eviction rate).
             let rate = self.settings.eviction_rate;
-            let zone = self.zones.entry(zone_of(node)).or_insert_with(|| Zone::new(rate, now));
+            if !self.zones.contains_key(&*key) {
+                self.zones.insert(key.to_string(), Zone::new(rate, now));
+            }
+            let zone = self.zones.get_mut(&*key).expect("inserted above");
             match node.condition {
                 NodeCondition::Ready if now > heartbeat + self.settings.grace_period => {
                     out.push(Decision::SetNodeCondition { node: node.id, condition: NodeCondition::Unknown });
@@ -173,12 +189,21 @@ impl NodeLifecycle {
     /// the NoExecute taints); leaving that mode resets every probe timestamp and limiter.
     // Upstream: node_lifecycle_controller.go (handleDisruption, setLimiterInZone).
     fn handle_disruption(&mut self, store: &Store, pending: &[Decision], now: Time) {
+        let becoming_unknown: std::collections::BTreeSet<NodeId> = pending
+            .iter()
+            .filter_map(|d| match d {
+                Decision::SetNodeCondition { node, .. } => Some(*node),
+                _ => None,
+            })
+            .collect();
         let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         for node in &store.nodes {
-            let becoming_unknown =
-                pending.iter().any(|d| matches!(d, Decision::SetNodeCondition { node: n, .. } if *n == node.id));
-            let ready = node.condition == NodeCondition::Ready && !becoming_unknown;
-            let entry = counts.entry(zone_of(node)).or_default();
+            let ready = node.condition == NodeCondition::Ready && !becoming_unknown.contains(&node.id);
+            let key = self.zone_key(node);
+            if !counts.contains_key(&*key) {
+                counts.insert(key.to_string(), (0, 0));
+            }
+            let entry = counts.get_mut(&*key).expect("inserted above");
             if ready {
                 entry.0 += 1;
             } else {

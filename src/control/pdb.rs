@@ -31,7 +31,8 @@ pub fn matching_pods<'s>(store: &'s Store, pdb: &'s PodDisruptionBudget) -> impl
 /// Deployment's when its ReplicaSet has one, else its ReplicaSet's; bare pods have none.
 // Upstream: disruption.go (getExpectedScale with the Deployment and ReplicaSet finders).
 pub fn pdb_pod(store: &Store, pod: &Pod) -> PdbPod {
-    let controller = pod.owner.map(|rs| {
+    // DaemonSets are not among upstream's scale finders (they have no scale subresource).
+    let controller = pod.replica_set().map(|rs| {
         let r = store.replica_set(rs);
         match r.deployment {
             Some(d) => ((1 << 32) | u64::from(d.0), store.deployment(d).replicas as i32),
@@ -122,7 +123,13 @@ mod tests {
             ..ReplicaSet::standalone(id, group, "web-1".into(), selector, template.clone(), replicas, Time::ZERO)
         });
         for i in 0..ready + unready {
-            let id = s.create_pod(format!("web-{i}"), template.clone(), Vec::new(), Some(rs), Time::ZERO);
+            let id = s.create_pod(
+                format!("web-{i}"),
+                template.clone(),
+                Vec::new(),
+                Some(crate::model::Owner::ReplicaSet(rs)),
+                Time::ZERO,
+            );
             s.bind(id, NodeId(0));
             let p = s.pod_mut(id);
             p.phase = PodPhase::Running;

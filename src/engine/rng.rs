@@ -33,7 +33,9 @@ impl RngStreams {
     }
 }
 
-/// One component's source of randomness.
+/// One component's source of randomness. A clone continues the same sequence (for
+/// copies that never draw, such as the Cluster Autoscaler's what-if schedulers).
+#[derive(Clone)]
 pub struct RandomStream {
     rng: ChaCha8Rng,
 }

@@ -5,7 +5,7 @@
 
 use super::node::NodeId;
 use super::pod::{Pod, PodId};
-use super::workload::{DeploymentId, RsId};
+use super::workload::{DaemonSetId, DeploymentId, Owner, RsId};
 use crate::engine::Time;
 use std::collections::BTreeSet;
 
@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PodFacts {
     pub exists: bool,
-    pub owner: Option<RsId>,
+    pub owner: Option<Owner>,
     pub node: Option<NodeId>,
     /// Not being deleted.
     pub active: bool,
@@ -68,6 +68,13 @@ pub struct WorkQueues {
     pub observed_deployments: BTreeSet<DeploymentId>,
     /// Nodes whose pod counts may have changed (the time series).
     pub observed_nodes: BTreeSet<NodeId>,
+    /// DaemonSets whose spec or pods changed (the DaemonSet controller).
+    pub daemon_sets: BTreeSet<DaemonSetId>,
+    /// (DaemonSet, node) pairs whose daemon pods changed: the node each was made for.
+    pub daemon_pods: BTreeSet<(DaemonSetId, NodeId)>,
+    /// Nodes that joined, left or changed (labels, taints, conditions): every DaemonSet
+    /// looks at them again (upstream's addNode/updateNode handlers).
+    pub daemon_nodes: BTreeSet<NodeId>,
     /// Pods whose endpoint facts changed (the endpoints view of each Service).
     pub endpoints: BTreeSet<PodId>,
 }
@@ -80,6 +87,8 @@ pub struct Tally {
     /// Per pod id: the facts last accounted.
     pub(super) facts: Vec<PodFacts>,
     pub(super) rs: Vec<RsCounts>,
+    /// Per DaemonSet, the same counts over its pods.
+    pub(super) ds: Vec<RsCounts>,
     pub(super) nodes: Vec<NodeCounts>,
 }
 
@@ -94,12 +103,15 @@ impl Tally {
                 *n = n.checked_add_signed(sign).expect("pod count underflow");
             }
         };
-        if let Some(rs) = f.owner {
-            let i = rs.0 as usize;
-            if self.rs.len() <= i {
-                self.rs.resize(i + 1, RsCounts::default());
+        if let Some(owner) = f.owner {
+            let (counts, i) = match owner {
+                Owner::ReplicaSet(rs) => (&mut self.rs, rs.0 as usize),
+                Owner::DaemonSet(ds) => (&mut self.ds, ds.0 as usize),
+            };
+            if counts.len() <= i {
+                counts.resize(i + 1, RsCounts::default());
             }
-            let c = &mut self.rs[i];
+            let c = &mut counts[i];
             step(&mut c.active, f.active);
             step(&mut c.ready, f.active && f.ready);
             step(&mut c.ready_since, f.active && f.ready && f.ready_since.is_some());

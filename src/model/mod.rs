@@ -6,6 +6,7 @@
 
 mod affinity;
 mod changes;
+mod daemonset;
 mod labels;
 mod namespace;
 mod node;
@@ -22,6 +23,7 @@ pub use affinity::{
     PodAffinityTerm, TopologySpreadConstraint, WhenUnsatisfiable,
 };
 pub use changes::{NodeCounts, RsCounts, WorkQueues};
+pub use daemonset::{DaemonSet, DaemonSetStatus, DaemonSetStrategy};
 pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};
 pub use namespace::{qualified, split_key, NamespaceId, Namespaces, DEFAULT_NAMESPACE, LABEL_METADATA_NAME};
 pub use node::{Node, NodeCondition, NodeId};
@@ -33,8 +35,8 @@ pub use taints::{
     TAINT_NODE_UNSCHEDULABLE,
 };
 pub use workload::{
-    Deployment, DeploymentId, DeploymentStrategy, IntOrPercent, PodDisruptionBudget, ReplicaSet, RsId, Service,
-    UnhealthyPodEvictionPolicy,
+    DaemonSetId, Deployment, DeploymentId, DeploymentStrategy, IntOrPercent, Owner, PodDisruptionBudget, ReplicaSet,
+    RsId, Service, UnhealthyPodEvictionPolicy,
 };
 
 /// Which of the bind checks the scheduler's profile makes binding: a profile without the

@@ -4,7 +4,7 @@ use super::labels::Labels;
 use super::node::NodeId;
 use super::resources::{Resources, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST};
 use super::taints::Toleration;
-use super::workload::RsId;
+use super::workload::{Owner, RsId};
 use crate::engine::{Duration, Time};
 use std::sync::Arc;
 
@@ -151,7 +151,8 @@ pub struct Pod {
     pub template: Arc<PodTemplate>,
     /// Effective tolerations: the template's plus DefaultTolerationSeconds' additions.
     pub tolerations: Vec<Toleration>,
-    pub owner: Option<RsId>,
+    /// The controller that owns the pod (none for a bare pod).
+    pub owner: Option<Owner>,
     /// `spec.priority` as admitted: its PriorityClass's value, else the global default
     /// class's at creation, else 0.
     pub priority: i32,
@@ -189,6 +190,11 @@ pub struct Pod {
 }
 
 impl Pod {
+    /// The owning ReplicaSet, if a ReplicaSet owns the pod.
+    pub fn replica_set(&self) -> Option<RsId> {
+        self.owner.and_then(Owner::replica_set)
+    }
+
     /// Active in the ReplicaSet sense: not being deleted and not Failed.
     /// Upstream: pkg/controller/controller_utils.go (IsPodActive).
     pub fn is_active(&self) -> bool {

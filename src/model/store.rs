@@ -7,11 +7,12 @@
 //! counts and the consumers' work queues.
 
 use super::changes::{NodeCounts, PodFacts, RsCounts, Tally, WorkQueues};
+use super::daemonset::DaemonSet;
 use super::namespace::{NamespaceId, Namespaces};
 use super::node::{Node, NodeId};
 use super::pod::{Pod, PodId, PodPhase, PodTemplate};
 use super::taints::Toleration;
-use super::workload::{Deployment, DeploymentId, ReplicaSet, RsId, Service};
+use super::workload::{DaemonSetId, Deployment, DeploymentId, Owner, ReplicaSet, RsId, Service};
 use crate::engine::Time;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 pub enum Family {
     Deployment(DeploymentId),
     ReplicaSet(RsId),
+    DaemonSet(DaemonSetId),
     /// A pod created directly.
     Pod(PodId),
 }
@@ -125,13 +127,16 @@ pub struct Store {
     node_slot: Vec<u32>,
     node_by_name: BTreeMap<String, NodeId>,
     pods: BTreeMap<PodId, Pod>,
-    /// Pod names per namespace id: `(namespace, name)` is a pod's identity.
-    pod_by_name: Vec<BTreeMap<String, PodId>>,
+    /// Pod names per namespace id: `(namespace, name)` is a pod's identity. Looked up
+    /// only, never iterated (so hash maps keep runs deterministic): generated names share
+    /// long prefixes, which make ordered lookups compare many bytes.
+    pod_by_name: Vec<std::collections::HashMap<String, PodId>>,
     /// Every namespace objects were created in (`default` always).
     pub namespaces: Namespaces,
     next_pod: u64,
     pub replica_sets: Vec<ReplicaSet>,
     pub deployments: Vec<Deployment>,
+    pub daemon_sets: Vec<DaemonSet>,
     pub services: Vec<Service>,
     pub groups: Vec<PodGroup>,
     pub pdbs: Vec<super::PodDisruptionBudget>,
@@ -187,6 +192,7 @@ impl Store {
     pub fn node_mut(&mut self, id: NodeId) -> &mut Node {
         self.node_epoch += 1;
         self.queues.observed_nodes.insert(id);
+        self.queues.daemon_nodes.insert(id);
         &mut self.nodes[self.node_slot[id.0 as usize] as usize]
     }
 
@@ -201,6 +207,7 @@ impl Store {
             *self.pool_nodes.entry(pool.clone()).or_default() += 1;
         }
         self.queues.observed_nodes.insert(id);
+        self.queues.daemon_nodes.insert(id);
         self.node_slot.push(self.nodes.len() as u32);
         self.nodes.push(node);
         id
@@ -223,6 +230,7 @@ impl Store {
         }
         self.node_epoch += 1;
         self.node_membership += 1;
+        self.queues.daemon_nodes.insert(id);
         node
     }
 
@@ -281,11 +289,20 @@ impl Store {
             self.tally.add(&now, 1);
             self.tally.facts[i] = now;
             self.queues.endpoints.insert(id);
-            for rs in [before.owner, now.owner].into_iter().flatten() {
-                self.queues.replica_sets.insert(rs);
-                if let Some(d) = self.replica_sets[rs.0 as usize].deployment {
-                    self.queues.deployments.insert(d);
-                    self.queues.observed_deployments.insert(d);
+            for owner in [before.owner, now.owner].into_iter().flatten() {
+                match owner {
+                    Owner::ReplicaSet(rs) => {
+                        self.queues.replica_sets.insert(rs);
+                        if let Some(d) = self.replica_sets[rs.0 as usize].deployment {
+                            self.queues.deployments.insert(d);
+                            self.queues.observed_deployments.insert(d);
+                        }
+                    }
+                    Owner::DaemonSet(ds) => {
+                        if let Some(&(node, _)) = self.daemon_sets[ds.0 as usize].pods.get(&id) {
+                            self.queues.daemon_pods.insert((ds, node));
+                        }
+                    }
                 }
             }
             for node in [before.node, now.node].into_iter().flatten() {
@@ -304,6 +321,12 @@ impl Store {
     pub fn rs_counts(&self, rs: RsId) -> RsCounts {
         debug_assert!(!self.unaccounted(), "counts read before Store::account");
         self.tally.rs.get(rs.0 as usize).copied().unwrap_or_default()
+    }
+
+    /// The kept counts of a DaemonSet's pods (as of the last [`Store::account`]).
+    pub fn daemon_set_counts(&self, ds: DaemonSetId) -> RsCounts {
+        debug_assert!(!self.unaccounted(), "counts read before Store::account");
+        self.tally.ds.get(ds.0 as usize).copied().unwrap_or_default()
     }
 
     /// The kept counts of a node's pods (as of the last [`Store::account`]).
@@ -380,11 +403,19 @@ impl Store {
         name: String,
         template: Arc<PodTemplate>,
         tolerations: Vec<Toleration>,
-        owner: Option<RsId>,
+        owner: Option<Owner>,
         now: Time,
     ) -> PodId {
-        let namespace = owner.map_or(NamespaceId::DEFAULT, |rs| self.replica_sets[rs.0 as usize].namespace);
+        let namespace = owner.map_or(NamespaceId::DEFAULT, |o| self.owner_namespace(o));
         self.create_pod_in(namespace, name, template, tolerations, owner, now)
+    }
+
+    /// The namespace of a pod owner (its pods live there).
+    pub fn owner_namespace(&self, owner: Owner) -> NamespaceId {
+        match owner {
+            Owner::ReplicaSet(rs) => self.replica_sets[rs.0 as usize].namespace,
+            Owner::DaemonSet(ds) => self.daemon_sets[ds.0 as usize].namespace,
+        }
     }
 
     /// Creates a pending pod in `namespace` (an owner's pods live in the owner's namespace).
@@ -394,19 +425,18 @@ impl Store {
         name: String,
         template: Arc<PodTemplate>,
         tolerations: Vec<Toleration>,
-        owner: Option<RsId>,
+        owner: Option<Owner>,
         now: Time,
     ) -> PodId {
+        debug_assert!(
+            owner.is_none_or(|o| self.owner_namespace(o) == namespace),
+            "a pod outside its owner's namespace"
+        );
         let id = PodId(self.next_pod);
         self.next_pod += 1;
         let group = match owner {
-            Some(rs) => {
-                debug_assert_eq!(
-                    self.replica_sets[rs.0 as usize].namespace, namespace,
-                    "a pod outside its owner's namespace"
-                );
-                self.replica_sets[rs.0 as usize].group
-            }
+            Some(Owner::ReplicaSet(rs)) => self.replica_sets[rs.0 as usize].group,
+            Some(Owner::DaemonSet(ds)) => self.daemon_sets[ds.0 as usize].group,
             None => self.add_group(template.clone(), Family::Pod(id), namespace),
         };
         let pod = Pod {
@@ -438,12 +468,12 @@ impl Store {
         };
         let ns = namespace.0 as usize;
         if self.pod_by_name.len() <= ns {
-            self.pod_by_name.resize_with(ns + 1, BTreeMap::new);
+            self.pod_by_name.resize_with(ns + 1, Default::default);
         }
         self.pod_by_name[ns].insert(name, id);
         self.pods.insert(id, pod);
         self.tally.noted.push(id);
-        if let Some(rs) = owner {
+        if let Some(Owner::ReplicaSet(rs)) = owner {
             self.replica_sets[rs.0 as usize].pods.insert(id);
         }
         id
@@ -573,8 +603,16 @@ impl Store {
                 self.forget_bound_priority(pod.priority);
             }
         }
-        if let Some(rs) = pod.owner {
-            self.replica_sets[rs.0 as usize].pods.remove(&pod_id);
+        match pod.owner {
+            Some(Owner::ReplicaSet(rs)) => {
+                self.replica_sets[rs.0 as usize].pods.remove(&pod_id);
+            }
+            Some(Owner::DaemonSet(ds)) => {
+                if let Some(node) = self.daemon_sets[ds.0 as usize].release(pod_id) {
+                    self.queues.daemon_pods.insert((ds, node));
+                }
+            }
+            None => {}
         }
         pod
     }
@@ -609,6 +647,46 @@ impl Store {
         }
         self.replica_sets.push(rs);
         self.queue_replica_set(id);
+        id
+    }
+
+    /// Adds a DaemonSet (and its pod group); `build` receives its id and group.
+    pub fn add_daemon_set(&mut self, build: impl FnOnce(DaemonSetId, u32) -> DaemonSet) -> DaemonSetId {
+        let id = DaemonSetId(u32::try_from(self.daemon_sets.len()).expect("too many DaemonSets"));
+        let group = u32::try_from(self.groups.len()).expect("too many pod groups");
+        let ds = build(id, group);
+        self.add_group(ds.template.clone(), Family::DaemonSet(id), ds.namespace);
+        self.daemon_sets.push(ds);
+        self.queues.daemon_sets.insert(id);
+        id
+    }
+
+    pub fn daemon_set(&self, id: DaemonSetId) -> &DaemonSet {
+        &self.daemon_sets[id.0 as usize]
+    }
+
+    /// A DaemonSet to write (queued for its controller).
+    pub fn daemon_set_mut(&mut self, id: DaemonSetId) -> &mut DaemonSet {
+        self.queues.daemon_sets.insert(id);
+        &mut self.daemon_sets[id.0 as usize]
+    }
+
+    pub fn daemon_set_id(&self, namespace: NamespaceId, name: &str) -> Option<DaemonSetId> {
+        self.daemon_sets.iter().find(|d| d.namespace == namespace && d.name == name).map(|d| d.id)
+    }
+
+    /// Creates a DaemonSet's pod made for `(node, revision)` (its template carries the node pin).
+    pub fn create_daemon_pod(
+        &mut self,
+        ds: DaemonSetId,
+        (node, revision): (NodeId, u64),
+        name: String,
+        template: Arc<PodTemplate>,
+        tolerations: Vec<Toleration>,
+        now: Time,
+    ) -> PodId {
+        let id = self.create_pod(name, template, tolerations, Some(Owner::DaemonSet(ds)), now);
+        self.daemon_sets[ds.0 as usize].adopt(id, node, revision);
         id
     }
 
@@ -664,7 +742,7 @@ impl Store {
 
     /// The Deployment that owns a pod, through its ReplicaSet.
     pub fn deployment_of(&self, pod: &Pod) -> Option<DeploymentId> {
-        pod.owner.and_then(|rs| self.replica_set(rs).deployment)
+        pod.replica_set().and_then(|rs| self.replica_set(rs).deployment)
     }
 }
 
@@ -714,7 +792,7 @@ mod tests {
             namespace: team,
             ..ReplicaSet::standalone(id, group, "web-1".into(), Default::default(), t.clone(), 1, Time::ZERO)
         });
-        let owned = store.create_pod("web-1-x".into(), t, vec![], Some(rs), Time::ZERO);
+        let owned = store.create_pod("web-1-x".into(), t, vec![], Some(Owner::ReplicaSet(rs)), Time::ZERO);
         assert_eq!(store.pod(owned).namespace, team, "an owned pod is in its owner's namespace");
         assert_eq!(store.resolve_key("team-a/web"), Some((team, "web")));
         assert_eq!(store.resolve_key("nowhere/web"), None);

@@ -13,6 +13,35 @@ pub struct RsId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DeploymentId(pub u32);
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DaemonSetId(pub u32);
+
+/// The controller a pod belongs to (its `ownerReferences` entry with `controller: true`).
+/// A new workload kind is one variant here plus its controller file in `control/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Owner {
+    ReplicaSet(RsId),
+    DaemonSet(DaemonSetId),
+}
+
+impl Owner {
+    /// The owning ReplicaSet, if the owner is one.
+    pub fn replica_set(self) -> Option<RsId> {
+        match self {
+            Owner::ReplicaSet(rs) => Some(rs),
+            _ => None,
+        }
+    }
+
+    /// The kind as `ownerReferences[].kind` spells it.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Owner::ReplicaSet(_) => "ReplicaSet",
+            Owner::DaemonSet(_) => "DaemonSet",
+        }
+    }
+}
+
 /// A count or a percentage, as in `maxSurge: 25%`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IntOrPercent {

@@ -330,7 +330,35 @@ pub fn summary_json(s: &Summary) -> String {
             ]),
         ),
     ]);
+    let json = with_daemon_sets(json, s);
     json.pretty()
+}
+
+/// `daemon_sets` after `deployments`, when the run has any: each one's status at the end.
+fn with_daemon_sets(json: Json, s: &Summary) -> Json {
+    let store = &s.run.store;
+    let Json::Obj(mut fields) = json else { return json };
+    if store.daemon_sets.is_empty() {
+        return Json::Obj(fields);
+    }
+    let sets = store
+        .daemon_sets
+        .iter()
+        .map(|d| {
+            let st = d.status;
+            let status = Json::obj(vec![
+                ("desired", Json::Int(i64::from(st.desired))),
+                ("ready", Json::Int(i64::from(st.ready))),
+                ("updated", Json::Int(i64::from(st.updated))),
+                ("available", Json::Int(i64::from(st.available))),
+                ("revision", Json::Int(d.revision as i64)),
+            ]);
+            (store.key(d.namespace, &d.name), status)
+        })
+        .collect();
+    let at = fields.iter().position(|(k, _)| k == "deployments").map_or(fields.len(), |i| i + 1);
+    fields.insert(at, ("daemon_sets".to_string(), Json::Obj(sets)));
+    Json::Obj(fields)
 }
 
 fn hpas_json(s: &Summary) -> Json {
@@ -572,6 +600,37 @@ pub fn summary_doc(s: &Summary) -> SummaryDoc {
         ],
         rows,
     }));
+    if !s.run.store.daemon_sets.is_empty() {
+        details.push(Block::H2("DaemonSets".into()));
+        let rows = s
+            .run
+            .store
+            .daemon_sets
+            .iter()
+            .map(|d| {
+                vec![
+                    Cell::Code(s.run.store.key(d.namespace, &d.name)),
+                    Cell::num(d.status.desired),
+                    Cell::num(d.status.ready),
+                    Cell::num(d.status.updated),
+                    Cell::num(d.status.available),
+                    Cell::num(d.revision),
+                ]
+            })
+            .collect();
+        details.push(Block::Table(Table {
+            class: "",
+            head: vec![
+                "daemonset".into(),
+                "desired".into(),
+                "ready".into(),
+                "up-to-date".into(),
+                "available".into(),
+                "revision".into(),
+            ],
+            rows,
+        }));
+    }
     if !obs.hpas.is_empty() {
         details.push(Block::H2("HorizontalPodAutoscalers".into()));
         let rows = obs

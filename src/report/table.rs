@@ -99,7 +99,7 @@ fn stdout_tables(store: &Store) -> String {
         for p in store.pods_of_deployment(d.id).filter(|p| p.is_active()) {
             live += 1;
             ready += usize::from(p.ready);
-            updated += usize::from(p.owner == newest);
+            updated += usize::from(p.replica_set() == newest);
         }
         let _ = live;
         let name = store.key(d.namespace, &d.name);

@@ -751,6 +751,7 @@ pub fn object_kind_name(o: &Object) -> (&'static str, &str) {
         Object::PodDisruptionBudget(p) => ("PodDisruptionBudget", &p.budget.name),
         Object::HorizontalPodAutoscaler(h) => ("HorizontalPodAutoscaler", &h.name),
         Object::Namespace(n) => ("Namespace", &n.name),
+        Object::DaemonSet(d) => ("DaemonSet", &d.name),
     }
 }
 
@@ -1138,6 +1139,9 @@ fn check_names(r: Reader, s: &Scenario, object_spans: &[(PathBuf, Span)]) -> R<(
             // scaleTargetRef names a Deployment of the HPA's own namespace.
             Object::HorizontalPodAutoscaler(h) => {
                 hpa_targets.push((crate::model::qualified(&h.namespace, &h.deployment), i))
+            }
+            Object::DaemonSet(_) => {
+                pod_owners.insert(object_key(o));
             }
         }
     }

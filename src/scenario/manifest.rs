@@ -8,14 +8,14 @@
 use super::decode::{Fields, Reader};
 use super::diag::{Diagnostic, Span, Warnings};
 use super::schema::{
-    DeploymentObject, NamespaceObject, NodeObject, Object, PdbObject, PodObject, PriorityClassObject, ReplicaSetObject,
-    ServiceObject,
+    DaemonSetObject, DeploymentObject, NamespaceObject, NodeObject, Object, PdbObject, PodObject, PriorityClassObject,
+    ReplicaSetObject, ServiceObject,
 };
 use super::suggest::closest;
 use super::yaml::{Node, Value};
 use crate::engine::Duration;
 use crate::model::{
-    Affinity, Container, DeploymentStrategy, IntOrPercent, LabelSelector, Labels, NodeSelectorOp,
+    Affinity, Container, DaemonSetStrategy, DeploymentStrategy, IntOrPercent, LabelSelector, Labels, NodeSelectorOp,
     NodeSelectorRequirement, NodeSelectorTerm, PodAffinityRules, PodAffinityTerm, PodSpec, PodTemplate, Probe,
     Requirement, Resources, SelectorOp, Taint, TaintEffect, Toleration, TolerationOperator, TopologySpreadConstraint,
     WhenUnsatisfiable, DEFAULT_NAMESPACE,
@@ -124,7 +124,7 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
     warn_misspelled(r, &meta, METADATA_FIELDS, "metadata", warnings);
     top.ignore(&["status"]);
     let expected_api = match kind.as_str() {
-        "Deployment" | "ReplicaSet" => Some("apps/v1"),
+        "Deployment" | "ReplicaSet" | "DaemonSet" => Some("apps/v1"),
         "Pod" | "Service" | "Node" | "Namespace" => Some("v1"),
         "PriorityClass" => Some("scheduling.k8s.io/v1"),
         "HorizontalPodAutoscaler" if api_version == "autoscaling/v1" => Some("autoscaling/v1"),
@@ -175,6 +175,7 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
                 template,
             }))
         }
+        "DaemonSet" => Some(Object::DaemonSet(daemon_set(r, doc, &name, spec, warnings)?)),
         "Pod" => {
             let spec = spec.ok_or_else(|| missing(r, doc, "Pod", &name, "spec"))?;
             let annotations = meta_annotations(r, metadata)?;
@@ -318,6 +319,95 @@ fn deployment(r: Reader, doc: &Node, name: &str, spec: Option<&Node>, warnings: 
     })
 }
 
+/// An `apps/v1` DaemonSet: no replicas; `updateStrategy` RollingUpdate (maxUnavailable 1,
+/// maxSurge 0) or OnDelete.
+// Upstream: pkg/apis/apps/v1/defaults.go (SetDefaults_DaemonSet), pkg/apis/apps/validation (ValidateRollingUpdateDaemonSet).
+fn daemon_set(r: Reader, doc: &Node, name: &str, spec: Option<&Node>, warnings: &mut Warnings) -> R<DaemonSetObject> {
+    if let Some(n) = spec.and_then(|s| s.get("replicas")) {
+        return Err(r.error(n.span, format!("DaemonSet {name:?} has spec.replicas {}", n.describe())).with_hint(
+            "a DaemonSet runs one pod per eligible node: remove `replicas` (use a Deployment for a count)",
+        ));
+    }
+    let mut strategy =
+        DaemonSetStrategy::RollingUpdate { max_unavailable: IntOrPercent::Int(1), max_surge: IntOrPercent::Int(0) };
+    let mut min_ready_seconds = Duration::ZERO;
+    let mut revision_history_limit = 10;
+    let (_, selector, template) = replicated(r, doc, name, "DaemonSet", spec, warnings, &mut |f| {
+        if let Some(n) = f.opt("updateStrategy") {
+            strategy = decode_daemon_strategy(r, n)?;
+        }
+        if let Some(n) = f.opt("minReadySeconds") {
+            min_ready_seconds = r.seconds(n, "minReadySeconds", 86_400)?;
+        }
+        if let Some(n) = f.opt("revisionHistoryLimit") {
+            revision_history_limit = r.count(n, "revisionHistoryLimit", u32::MAX as u64)? as u32;
+        }
+        Ok(())
+    })?;
+    Ok(DaemonSetObject {
+        name: name.to_string(),
+        namespace: DEFAULT_NAMESPACE.into(),
+        selector,
+        template,
+        strategy,
+        min_ready_seconds,
+        revision_history_limit,
+    })
+}
+
+fn decode_daemon_strategy(r: Reader, node: &Node) -> R<DaemonSetStrategy> {
+    let mut f = r.fields(node, "spec.updateStrategy")?;
+    let kind = f.opt("type").map(|n| r.string(n, "updateStrategy.type")).transpose()?;
+    let strategy = match kind.as_deref() {
+        Some("OnDelete") => DaemonSetStrategy::OnDelete,
+        None | Some("RollingUpdate") => {
+            let (mut surge, mut unavailable) = (IntOrPercent::Int(0), IntOrPercent::Int(1));
+            if let Some(ru) = f.opt("rollingUpdate") {
+                let mut ruf = r.fields(ru, "updateStrategy.rollingUpdate")?;
+                let surge_node = ruf.opt("maxSurge");
+                if let Some(n) = surge_node {
+                    surge = r.int_or_percent(n, "maxSurge")?;
+                }
+                let unavailable_node = ruf.opt("maxUnavailable");
+                if let Some(n) = unavailable_node {
+                    unavailable = r.int_or_percent(n, "maxUnavailable")?;
+                }
+                ruf.deny_unknown(&["maxSurge", "maxUnavailable"])?;
+                let zero = |v: IntOrPercent| matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0));
+                // Upstream: pkg/apis/apps/validation/validation.go (ValidateRollingUpdateDaemonSet).
+                if zero(surge) == zero(unavailable) {
+                    return Err(r
+                        .error(
+                            ru.span,
+                            format!(
+                                "maxSurge {} and maxUnavailable {}: exactly one must be non-zero",
+                                show(surge),
+                                show(unavailable)
+                            ),
+                        )
+                        .with_hint("a DaemonSet either surges (maxSurge: 1, maxUnavailable: 0) or replaces in place (maxUnavailable: 1, maxSurge: 0)"));
+                }
+                for (v, n, what) in [(surge, surge_node, "maxSurge"), (unavailable, unavailable_node, "maxUnavailable")]
+                {
+                    if matches!(v, IntOrPercent::Percent(p) if p > 100) {
+                        return Err(r
+                            .error(n.map_or(ru.span, |n| n.span), format!("{what} \"{}\" may not exceed 100%", show(v)))
+                            .with_hint("use a percentage from 0% to 100%"));
+                    }
+                }
+            }
+            DaemonSetStrategy::RollingUpdate { max_unavailable: unavailable, max_surge: surge }
+        }
+        Some(other) => {
+            return Err(r
+                .error(node.span, format!("unknown updateStrategy type {other:?}"))
+                .with_hint("use RollingUpdate or OnDelete"))
+        }
+    };
+    f.deny_unknown(&["type", "rollingUpdate"])?;
+    Ok(strategy)
+}
+
 /// Defaults and checks from pkg/apis/apps/v1/defaults.go and apps validation.
 fn decode_strategy(r: Reader, node: &Node) -> R<DeploymentStrategy> {
     let mut f = r.fields(node, "spec.strategy")?;
@@ -429,6 +519,7 @@ fn replicated(
             "revisionHistoryLimit",
             "progressDeadlineSeconds",
             "paused",
+            "updateStrategy",
         ],
         "spec",
         warnings,

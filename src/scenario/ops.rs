@@ -91,7 +91,15 @@ pub(super) fn decode_action(r: Reader, verb: &str, arg: &Node) -> R<(Action, Spa
         }
         _ => {
             if !matches!(arg.value, Value::Map(_)) {
-                return Ok((Action::Drain { node: r.string(arg, verb)?, timeout: None, force: false }, arg.span));
+                return Ok((
+                    Action::Drain {
+                        node: r.string(arg, verb)?,
+                        timeout: None,
+                        force: false,
+                        ignore_daemon_sets: false,
+                    },
+                    arg.span,
+                ));
             }
             let mut f = r.fields(arg, "drain")?;
             let node_node = f.req("node")?;
@@ -100,8 +108,10 @@ pub(super) fn decode_action(r: Reader, verb: &str, arg: &Node) -> R<(Action, Spa
             let timeout =
                 f.opt("timeout").map(|n| r.duration(n, "timeout")).transpose()?.filter(|t| *t > Duration::ZERO);
             let force = f.opt("force").map(|n| r.boolean(n, "force")).transpose()?.unwrap_or(false);
-            f.deny_unknown(&["node", "timeout", "force"])?;
-            Ok((Action::Drain { node, timeout, force }, node_node.span))
+            let ignore_daemon_sets =
+                f.opt("ignoreDaemonSets").map(|n| r.boolean(n, "ignoreDaemonSets")).transpose()?.unwrap_or(false);
+            f.deny_unknown(&["node", "timeout", "force", "ignoreDaemonSets"])?;
+            Ok((Action::Drain { node, timeout, force, ignore_daemon_sets }, node_node.span))
         }
     }
 }

@@ -93,6 +93,7 @@ pub fn object_namespace(o: &Object) -> Option<&str> {
         Object::Service(s) => Some(&s.namespace),
         Object::PodDisruptionBudget(p) => Some(&p.namespace),
         Object::HorizontalPodAutoscaler(h) => Some(&h.namespace),
+        Object::DaemonSet(d) => Some(&d.namespace),
         Object::Node(_) | Object::PriorityClass(_) | Object::Namespace(_) => None,
     }
 }
@@ -112,6 +113,7 @@ pub(super) fn set_namespace(o: &mut Object, namespace: String) {
         Object::Service(s) => s.namespace = namespace,
         Object::PodDisruptionBudget(p) => p.namespace = namespace,
         Object::HorizontalPodAutoscaler(h) => h.namespace = namespace,
+        Object::DaemonSet(d) => d.namespace = namespace,
         Object::Node(_) | Object::PriorityClass(_) | Object::Namespace(_) => {}
     }
 }

@@ -106,6 +106,7 @@ pub enum Object {
     PodDisruptionBudget(PdbObject),
     HorizontalPodAutoscaler(HpaObject),
     Namespace(NamespaceObject),
+    DaemonSet(DaemonSetObject),
 }
 
 /// `v1` Namespace: its labels are what affinity terms' `namespaceSelector` matches.
@@ -122,6 +123,19 @@ pub struct NamespaceObject {
 pub struct PdbObject {
     pub namespace: String,
     pub budget: crate::model::PodDisruptionBudget,
+}
+
+/// `apps/v1` DaemonSet.
+#[derive(Clone, Debug)]
+pub struct DaemonSetObject {
+    pub name: String,
+    /// `metadata.namespace` (`default` when absent).
+    pub namespace: String,
+    pub selector: LabelSelector,
+    pub template: Arc<PodTemplate>,
+    pub strategy: crate::model::DaemonSetStrategy,
+    pub min_ready_seconds: Duration,
+    pub revision_history_limit: u32,
 }
 
 /// `scheduling.k8s.io/v1` PriorityClass.
@@ -250,6 +264,8 @@ pub enum Action {
         node: String,
         timeout: Option<Duration>,
         force: bool,
+        /// kubectl's `--ignore-daemonsets`: DaemonSet pods stay (without it they fail the drain).
+        ignore_daemon_sets: bool,
     },
 }
 

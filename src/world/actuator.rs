@@ -6,8 +6,8 @@ use crate::control::deployment::RolloutReport;
 use crate::control::{pod_name_suffix, taint_eviction, Decision, ScoreTable, TerminationReason};
 use crate::engine::Time;
 use crate::model::{
-    LabelSelector, NamespaceId, Node, NodeCondition, NodeId, PodId, PodTemplate, ReplicaSet, Resources, RsId, Service,
-    Taint, TaintEffect, Toleration, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE,
+    LabelSelector, NamespaceId, Node, NodeCondition, NodeId, Owner, PodId, PodTemplate, ReplicaSet, Resources, RsId,
+    Service, Taint, TaintEffect, Toleration, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE,
 };
 use crate::record::json_string;
 use crate::scenario::Object;
@@ -79,6 +79,7 @@ impl World<'_> {
                     self.create_owned_pod(rs);
                 }
             }
+            Decision::CreateDaemonPod { ds, node } => self.create_daemon_pod(ds, node),
             Decision::DeletePod { pod, reason } => self.delete_pod(pod, reason),
             Decision::Bind { pod, node, scores } => self.bind(pod, node, scores),
             Decision::Unschedulable { pod, reason } => {
@@ -341,19 +342,35 @@ impl World<'_> {
         template: Arc<PodTemplate>,
         owner: Option<RsId>,
     ) {
-        let now = self.now();
         let tolerations = self.admitted_tolerations(&template);
-        let priority = self.store.admitted_priority(&template.spec);
-        let id = self.store.create_pod_in(namespace, name.clone(), template, tolerations, owner, now);
+        let now = self.now();
+        let owner = owner.map(crate::model::Owner::ReplicaSet);
+        let id = self.store.create_pod_in(namespace, name, template, tolerations, owner, now);
+        self.admit_created_pod(id);
+    }
+
+    /// What follows a pod's creation: priority admission, `pod_created`, and the
+    /// scheduling queue (or its node's kubelet, for a `spec.nodeName` pod).
+    pub(super) fn admit_created_pod(&mut self, id: PodId) {
+        let now = self.now();
+        let priority = self.store.admitted_priority(&self.store.pod(id).template.spec);
+        let (name, namespace) = (self.store.pod(id).name.clone(), self.store.pod(id).namespace);
         self.store.set_priority(id, priority);
+        let owner = self.store.pod(id).owner;
         let (owner_name, deployment, revision) = match owner {
-            Some(rs) => {
+            Some(Owner::ReplicaSet(rs)) => {
                 let r = self.store.replica_set(rs);
                 let d = r.deployment.map(|d| self.store.deployment(d).name.clone());
                 (Some(r.name.clone()), d, Some(r.revision))
             }
+            Some(Owner::DaemonSet(ds)) => {
+                let d = self.store.daemon_set(ds);
+                (Some(d.name.clone()), None, d.pods.get(&id).map(|(_, r)| *r))
+            }
             None => (None, None, None),
         };
+        // SPEC 5.2: `owner_kind` when the owner is not a ReplicaSet (v1 traces keep their bytes).
+        let owner_kind = owner.map(Owner::kind).filter(|k| *k != "ReplicaSet");
         // A pod created with spec.nodeName is bound already: the scheduler never sees it;
         // the node's kubelet admits it (world/kubelet.rs). Its node may not exist yet.
         // Upstream: pkg/scheduler/eventhandlers.go (assignedPod: not queued) and pkg/kubelet/lifecycle/predicate.go.
@@ -362,6 +379,9 @@ impl World<'_> {
             e.str("pod", &name).namespace(self.store.namespaces.name(namespace));
             if let Some(o) = &owner_name {
                 e.str("owner", o);
+            }
+            if let Some(k) = owner_kind {
+                e.str("owner_kind", k);
             }
             if let Some(d) = &deployment {
                 e.str("deployment", d);
@@ -392,7 +412,7 @@ impl World<'_> {
 
     /// The template's tolerations plus what DefaultTolerationSeconds admission adds.
     /// Upstream: plugin/pkg/admission/defaulttolerationseconds/admission.go.
-    fn admitted_tolerations(&self, template: &PodTemplate) -> Vec<Toleration> {
+    pub(super) fn admitted_tolerations(&self, template: &PodTemplate) -> Vec<Toleration> {
         let cp = &self.scenario.control_plane;
         let mut out = template.spec.tolerations.clone();
         for (key, seconds) in [
@@ -572,6 +592,7 @@ impl World<'_> {
                 }
             }
             Object::HorizontalPodAutoscaler(h) => self.autoscaler.apply(h.clone()),
+            Object::DaemonSet(d) => self.apply_daemon_set(d, ns),
         }
     }
 }

@@ -64,6 +64,7 @@ impl CaRun {
                 cp.scheduler.clone(),
                 pools.len(),
                 streams.stream("cluster-autoscaler"),
+                streams.stream("cluster-autoscaler/what-if"),
             ),
             upcoming: vec![0; pools.len()],
             rng: streams.stream("cluster-autoscaler/provisioning"),

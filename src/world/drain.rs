@@ -77,6 +77,7 @@ impl World<'_> {
         name: &str,
         timeout: Option<Duration>,
         force: bool,
+        ignore_daemon_sets: bool,
     ) -> Result<(), String> {
         let now = self.now();
         let id = self.store.node_id(name).ok_or_else(|| format!("nodes {name:?} not found"))?;
@@ -86,7 +87,24 @@ impl World<'_> {
                 e.str("node", name);
             });
         }
-        let pods: Vec<PodId> = self.store.node(id).pods.iter().copied().collect();
+        let mut pods: Vec<PodId> = self.store.node(id).pods.iter().copied().collect();
+        // DaemonSet pods would come straight back: kubectl refuses them unless told to
+        // ignore them, and then leaves them running.
+        // Upstream: staging/src/k8s.io/kubectl/pkg/drain/filters.go (daemonSetFilter).
+        let is_daemon = |p: &crate::model::Pod| matches!(p.owner, Some(crate::model::Owner::DaemonSet(_)));
+        let daemons: Vec<String> = pods
+            .iter()
+            .map(|p| self.store.pod(*p))
+            .filter(|p| is_daemon(p) && p.deletion.is_none())
+            .map(|p| format!("{}/{}", self.store.namespaces.name(p.namespace), p.name))
+            .collect();
+        if !daemons.is_empty() && !ignore_daemon_sets {
+            return Err(format!(
+                "unable to drain node {name:?} due to error: cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): {}",
+                daemons.join(", ")
+            ));
+        }
+        pods.retain(|p| !is_daemon(self.store.pod(*p)));
         // Pods without a controller are lost for good when deleted: kubectl wants --force.
         // Upstream: staging/src/k8s.io/kubectl/pkg/drain/filters.go (unreplicatedFilter, unmanagedFatal).
         let bare: Vec<String> = pods

@@ -6,6 +6,7 @@
 
 mod actuator;
 mod cluster_autoscaler;
+mod daemonsets;
 mod drain;
 mod faults;
 mod kubelet;
@@ -144,6 +145,7 @@ pub struct World<'s> {
     queue: EventQueue<WorldEvent>,
     scheduler: Scheduler,
     deployments: DeploymentController,
+    daemon_sets: crate::control::daemonset::DaemonSetController,
     lifecycle: NodeLifecycle,
     events: EventLog,
     observations: Observations,
@@ -226,6 +228,7 @@ fn run_with(
         queue: EventQueue::new(),
         scheduler: Scheduler::new(&cp.scheduler, streams.stream("scheduler"), options.explain),
         deployments: DeploymentController::default(),
+        daemon_sets: Default::default(),
         lifecycle: NodeLifecycle::new(LifecycleSettings {
             grace_period: cp.node_monitor_grace_period,
             status_update_frequency: cp.node_status_update_frequency,
@@ -403,6 +406,7 @@ impl World<'_> {
                 let decisions = replicaset::reconcile(&self.store, &queued, self.now());
                 changed |= !decisions.is_empty();
                 self.apply_all(decisions);
+                changed |= self.settle_daemon_sets();
             }
             let scheduling = self.ops.masters.active(masters::Component::Scheduler);
             while let Some(pod) = scheduling.then(|| self.scheduler.next_pod(self.now())).flatten() {

@@ -133,7 +133,9 @@ impl World<'_> {
             Action::PartitionNode { node, duration } => self.partition_action(node, *duration)?,
             Action::CrashMaster(k) => self.master_action(*k, true)?,
             Action::RecoverMaster(k) => self.master_action(*k, false)?,
-            Action::Drain { node, timeout, force } => self.start_drain(action.describe(), node, *timeout, *force)?,
+            Action::Drain { node, timeout, force, ignore_daemon_sets } => {
+                self.start_drain(action.describe(), node, *timeout, *force, *ignore_daemon_sets)?
+            }
         }
         Ok(())
     }

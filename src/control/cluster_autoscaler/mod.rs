@@ -70,6 +70,8 @@ pub struct ClusterAutoscaler {
     config: ClusterAutoscalerConfig,
     scheduler: SchedulerConfig,
     rng: RandomStream,
+    /// The what-if schedulers' stream (`cluster-autoscaler/what-if`).
+    what_if: RandomStream,
     /// Since when each node has been unneeded.
     unneeded_since: BTreeMap<NodeId, Time>,
     last_scale_up: Option<Time>,
@@ -79,11 +81,18 @@ pub struct ClusterAutoscaler {
 }
 
 impl ClusterAutoscaler {
-    pub fn new(config: ClusterAutoscalerConfig, scheduler: SchedulerConfig, pools: usize, rng: RandomStream) -> Self {
+    pub fn new(
+        config: ClusterAutoscalerConfig,
+        scheduler: SchedulerConfig,
+        pools: usize,
+        rng: RandomStream,
+        what_if: RandomStream,
+    ) -> Self {
         ClusterAutoscaler {
             config,
             scheduler,
             rng,
+            what_if,
             unneeded_since: BTreeMap::new(),
             last_scale_up: None,
             last_scale_down: None,
@@ -160,7 +169,7 @@ impl ClusterAutoscaler {
             }
         }
         let nodes: Vec<NodeId> = base.nodes.iter().map(|n| n.id).collect();
-        let mut simulator = Simulator::new(&self.scheduler);
+        let mut simulator = Simulator::new(&self.scheduler, self.what_if.clone());
         let mut remaining = Vec::new();
         for &pod in pending {
             match simulator.first_fit(&base, pod, &nodes) {
@@ -189,7 +198,7 @@ impl ClusterAutoscaler {
                 continue;
             }
             let mut what_if = base.clone();
-            let mut simulator = Simulator::new(&self.scheduler);
+            let mut simulator = Simulator::new(&self.scheduler, self.what_if.clone());
             let est = estimate(&mut what_if, &mut simulator, pool, i, &remaining, room);
             if !est.pods.is_empty() {
                 options.push(GroupOption { pool_index: i, pool, estimate: est });
@@ -219,7 +228,7 @@ impl ClusterAutoscaler {
             .filter(|n| utilization(store, n, now) < self.config.scale_down_utilization_threshold)
             .map(|n| n.id)
             .collect();
-        let unneeded = scale_down::removable(store, &self.scheduler, &candidates, now);
+        let unneeded = scale_down::removable(store, &self.scheduler, &self.what_if, &candidates, now);
         self.unneeded_since.retain(|node, _| unneeded.contains(node));
         for node in &unneeded {
             self.unneeded_since.entry(*node).or_insert(now);
@@ -250,7 +259,13 @@ impl ClusterAutoscaler {
             if room[pool] == 0 || cpu < self.config.cpu_total.min || memory < self.config.memory_total.min {
                 continue;
             }
-            let is_empty = store.node(node).pods.iter().all(|p| !store.pod(*p).is_active());
+            // DaemonSet pods do not make a node busy. Upstream: simulator/drainability/rules/daemonset.
+            let is_empty = store
+                .node(node)
+                .pods
+                .iter()
+                .map(|p| store.pod(*p))
+                .all(|p| !p.is_active() || matches!(p.owner, Some(crate::model::Owner::DaemonSet(_))));
             if is_empty && empty.len() < MAX_EMPTY_BULK_DELETE {
                 room[pool] -= 1;
                 totals = (cpu, memory);
@@ -342,10 +357,10 @@ mod tests {
     #[test]
     fn binpacking_fills_each_new_node_before_adding_one() {
         let (mut store, pods) = pending(10, 1000);
-        let mut sim = Simulator::new(&SchedulerConfig::default());
+        let mut sim = Simulator::new(&SchedulerConfig::default(), RngStreams::new(1).stream("what-if"));
         let e = estimate(&mut store.clone(), &mut sim, &pool("b", 4000), 0, &pods, 100);
         assert_eq!((e.nodes, e.pods.len()), (3, 10), "4 + 4 + 2 pods");
-        let mut sim = Simulator::new(&SchedulerConfig::default());
+        let mut sim = Simulator::new(&SchedulerConfig::default(), RngStreams::new(1).stream("what-if"));
         let e = estimate(&mut store, &mut sim, &pool("b", 4000), 0, &pods, 2);
         assert_eq!((e.nodes, e.pods.len()), (2, 8), "the group's room caps the estimate");
     }
@@ -358,7 +373,7 @@ mod tests {
         for (i, cpu) in [1000, 3000, 1000, 3000].into_iter().enumerate() {
             pods.push(store.create_pod(format!("p{i}"), pod(&[(cpu, 1 << 20)]).template, vec![], None, Time::ZERO));
         }
-        let mut sim = Simulator::new(&SchedulerConfig::default());
+        let mut sim = Simulator::new(&SchedulerConfig::default(), RngStreams::new(1).stream("what-if"));
         assert_eq!(estimate(&mut store, &mut sim, &pool("b", 4000), 0, &pods, 10).nodes, 2);
     }
 
@@ -390,7 +405,13 @@ mod tests {
             cpu_total: crate::control::cluster_autoscaler::config::ResourceRange { min: 4000, max: 10_000 },
             ..ClusterAutoscalerConfig::default()
         };
-        let mut ca = ClusterAutoscaler::new(config, SchedulerConfig::default(), 1, RngStreams::new(1).stream("ca"));
+        let mut ca = ClusterAutoscaler::new(
+            config,
+            SchedulerConfig::default(),
+            1,
+            RngStreams::new(1).stream("ca"),
+            RngStreams::new(1).stream("what-if"),
+        );
         let pools = vec![pool("b", 4000)];
         // 12 pods need 3 nodes of 4 cpu; 10 cpu in all leave room for 2.
         let d = ca.scan(&store, &pools, &[GroupSize::default()], Time::from_secs(10));
@@ -423,7 +444,13 @@ mod tests {
     fn max_nodes_total_caps_a_scale_up() {
         let (store, _) = pending(12, 1000);
         let config = ClusterAutoscalerConfig { max_nodes_total: 2, ..ClusterAutoscalerConfig::default() };
-        let mut ca = ClusterAutoscaler::new(config, SchedulerConfig::default(), 1, RngStreams::new(1).stream("ca"));
+        let mut ca = ClusterAutoscaler::new(
+            config,
+            SchedulerConfig::default(),
+            1,
+            RngStreams::new(1).stream("ca"),
+            RngStreams::new(1).stream("what-if"),
+        );
         let pools = vec![pool("b", 4000)];
         let d = ca.scan(&store, &pools, &[GroupSize { live: 0, upcoming: 1 }], Time::from_secs(10));
         assert_eq!(d, vec![CaDecision::ScaleUp { pool: 0, nodes: 1, pods: 4 }], "one node left under the total");
@@ -440,6 +467,7 @@ mod tests {
             SchedulerConfig::default(),
             1,
             RngStreams::new(1).stream("ca"),
+            RngStreams::new(1).stream("what-if"),
         );
         let d = ca.scan(&store, &pools, &[GroupSize { live: 0, upcoming: 0 }], Time::from_secs(10));
         assert_eq!(d, vec![CaDecision::ScaleUp { pool: 0, nodes: 2, pods: 6 }]);

@@ -5,7 +5,7 @@
 use super::simulation::Simulator;
 use crate::control::pdb;
 use crate::control::scheduler::config::SchedulerConfig;
-use crate::engine::{Duration, Time};
+use crate::engine::{Duration, RandomStream, Time};
 use crate::model::{Node, NodeId, Pod, PodId, Store};
 
 /// Upstream: --scale-down-non-empty-candidates-count (30).
@@ -38,17 +38,33 @@ pub fn utilization(store: &Store, node: &Node, now: Time) -> f64 {
 /// up to [`NON_EMPTY_CANDIDATES`] non-empty ones whose pods all have a controller, stay
 /// within their PodDisruptionBudgets and pass the filters on the nodes that remain (each
 /// removal's moved pods count against the next).
-pub fn removable(store: &Store, config: &SchedulerConfig, candidates: &[NodeId], now: Time) -> Vec<NodeId> {
+pub fn removable(
+    store: &Store,
+    config: &SchedulerConfig,
+    what_if: &RandomStream,
+    candidates: &[NodeId],
+    now: Time,
+) -> Vec<NodeId> {
     if candidates.is_empty() {
         return Vec::new(); // no copy of the store for nothing
     }
     let mut sim = store.clone();
-    let mut simulator = Simulator::new(config);
+    let mut simulator = Simulator::new(config, what_if.clone());
     let mut allowed: Vec<i64> = store.pdbs.iter().map(|b| pdb::disruptions_allowed(store, b)).collect();
     let mut removed: Vec<NodeId> = Vec::new();
     let mut non_empty = 0;
     for &node in candidates {
-        let pods: Vec<PodId> = sim.node(node).pods.iter().copied().filter(|p| sim.pod(*p).is_active()).collect();
+        // DaemonSet pods stay with their node (they need no room elsewhere): a node that
+        // runs only them is empty. Upstream: simulator/drainability/rules/daemonset.
+        let pods: Vec<PodId> = sim
+            .node(node)
+            .pods
+            .iter()
+            .copied()
+            .filter(|p| {
+                sim.pod(*p).is_active() && !matches!(sim.pod(*p).owner, Some(crate::model::Owner::DaemonSet(_)))
+            })
+            .collect();
         if pods.is_empty() {
             sim.node_mut(node).unschedulable = true;
             removed.push(node);

@@ -5,7 +5,7 @@
 use crate::control::cluster_autoscaler::config::NodePool;
 use crate::control::scheduler::config::SchedulerConfig;
 use crate::control::scheduler::Scheduler;
-use crate::engine::{RngStreams, Time};
+use crate::engine::{RandomStream, Time};
 use crate::model::{Node, NodeId, PodId, Store};
 
 /// Filter checks over one simulated store. Its caches follow that store's node ids, so a
@@ -15,9 +15,10 @@ pub struct Simulator {
 }
 
 impl Simulator {
-    pub fn new(config: &SchedulerConfig) -> Self {
-        // Filters draw no random numbers; the stream only satisfies the constructor.
-        Simulator { scheduler: Scheduler::new(config, RngStreams::new(0).stream("cluster-autoscaler/filters"), false) }
+    /// A simulator with the run's `cluster-autoscaler/what-if` stream (filters draw
+    /// nothing from it; it is the scheduler's, should a simulation ever score).
+    pub fn new(config: &SchedulerConfig, rng: RandomStream) -> Self {
+        Simulator { scheduler: Scheduler::new(config, rng, false) }
     }
 
     /// The first of `candidates` where `pod` passes every filter.
@@ -35,9 +36,27 @@ pub fn add_template_node(store: &mut Store, pool: &NodePool, pool_index: usize) 
     let name = format!("template-{}-{pool_index}-{}", pool.name, store.node_id_bound());
     let mut labels = pool.labels.clone();
     labels.insert("kubernetes.io/hostname".into(), name.clone());
-    store.add_node(|id| Node {
+    let id = store.add_node(|id| Node {
         pool: Some(pool.name.clone()),
         taints: pool.taints.iter().map(|t| (t.clone(), Time::ZERO)).collect(),
         ..Node::joined(id, name, labels, pool.capacity, Time::ZERO)
-    })
+    });
+    // A new node also runs every DaemonSet that should run there: their pods take their
+    // share of it. Upstream: simulator/node_info_utils.go (SanitizedTemplateNodeInfoFromNodeGroup
+    // adds the DaemonSet pods that would run on the template, daemonset.GetDaemonSetPodsForNode).
+    let daemons: Vec<(crate::model::DaemonSetId, std::sync::Arc<crate::model::PodTemplate>)> = store
+        .daemon_sets
+        .iter()
+        .filter(|d| crate::control::daemonset::node_should_run(&d.template, store.node(id)).0)
+        .map(|d| (d.id, d.template.clone()))
+        .collect();
+    for (ds, template) in daemons {
+        let name = format!("{}-{}", store.daemon_set(ds).name, store.node(id).name);
+        let template =
+            std::sync::Arc::new(crate::control::daemonset::daemon_pod_template(&template, &store.node(id).name));
+        let tolerations = template.spec.tolerations.clone();
+        let pod = store.create_daemon_pod(ds, (id, 0), name, template, tolerations, Time::ZERO);
+        store.bind(pod, id);
+    }
+    id
 }

@@ -57,6 +57,12 @@ pub trait Plugin {
         Ok(true)
     }
 
+    /// PreFilterResult: the only nodes worth filtering for this pod (by name), when the
+    /// plugin knows them; `None` means every node. Called after `pre_filter` passed.
+    fn pre_filter_nodes(&self, _ctx: &Ctx) -> Option<Vec<String>> {
+        None
+    }
+
     /// PreFilter extension RemovePod: `pod` leaves `node` in a preemption dry run; update
     /// what PreFilter computed (counts per domain). Undone by `add_pod`.
     fn remove_pod(&mut self, _ctx: &Ctx, _pod: &Pod, _node: &Node) {}

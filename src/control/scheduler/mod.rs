@@ -91,6 +91,10 @@ impl ReasonCounts {
     }
 }
 
+/// The status of nodes a PreFilterResult left out (only NodeAffinity narrows).
+/// Upstream: schedule_one.go (SetAbsentNodesStatus "node(s) didn't satisfy plugin(s) %v").
+const NARROWED_OUT: &str = "node(s) didn't satisfy plugin(s) [NodeAffinity]";
+
 impl Scheduler {
     pub fn new(config: &SchedulerConfig, rng: RandomStream, explain: bool) -> Self {
         let profile = profile_for(config);
@@ -169,10 +173,19 @@ impl Scheduler {
             }
             return Decision::Unschedulable { pod: pod_id, reason: counts.message(n) };
         }
+        // A PreFilterResult (a DaemonSet pod's node) narrows the cycle to its nodes; the
+        // rest fail as "didn't satisfy plugin(s)". Upstream: schedule_one.go (findNodesThatFitPod).
+        let narrowed: Option<Vec<&crate::model::Node>> = self.profile.pre_filter_nodes(&ctx).map(|(names, _)| {
+            let mut nodes: Vec<&crate::model::Node> =
+                names.iter().filter_map(|name| store.node_id(name)).map(|id| store.node(id)).collect();
+            nodes.sort_by_key(|node| node.id);
+            nodes
+        });
+        let candidates = narrowed.as_ref().map_or(n, Vec::len);
         let want = if self.profile.score_all_nodes {
-            n
+            candidates
         } else {
-            Self::num_feasible_nodes_to_find(self.percentage_of_nodes_to_score, n)
+            Self::num_feasible_nodes_to_find(self.percentage_of_nodes_to_score, candidates)
         };
         // Failure reasons are not kept during the scan: they matter only when no node is
         // feasible, and then every node was scanned, so post_filter recomputes them all.
@@ -180,7 +193,11 @@ impl Scheduler {
         let mut processed = 0;
         let (tail, head) = store.nodes.split_at(self.next_start_node_index.min(n));
         let nominated = self.nominated_requests(store, pod_id);
-        for node in head.iter().chain(tail) {
+        let scan: Box<dyn Iterator<Item = &crate::model::Node>> = match &narrowed {
+            Some(nodes) => Box::new(nodes.iter().copied()),
+            None => Box::new(head.iter().chain(tail)),
+        };
+        for node in scan {
             processed += 1;
             if self.profile.passes(&ctx, node)
                 && (nominated.is_empty() || nominated_shortage(&ctx, node, &nominated).is_none())
@@ -191,12 +208,18 @@ impl Scheduler {
                 }
             }
         }
-        self.next_start_node_index = (self.next_start_node_index + processed) % n;
+        if narrowed.is_none() {
+            self.next_start_node_index = (self.next_start_node_index + processed) % n;
+        }
         if feasible.is_empty() {
+            let absent = Failure::unresolvable(Reason::Text(NARROWED_OUT));
             let failures: Vec<(NodeId, Failure)> = store
                 .nodes
                 .iter()
                 .filter_map(|node| {
+                    if narrowed.as_ref().is_some_and(|c| !c.iter().any(|c| c.id == node.id)) {
+                        return Some((node.id, absent));
+                    }
                     let failure =
                         self.profile.filter(&ctx, node).or_else(|| nominated_shortage(&ctx, node, &nominated));
                     Some((node.id, failure?))

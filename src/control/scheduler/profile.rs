@@ -125,6 +125,24 @@ impl Profile {
         Ok(())
     }
 
+    /// The PreFilterResult of the active filters: the node names they narrow this cycle
+    /// to (intersected), with the plugins that narrowed it; `None` for every node.
+    /// Upstream: runtime/framework.go (RunPreFilterPlugins, PreFilterResult.Merge).
+    pub fn pre_filter_nodes(&self, ctx: &Ctx) -> Option<(Vec<String>, Vec<&'static str>)> {
+        let mut out: Option<(Vec<String>, Vec<&'static str>)> = None;
+        for &i in &self.active_filters {
+            let Some(names) = self.plugins[i].pre_filter_nodes(ctx) else { continue };
+            out = Some(match out {
+                None => (names, vec![self.plugins[i].name()]),
+                Some((prev, mut by)) => {
+                    by.push(self.plugins[i].name());
+                    (prev.into_iter().filter(|n| names.contains(n)).collect(), by)
+                }
+            });
+        }
+        out
+    }
+
     /// RunPreFilterExtensionRemovePod: `pod` leaves `node` for the plugins whose PreFilter
     /// ran for this cycle. Upstream: runtime/framework.go (RunPreFilterExtensionRemovePod).
     pub fn remove_pod(&mut self, ctx: &Ctx, pod: &Pod, node: &Node) {

@@ -2,7 +2,7 @@
 //! Upstream: pkg/scheduler/framework/plugins/nodeaffinity/node_affinity.go.
 
 use super::super::framework::{default_normalize_score, Ctx, Failure, Plugin, Reason, MAX_NODE_SCORE};
-use crate::model::{Node, NodeId, PodSpec};
+use crate::model::{Node, NodeId, NodeSelectorOp, PodSpec};
 
 pub struct NodeAffinity;
 
@@ -25,6 +25,28 @@ impl Plugin for NodeAffinity {
     fn pre_filter(&mut self, ctx: &Ctx) -> Result<bool, Failure> {
         let spec = &ctx.pod.template.spec;
         Ok(!spec.node_selector.is_empty() || spec.affinity.node.required.is_some())
+    }
+
+    /// Required terms that all name nodes (`matchFields` on `metadata.name` with `In`)
+    /// narrow the cycle to those nodes: the union over terms of each term's intersection.
+    /// Upstream: nodeaffinity/node_affinity.go (PreFilter, "Check if there is affinity to a specific node").
+    fn pre_filter_nodes(&self, ctx: &Ctx) -> Option<Vec<String>> {
+        let terms = ctx.pod.template.spec.affinity.node.required.as_ref()?;
+        let mut names: Vec<String> = Vec::new();
+        for term in terms {
+            let mut term_names: Option<Vec<String>> = None;
+            for r in term.match_fields.iter().filter(|r| r.key == "metadata.name" && r.op == NodeSelectorOp::In) {
+                term_names = Some(match term_names {
+                    None => r.values.clone(),
+                    Some(prev) => prev.into_iter().filter(|n| r.values.contains(n)).collect(),
+                });
+            }
+            // A term without a name requirement admits every node (terms are ORed).
+            names.extend(term_names?);
+        }
+        names.sort();
+        names.dedup();
+        Some(names)
     }
 
     fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {

@@ -78,7 +78,7 @@ fn default_selector(store: &Store, pod: &Pod) -> LabelSelector {
     for s in store.services.iter().filter(|s| !s.selector.is_empty() && s.selects(pod)) {
         sel.match_labels.extend(s.selector.match_labels.clone());
     }
-    if let Some(rs) = pod.owner {
+    if let Some(rs) = pod.replica_set() {
         let rs = store.replica_set(rs);
         sel.match_labels.extend(rs.selector.match_labels.clone());
         sel.match_expressions.extend(rs.selector.match_expressions.clone());
