@@ -4,7 +4,7 @@
 use super::decode::{Fields, Reader};
 use super::diag::{Diagnostic, Span, Warnings};
 use super::input::{read_input, MAX_INPUT_BYTES};
-use super::manifest::{capacity, decode_object, taints};
+use super::manifest::{capacity, decode_list, decode_object, list_kind, taints};
 use super::overrides::apply_override;
 use super::schema::*;
 use super::yaml::{parse_documents, Node, Value};
@@ -716,9 +716,37 @@ fn push_object(
     if let Value::Seq(_) = doc.value {
         return Err(r
             .error(doc.span, "a manifest document must be one object, not a list")
-            .with_hint("separate objects with `---`"));
+            .with_hint("separate objects with `---`, or write a `kind: List` with the objects under `items:`"));
     }
-    if let Some(object) = decode_object(r, doc, warnings)? {
+    let Some(list) = decode_list(r, doc, warnings)? else {
+        return push_item(r, doc, None, objects, spans, warnings);
+    };
+    for item in list.items {
+        if let Value::Seq(_) = item.value {
+            return Err(r
+                .error(item.span, "a List item must be one object, not a list")
+                .with_hint("write each object as its own `- apiVersion: ...` entry under `items:`"));
+        }
+        if let Some(inner) = list_kind(item) {
+            return Err(r.error(item.span, format!("a {inner} inside a List is not valid Kubernetes")).with_hint(
+                "move its items into the outer list's `items:`, or make it a document of its own after `---`",
+            ));
+        }
+        push_item(r, item, list.item_type.as_ref(), objects, spans, warnings)?;
+    }
+    Ok(())
+}
+
+/// One object (a document, or an item of a List: each keeps its own location).
+fn push_item(
+    r: Reader,
+    doc: &Node,
+    inherited: Option<&(String, String)>,
+    objects: &mut Vec<Object>,
+    spans: &mut Vec<(PathBuf, Span)>,
+    warnings: &mut Warnings,
+) -> R<()> {
+    if let Some(object) = decode_object(r, doc, inherited, warnings)? {
         let (kind, name) = object_kind_name(&object);
         if let Some(i) = objects.iter().position(|o| object_kind_name(o) == (kind, name)) {
             return Err(r.error(doc.span, format!("{kind} {name:?} is defined twice")).with_hint(format!(
@@ -1474,4 +1502,60 @@ fn check_priority_classes(r: Reader, s: &Scenario, object_spans: &[(PathBuf, Spa
 /// A duration as the scenario would write it (`90s`, `5m`), for messages.
 fn fmt_duration(d: Duration) -> String {
     super::duration::format_duration_nanos(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str =
+        "name: t\nduration: 1m\ncluster:\n  nodePools: [{name: w, count: 1, capacity: {cpu: \"4\", memory: 8Gi}}]\n";
+
+    fn load(manifests: &str) -> R<Loaded> {
+        load_scenario_text(&format!("{HEAD}manifests:\n{manifests}"), Path::new("s.yaml"), &[])
+    }
+
+    #[test]
+    fn list_items_load_one_by_one_with_their_own_locations() {
+        let loaded = load(
+            "  - inline:
+      apiVersion: v1
+      kind: List
+      metadata: {resourceVersion: \"\"}
+      items:
+        - {apiVersion: v1, kind: Service, metadata: {name: a}, spec: {selector: {app: a}}}
+        - {apiVersion: v1, kind: Service, metadata: {name: b}, spec: {selector: {app: b}}}
+",
+        )
+        .unwrap();
+        assert_eq!(loaded.scenario.objects.len(), 2);
+        let err = load(
+            "  - inline:
+      apiVersion: v1
+      kind: List
+      items:
+        - {apiVersion: v1, kind: Service, metadata: {name: a}}
+        - {apiVersion: v1, kind: Service, metadata: {name: a}}
+",
+        )
+        .err()
+        .unwrap();
+        assert_eq!((err.span.line, err.message.as_str()), (11, "Service \"a\" is defined twice"));
+    }
+
+    #[test]
+    fn a_list_inside_a_list_is_refused() {
+        let err = load(
+            "  - inline:
+      apiVersion: v1
+      kind: List
+      items:
+        - {apiVersion: v1, kind: List, items: []}
+",
+        )
+        .err()
+        .unwrap();
+        assert_eq!(err.span.line, 10);
+        assert!(err.message.contains("a List inside a List is not valid Kubernetes"), "{err}");
+    }
 }

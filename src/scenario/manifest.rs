@@ -100,14 +100,65 @@ const CONTAINER_QUIET: &[&str] = &[
 ];
 const CONTAINER_UNMODELLED: &[&str] = &["startupProbe"];
 
+/// A `kind: List` document or a typed list such as `ConfigMapList` (what `kubectl get
+/// -o yaml` and the API print): its items, each decoded on its own.
+pub struct ListDoc<'a> {
+    pub items: &'a [Node],
+    /// What the items of a typed list are when they omit `kind`/`apiVersion` (the API's
+    /// `DeploymentList` leaves them out): `("Deployment", "apps/v1")`. `None` for `List`.
+    pub item_type: Option<(String, String)>,
+}
+
+/// The kind of a list document, if `doc` is one: `kind: List`, or a kind ending in `List`
+/// with an `items:` field.
+pub fn list_kind(doc: &Node) -> Option<&str> {
+    let Some(Node { value: Value::Str(kind), .. }) = doc.get("kind") else { return None };
+    let typed = kind.len() > "List".len() && kind.ends_with("List") && doc.get("items").is_some();
+    (kind == "List" || typed).then_some(kind.as_str())
+}
+
+/// Reads a list document (see [`list_kind`]); `Ok(None)` when `doc` is not one. The
+/// list's own `metadata` (`resourceVersion: ""` from kubectl) is accepted quietly.
+pub fn decode_list<'a>(r: Reader, doc: &'a Node, warnings: &mut Warnings) -> R<Option<ListDoc<'a>>> {
+    let Some(kind) = list_kind(doc) else { return Ok(None) };
+    let mut f = r.fields(doc, &format!("the {kind}"))?;
+    f.ignore(&["kind", "metadata", "items"]);
+    let api_version = f.opt("apiVersion").map(|n| r.string(n, "apiVersion")).transpose()?;
+    let items = match doc.get("items") {
+        Some(n) => r.list(n, "items")?,
+        None => &[],
+    };
+    warn_misspelled(r, &f, &["apiVersion", "kind", "metadata", "items"], &format!("the {kind}"), warnings);
+    let item_type = match (kind.strip_suffix("List"), api_version) {
+        (Some(item), Some(api)) if !item.is_empty() => Some((item.to_string(), api)),
+        _ => None,
+    };
+    Ok(Some(ListDoc { items, item_type }))
+}
+
 /// Decodes one manifest document. `Ok(None)` means the kind is skipped (with a warning).
-pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option<Object>> {
+/// `inherited`: the kind and apiVersion of a typed list's items, for items without them.
+pub fn decode_object(
+    r: Reader,
+    doc: &Node,
+    inherited: Option<&(String, String)>,
+    warnings: &mut Warnings,
+) -> R<Option<Object>> {
     let mut top = r.fields(doc, "the manifest")?;
-    let kind_node = top.req("kind")?;
-    let kind = r.string(kind_node, "kind")?;
-    let api_version = match top.opt("apiVersion") {
-        Some(n) => r.string(n, "apiVersion")?,
-        None => {
+    let (kind_span, kind) = match (top.opt("kind"), inherited) {
+        (None, Some((kind, _))) => (doc.span, kind.clone()),
+        (kind_node, _) => {
+            let kind_node = match kind_node {
+                Some(n) => n,
+                None => top.req("kind")?,
+            };
+            (kind_node.span, r.string(kind_node, "kind")?)
+        }
+    };
+    let api_version = match (top.opt("apiVersion"), inherited) {
+        (Some(n), _) => r.string(n, "apiVersion")?,
+        (None, Some((_, api))) => api.clone(),
+        (None, None) => {
             return Err(r
                 .error(doc.span, format!("the {kind} manifest has no apiVersion"))
                 .with_hint("add e.g. `apiVersion: apps/v1` (Deployment) or `apiVersion: v1` (Pod, Service, Node)"))
@@ -179,7 +230,7 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
         }
         other => {
             warnings.push(
-                r.error(kind_node.span, format!("skipping {other} {name:?}: this kind is not modelled"))
+                r.error(kind_span, format!("skipping {other} {name:?}: this kind is not modelled"))
                     .with_hint("supported kinds: Deployment, ReplicaSet, Pod, Service, Node, HorizontalPodAutoscaler, PodDisruptionBudget, PriorityClass"),
             );
             // The rest of an unmodelled kind's schema is not ours to check.
@@ -1024,8 +1075,48 @@ fn pdb(r: Reader, doc: &Node, name: &str, spec: Option<&Node>) -> R<crate::model
 
 #[cfg(test)]
 mod tests {
-    use super::exec_sleep;
-    use crate::engine::Duration;
+    use super::*;
+    use crate::scenario::yaml::parse_documents;
+    use std::path::Path;
+
+    fn doc(text: &str) -> Node {
+        parse_documents(text, Path::new("t.yaml")).unwrap().remove(0)
+    }
+
+    fn decode(text: &str) -> (R<Option<Object>>, Warnings) {
+        let mut w = Warnings::default();
+        let d = doc(text);
+        let out = decode_object(Reader { file: Path::new("t.yaml") }, &d, None, &mut w);
+        (out, w)
+    }
+
+    #[test]
+    fn lists_are_list_kinds_with_items() {
+        assert_eq!(list_kind(&doc("kind: List\napiVersion: v1\nitems: []\n")), Some("List"));
+        assert_eq!(list_kind(&doc("kind: List\napiVersion: v1\n")), Some("List"), "kubectl's empty list");
+        assert_eq!(list_kind(&doc("kind: ConfigMapList\napiVersion: v1\nitems: []\n")), Some("ConfigMapList"));
+        assert_eq!(list_kind(&doc("kind: AllowList\napiVersion: x.io/v1\nspec: {}\n")), None, "no items: a kind");
+        assert_eq!(list_kind(&doc("kind: Deployment\napiVersion: apps/v1\n")), None);
+    }
+
+    #[test]
+    fn typed_list_items_inherit_kind_and_api_version() {
+        let d = doc("kind: DeploymentList\napiVersion: apps/v1\nmetadata: {resourceVersion: \"7\"}\nitems:\n- metadata: {name: a}\n");
+        let mut w = Warnings::default();
+        let list = decode_list(Reader { file: Path::new("t.yaml") }, &d, &mut w).unwrap().unwrap();
+        assert_eq!(list.items.len(), 1);
+        assert_eq!(list.item_type, Some(("Deployment".to_string(), "apps/v1".to_string())));
+        let d = doc("kind: List\napiVersion: v1\nmetadata: {resourceVersion: \"\"}\nitemz: []\n");
+        let list = decode_list(Reader { file: Path::new("t.yaml") }, &d, &mut w).unwrap().unwrap();
+        assert!(list.items.is_empty() && list.item_type.is_none());
+        assert!(w.0.iter().any(|d| d.message.contains("unknown field `itemz`")), "{:?}", w.0);
+    }
+
+    #[test]
+    fn an_item_without_kind_outside_a_typed_list_is_an_error() {
+        let (out, _) = decode("apiVersion: v1\nmetadata: {name: a}\n");
+        assert!(out.unwrap_err().message.contains("missing the required field `kind`"));
+    }
 
     fn sleep(words: &[&str]) -> Duration {
         exec_sleep(&words.iter().map(|w| w.to_string()).collect::<Vec<_>>())

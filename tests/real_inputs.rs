@@ -1,0 +1,95 @@
+//! Real inputs load as they come: `kubectl get -o yaml` Lists, rendered charts with RBAC
+//! and custom resources, limits without requests, the labels every kubelet sets, and
+//! extended resources such as GPUs. Fixtures in tests/fixtures/real were written for these
+//! tests in the shape of real charts and kubectl output.
+
+mod common;
+use clustersim::scenario::{load_scenario, Diagnostic, Loaded, Object};
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real").join(name)
+}
+
+/// A scenario with one pool of `pool` (a flow map of its keys past the name) and the
+/// given manifest files (fixtures) and extra text (inline manifests, timeline, expect).
+fn scenario_with(pool: &str, files: &[&str], extra: &str) -> String {
+    let manifests: String = files.iter().map(|f| format!("  - file: {}\n", fixture(f).display())).collect();
+    format!(
+        "name: real\nduration: 5m\ncluster:\n  masters: 1\n  nodePools:\n    - {{name: worker, {pool}}}\nmanifests:\n{manifests}{extra}"
+    )
+}
+
+fn load_text(text: &str) -> Result<Loaded, Diagnostic> {
+    let dir = common::scratch("real");
+    std::fs::write(dir.join("scenario.yaml"), text).unwrap();
+    load_scenario(&dir.join("scenario.yaml"), &[])
+}
+
+fn messages(loaded: &Loaded) -> Vec<String> {
+    loaded.warnings.0.iter().map(|w| w.render("warning")).collect()
+}
+
+const POOL: &str = "count: 3, capacity: {cpu: \"4\", memory: 16Gi}";
+
+#[test]
+fn kubectl_get_lists_load_item_by_item() {
+    let loaded = load_text(&scenario_with(POOL, &["kubectl-get-all.yaml"], "")).unwrap();
+    let kinds: Vec<&str> =
+        loaded.scenario.objects.iter().map(|o| clustersim::scenario::object_kind_name(o).0).collect();
+    assert_eq!(kinds, ["Deployment", "Service"], "ConfigMaps and ServiceAccounts are skipped");
+    let Object::Deployment(d) = &loaded.scenario.objects[0] else { unreachable!() };
+    assert_eq!((d.name.as_str(), d.replicas), ("checkout", 3));
+    let w = messages(&loaded);
+    // Each skipped item is located in the list: the kind of kube-root-ca.crt, the third item.
+    assert!(w[0].contains(&format!("{}:141:9:", fixture("kubectl-get-all.yaml").display())), "{w:?}");
+}
+
+#[test]
+fn typed_lists_from_the_api_give_their_items_a_kind() {
+    let loaded = load_text(&scenario_with(POOL, &["raw-typed-lists.yaml"], "")).unwrap();
+    let names: Vec<&str> =
+        loaded.scenario.objects.iter().map(|o| clustersim::scenario::object_kind_name(o).1).collect();
+    assert_eq!(names, ["cart", "cart-worker"]);
+    assert!(messages(&loaded)[0].contains("skipping ConfigMap \"checkout-config\""), "{:?}", messages(&loaded));
+}
+
+#[test]
+fn an_error_in_a_list_item_points_at_that_item() {
+    let dir = common::scratch("real-list-error");
+    let list = std::fs::read_to_string(fixture("kubectl-get-all.yaml")).unwrap();
+    // The Service of the list (its item starts at line 104) loses its name.
+    let broken = list.replacen(
+        "    name: checkout\n    namespace: default\n    resourceVersion: \"48209911\"",
+        "    namespace: default\n    resourceVersion: \"48209911\"",
+        1,
+    );
+    assert_ne!(broken, list);
+    std::fs::write(dir.join("list.yaml"), broken).unwrap();
+    std::fs::write(
+        dir.join("scenario.yaml"),
+        format!(
+            "name: real\nduration: 5m\ncluster:\n  nodePools: [{{{POOL_NAMED}}}]\nmanifests:\n  - file: list.yaml\n"
+        ),
+    )
+    .unwrap();
+    let err = load_scenario(&dir.join("scenario.yaml"), &[]).err().unwrap();
+    assert!(err.file.ends_with("list.yaml"), "{err}");
+    assert_eq!(err.span.line, 107, "the Service item's metadata (line 106): {err}");
+    assert!(err.message.contains("missing the required field `name`"), "{err}");
+}
+
+const POOL_NAMED: &str = "name: worker, count: 3, capacity: {cpu: \"4\", memory: 16Gi}";
+
+#[test]
+fn nested_lists_are_refused_with_the_inner_list_located() {
+    let text = scenario_with(
+        POOL,
+        &[],
+        "  - inline:\n      apiVersion: v1\n      kind: List\n      items:\n        - apiVersion: v1\n          kind: ServiceList\n          items: []\n",
+    );
+    let err = load_text(&text).err().unwrap();
+    assert_eq!(err.span.line, 12, "{err}");
+    assert!(err.message.contains("a ServiceList inside a List is not valid Kubernetes"), "{err}");
+    assert!(err.hint.unwrap().contains("outer list"));
+}
