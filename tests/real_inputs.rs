@@ -41,7 +41,9 @@ fn kubectl_get_lists_load_item_by_item() {
     let Object::Deployment(d) = &loaded.scenario.objects[0] else { unreachable!() };
     assert_eq!((d.name.as_str(), d.replicas), ("checkout", 3));
     let w = messages(&loaded);
-    // Each skipped item is located in the list: the kind of kube-root-ca.crt, the third item.
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("skipped 2 ConfigMap, 2 ServiceAccount (not modelled"), "{w:?}");
+    // At the kind of the first skipped object, the third item (kube-root-ca.crt).
     assert!(w[0].contains(&format!("{}:141:9:", fixture("kubectl-get-all.yaml").display())), "{w:?}");
 }
 
@@ -51,7 +53,7 @@ fn typed_lists_from_the_api_give_their_items_a_kind() {
     let names: Vec<&str> =
         loaded.scenario.objects.iter().map(|o| clustersim::scenario::object_kind_name(o).1).collect();
     assert_eq!(names, ["cart", "cart-worker"]);
-    assert!(messages(&loaded)[0].contains("skipping ConfigMap \"checkout-config\""), "{:?}", messages(&loaded));
+    assert!(messages(&loaded)[0].contains("skipped 1 ConfigMap"), "{:?}", messages(&loaded));
 }
 
 #[test]
@@ -92,4 +94,38 @@ fn nested_lists_are_refused_with_the_inner_list_located() {
     assert_eq!(err.span.line, 12, "{err}");
     assert!(err.message.contains("a ServiceList inside a List is not valid Kubernetes"), "{err}");
     assert!(err.hint.unwrap().contains("outer list"));
+}
+
+#[test]
+fn a_rendered_chart_loads_with_one_warning_for_everything_skipped() {
+    let loaded = load_text(&scenario_with(POOL, &["metrics-agent-chart.yaml", "monitoring-stack.yaml"], "")).unwrap();
+    let kinds: Vec<&str> =
+        loaded.scenario.objects.iter().map(|o| clustersim::scenario::object_kind_name(o).0).collect();
+    assert_eq!(kinds, ["Service", "Deployment", "PodDisruptionBudget"]);
+    let w = messages(&loaded);
+    assert_eq!(w.len(), 1, "one line for every skipped kind: {w:?}");
+    assert!(
+        w[0].contains(
+            "skipped 2 ClusterRole, 2 ClusterRoleBinding, 2 ServiceMonitor, 1 APIService, 1 CustomResourceDefinition, \
+             1 Namespace, 1 NetworkPolicy, 1 PrometheusRule, 1 Role, 1 RoleBinding, 1 Secret, 1 ServiceAccount \
+             (not modelled: they do not change placement, timing or traffic)"
+        ),
+        "{w:?}"
+    );
+    // At the first skipped object: the ServiceAccount's kind, line 6 of the chart.
+    assert!(w[0].starts_with(&format!("{}:6:7: warning:", fixture("metrics-agent-chart.yaml").display())), "{w:?}");
+}
+
+#[test]
+fn future_workload_kinds_are_still_named_one_by_one() {
+    let text = scenario_with(
+        POOL,
+        &[],
+        "  - inline: {apiVersion: apps/v1, kind: DaemonSet, metadata: {name: node-agent}, spec: {}}\n  - inline: {apiVersion: v1, kind: ConfigMap, metadata: {name: c}}\n",
+    );
+    let loaded = load_text(&text).unwrap();
+    let w = messages(&loaded);
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w[0].contains("skipping DaemonSet \"node-agent\": this kind is not modelled"), "{w:?}");
+    assert!(w[1].contains("skipped 1 ConfigMap"), "{w:?}");
 }

@@ -69,6 +69,7 @@ pub fn load_scenario_text(text: &str, path: &Path, overrides: &[String]) -> R<Lo
     }
     let mut warnings = Warnings::default();
     let scenario = decode_scenario(Reader { file: path }, &root, &mut warnings)?;
+    warnings.finish();
     Ok(Loaded { scenario, warnings })
 }
 

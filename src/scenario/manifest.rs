@@ -164,6 +164,24 @@ pub fn decode_object(
                 .with_hint("add e.g. `apiVersion: apps/v1` (Deployment) or `apiVersion: v1` (Pod, Service, Node)"))
         }
     };
+    match kind_class(&kind, &api_version) {
+        KindClass::Read => {}
+        KindClass::Skipped(label) => {
+            // Nothing but kind and apiVersion is read: `system:aggregated-metrics-reader`
+            // is a fine ClusterRole name, and a CRD's schema is not ours to check.
+            warnings.skip(&label, r.file, kind_span);
+            return Ok(None);
+        }
+        KindClass::Unmodelled(why) => {
+            let name = doc.get("metadata").and_then(|m| m.get("name")).and_then(Node::scalar_text);
+            let named = name.map(|n| format!(" {n:?}")).unwrap_or_default();
+            warnings.push(
+                r.error(kind_span, format!("skipping {kind}{named}: not modelled, though {why}"))
+                    .with_hint("placement and timing may differ from a real cluster where it applies"),
+            );
+            return Ok(None);
+        }
+    }
     let metadata = top.req("metadata")?;
     let mut meta = r.fields(metadata, "metadata")?;
     let name = r.name(meta.req("name")?, "metadata.name")?;
@@ -229,6 +247,7 @@ pub fn decode_object(
             Some(Object::HorizontalPodAutoscaler(super::hpa::decode_hpa(r, doc, &name, spec, &api_version)?))
         }
         other => {
+            // Workload kinds not modelled yet: each object is named (its pods are missing).
             warnings.push(
                 r.error(kind_span, format!("skipping {other} {name:?}: this kind is not modelled"))
                     .with_hint("supported kinds: Deployment, ReplicaSet, Pod, Service, Node, HorizontalPodAutoscaler, PodDisruptionBudget, PriorityClass"),
@@ -255,6 +274,64 @@ pub fn decode_object(
         warnings,
     );
     Ok(object)
+}
+
+/// Kinds the loader reads: modelled, or workloads it names one by one when it skips them.
+const READ_KINDS: &[&str] = &[
+    "Deployment",
+    "ReplicaSet",
+    "Pod",
+    "Service",
+    "Node",
+    "PriorityClass",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "DaemonSet",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "ReplicationController",
+];
+
+/// Kinds that can change placement, timing or traffic but are not modelled: each object
+/// gets its own warning. (Pods' PVC volumes are warned about on the pods.)
+const UNMODELLED_KINDS: &[(&str, &str)] = &[
+    ("LimitRange", "it can give containers default requests and limits"),
+    ("ResourceQuota", "it can refuse pods"),
+    ("RuntimeClass", "it can add pod overhead and node selectors"),
+    ("VerticalPodAutoscaler", "it changes pods' requests"),
+    ("ScaledObject", "it scales workloads"),
+];
+
+enum KindClass {
+    /// Decoded (or warned about by name, as before).
+    Read,
+    /// Counted into one warning line, nothing read: the label names the kind (with its
+    /// API group when it is not Kubernetes' own, `Service.serving.knative.dev`).
+    Skipped(String),
+    /// One warning per object, saying what the kind would change.
+    Unmodelled(&'static str),
+}
+
+/// Whether `group` is one of Kubernetes' own API groups (core `""`, `apps`, `batch`,
+/// `policy`, `*.k8s.io`), where a known kind name means that kind.
+fn builtin_group(group: &str) -> bool {
+    !group.contains('.') || group.ends_with(".k8s.io")
+}
+
+fn kind_class(kind: &str, api_version: &str) -> KindClass {
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    if READ_KINDS.contains(&kind) {
+        return match builtin_group(group) {
+            true => KindClass::Read,
+            // A custom resource that shares a name with a built-in kind (Knative's Service).
+            false => KindClass::Skipped(format!("{kind}.{group}")),
+        };
+    }
+    match UNMODELLED_KINDS.iter().find(|(k, _)| *k == kind) {
+        Some((_, why)) => KindClass::Unmodelled(why),
+        None => KindClass::Skipped(kind.to_string()),
+    }
 }
 
 pub(super) fn missing(r: Reader, doc: &Node, kind: &str, name: &str, field: &str) -> Diagnostic {
@@ -1110,6 +1187,44 @@ mod tests {
         let list = decode_list(Reader { file: Path::new("t.yaml") }, &d, &mut w).unwrap().unwrap();
         assert!(list.items.is_empty() && list.item_type.is_none());
         assert!(w.0.iter().any(|d| d.message.contains("unknown field `itemz`")), "{:?}", w.0);
+    }
+
+    #[test]
+    fn kinds_that_change_nothing_are_counted_without_reading_their_fields() {
+        let (out, mut w) = decode(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: system:aggregated-metrics-reader\n",
+        );
+        assert!(out.unwrap().is_none());
+        let (out, _) = decode("apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nspec: {selector: 3}\n");
+        assert!(out.unwrap().is_none(), "no metadata needed either");
+        assert!(w.0.is_empty(), "counted, not warned one by one: {:?}", w.0);
+        w.finish();
+        assert_eq!(w.0.len(), 1);
+        assert!(w.0[0].message.starts_with("skipped 1 ClusterRole (not modelled"), "{}", w.0[0].message);
+        assert_eq!((w.0[0].span.line, w.0[0].span.col), (2, 7), "at the kind");
+    }
+
+    #[test]
+    fn kind_classes() {
+        assert!(matches!(kind_class("Deployment", "apps/v1"), KindClass::Read));
+        assert!(matches!(kind_class("DaemonSet", "apps/v1"), KindClass::Read), "named one by one, as before");
+        assert!(matches!(kind_class("Service", "v1"), KindClass::Read));
+        assert!(matches!(kind_class("Job", "batch/v1"), KindClass::Read));
+        assert!(matches!(kind_class("PriorityClass", "scheduling.k8s.io/v1"), KindClass::Read));
+        assert!(
+            matches!(kind_class("Service", "serving.knative.dev/v1"), KindClass::Skipped(l) if l == "Service.serving.knative.dev")
+        );
+        assert!(matches!(kind_class("Namespace", "v1"), KindClass::Skipped(l) if l == "Namespace"));
+        assert!(matches!(kind_class("RoleBinding", "rbac.authorization.k8s.io/v1"), KindClass::Skipped(_)));
+        assert!(matches!(kind_class("LimitRange", "v1"), KindClass::Unmodelled(_)));
+    }
+
+    #[test]
+    fn kinds_that_could_matter_are_named_one_by_one() {
+        let (out, w) = decode("apiVersion: v1\nkind: LimitRange\nmetadata: {name: defaults}\nspec: {limits: []}\n");
+        assert!(out.unwrap().is_none());
+        assert_eq!(w.0.len(), 1);
+        assert!(w.0[0].message.starts_with("skipping LimitRange \"defaults\": not modelled, though"), "{:?}", w.0);
     }
 
     #[test]
