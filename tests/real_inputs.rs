@@ -129,3 +129,37 @@ fn future_workload_kinds_are_still_named_one_by_one() {
     assert!(w[0].contains("skipping DaemonSet \"node-agent\": this kind is not modelled"), "{w:?}");
     assert!(w[1].contains("skipped 1 ConfigMap"), "{w:?}");
 }
+
+#[test]
+fn limits_without_requests_set_the_requests_the_scheduler_counts() {
+    let loaded = load_text(&scenario_with(POOL, &["limits-only.yaml"], "")).unwrap();
+    let Object::Deployment(d) = &loaded.scenario.objects[0] else { unreachable!() };
+    let spec = &d.template.spec;
+    let requests: Vec<(Option<i64>, Option<i64>)> =
+        spec.containers.iter().map(|c| (c.cpu_request_millis, c.memory_request_bytes)).collect();
+    assert_eq!(requests, [(Some(3000), Some(6 << 30)), (Some(50), Some(64 << 20))], "per resource: cpu 50m stays");
+    assert_eq!(spec.init_containers[0].cpu_request_millis, Some(500), "init containers default too");
+    assert!(messages(&loaded).is_empty(), "{:?}", messages(&loaded));
+    // 3.05 cpu per pod on 4-cpu nodes: one pod per node, the fourth waits.
+    let out = common::simulate(&loaded.scenario);
+    let events = common::events(&out);
+    let nodes: std::collections::BTreeSet<String> =
+        common::of_kind(&events, "pod_scheduled").iter().map(|e| e["node"].as_str().unwrap().to_string()).collect();
+    assert_eq!(nodes.len(), 3, "{nodes:?}");
+    let pending = common::of_kind(&events, "pod_unschedulable");
+    assert_eq!(pending[0]["reason"], "0/3 nodes are available: 3 Insufficient cpu.");
+}
+
+#[test]
+fn a_request_above_its_limit_is_refused_at_the_request() {
+    let err = load_text(&scenario_with(POOL, &["request-above-limit.yaml"], "")).err().unwrap();
+    let rendered = err.to_string();
+    assert!(
+        rendered.starts_with(&format!(
+            "{}:18:20: error: cpu request \"2\" must be less than or equal to the cpu limit \"1\"",
+            fixture("request-above-limit.yaml").display()
+        )),
+        "{rendered}"
+    );
+    assert!(rendered.contains("hint: the API server refuses a request above its limit"), "{rendered}");
+}

@@ -3,7 +3,7 @@
 
 use super::diag::{Diagnostic, Span};
 use super::duration::parse_duration_nanos;
-use super::quantity::parse_quantity;
+use super::quantity::{parse_quantity, Quantity};
 use super::suggest::closest;
 use super::yaml::{Key, Node, Value};
 use crate::engine::Duration;
@@ -191,6 +191,20 @@ impl<'f> Reader<'f> {
     /// A non-negative quantity in whole units (memory bytes, pods), rounded up.
     pub fn unit_quantity(&self, node: &Node, what: &str) -> R<i64> {
         self.quantity(node, what, false)
+    }
+
+    /// A non-negative quantity, exactly as written (for comparisons such as request <= limit).
+    pub fn exact_quantity(&self, node: &Node, what: &str) -> R<Quantity> {
+        let text = self.quantity_text(node, what)?;
+        let q = parse_quantity(&text).map_err(|e| {
+            self.error(node.span, format!("{what} {text:?} is not a valid quantity: {e}")).with_hint(e.hint())
+        })?;
+        if q.is_negative() {
+            return Err(self
+                .error(node.span, format!("{what} must not be negative, found {text:?}"))
+                .with_hint("resources are zero or more"));
+        }
+        Ok(q)
     }
 
     fn quantity(&self, node: &Node, what: &str, milli: bool) -> R<i64> {

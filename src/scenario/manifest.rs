@@ -11,7 +11,7 @@ use super::schema::{
     DeploymentObject, NodeObject, Object, PodObject, PriorityClassObject, ReplicaSetObject, ServiceObject,
 };
 use super::suggest::closest;
-use super::yaml::{Node, Value};
+use super::yaml::{Key, Node, Value};
 use crate::engine::Duration;
 use crate::model::{
     Affinity, Container, DeploymentStrategy, IntOrPercent, LabelSelector, Labels, NodeSelectorOp,
@@ -830,20 +830,10 @@ fn container(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R
     let mut f = r.fields(node, "a container")?;
     let name = r.string(f.req("name")?, "container name")?;
     let image = f.opt("image").map(|n| r.string(n, "image")).transpose()?.unwrap_or_default();
-    let (mut cpu, mut memory) = (None, None);
-    if let Some(res) = f.opt("resources") {
-        let mut rf = r.fields(res, "resources")?;
-        if let Some(req) = rf.opt("requests") {
-            let mut q = r.fields(req, "resources.requests")?;
-            cpu = q.opt("cpu").map(|n| r.milli_quantity(n, "cpu request")).transpose()?;
-            memory = q.opt("memory").map(|n| r.unit_quantity(n, "memory request")).transpose()?;
-            for key in q.unknown() {
-                warn_unmodelled(r, key.span, &format!("resources.requests.{}", key.name), object, warnings);
-            }
-        }
-        rf.ignore(&["limits", "claims"]);
-        warn_misspelled(r, &rf, &["requests", "limits", "claims"], "resources", warnings);
-    }
+    let (cpu, memory) = match f.opt("resources") {
+        Some(res) => container_resources(r, res, object, warnings)?,
+        None => (None, None),
+    };
     let probe = f.opt("readinessProbe").map(|n| readiness_probe(r, n)).transpose()?;
     let pre_stop = match f.opt("lifecycle") {
         Some(n) => pre_stop(r, n)?,
@@ -868,6 +858,78 @@ fn container(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R
         .collect();
     warn_misspelled(r, &f, &known, "a container", warnings);
     Ok((Container { name, image, cpu_request_millis: cpu, memory_request_bytes: memory, pre_stop }, probe))
+}
+
+/// The entries of `resources.requests` or `resources.limits`: (name, where, value).
+fn resource_list<'a>(r: Reader, node: &'a Node, what: &str) -> R<Vec<(&'a Key, &'a Node)>> {
+    match &node.value {
+        Value::Map(entries) => Ok(entries.iter().map(|(k, v)| (k, v)).collect()),
+        Value::Null => Ok(Vec::new()),
+        other => Err(r
+            .error(node.span, format!("{what} must be a mapping, found {}", other.type_name()))
+            .with_hint("write e.g. {cpu: 500m, memory: 256Mi}")),
+    }
+}
+
+/// A container's cpu and memory requests (`None`: omitted, which matters for scoring),
+/// after the API server's defaulting and validation of `resources`.
+fn container_resources(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R<(Option<i64>, Option<i64>)> {
+    let mut rf = r.fields(node, "resources")?;
+    let requests = match rf.opt("requests") {
+        Some(n) => resource_list(r, n, "resources.requests")?,
+        None => Vec::new(),
+    };
+    let limits = match rf.opt("limits") {
+        Some(n) => resource_list(r, n, "resources.limits")?,
+        None => Vec::new(),
+    };
+    rf.ignore(&["claims"]);
+    warn_misspelled(r, &rf, &["requests", "limits", "claims"], "resources", warnings);
+    fn find<'a>(list: &[(&Key, &'a Node)], name: &str) -> Option<&'a Node> {
+        list.iter().find(|(k, _)| k.name == name).map(|(_, n)| *n)
+    }
+    for (key, _) in &requests {
+        if key.name != "cpu" && key.name != "memory" {
+            warn_unmodelled(r, key.span, &format!("resources.requests.{}", key.name), object, warnings);
+        }
+    }
+    let mut out = [None, None];
+    for (slot, name) in ["cpu", "memory"].into_iter().enumerate() {
+        let request = find(&requests, name)
+            .map(|n| Ok::<_, Diagnostic>((n, r.exact_quantity(n, &format!("{name} request"))?)))
+            .transpose()?;
+        let limit = find(&limits, name)
+            .map(|n| Ok::<_, Diagnostic>((n, r.exact_quantity(n, &format!("{name} limit"))?)))
+            .transpose()?;
+        if let (Some((req_node, req)), Some((lim_node, lim))) = (request, limit) {
+            // Upstream: pkg/apis/core/validation/validation.go (ValidateResourceRequirements:
+            // "must be less than or equal to cpu limit").
+            if req > lim {
+                return Err(r
+                    .error(
+                        req_node.span,
+                        format!(
+                            "{name} request {} must be less than or equal to the {name} limit {}",
+                            req_node.describe(),
+                            lim_node.describe()
+                        ),
+                    )
+                    .with_hint(format!(
+                        "the API server refuses a request above its limit: lower the request, raise the limit \
+                         at line {}, or leave the request out (it then defaults to the limit)",
+                        lim_node.span.line
+                    )));
+            }
+        }
+        // Upstream: pkg/apis/core/v1/defaults.go (SetDefaults_Pod): a limit without a
+        // request sets the request to the limit, per resource.
+        let Some((at, q)) = request.or(limit) else { continue };
+        let value = if slot == 0 { q.milli_value() } else { q.value() };
+        out[slot] = Some(value.map_err(|e| {
+            r.error(at.span, format!("{name} {} is too large: {e}", at.describe())).with_hint(e.hint())
+        })?);
+    }
+    Ok((out[0], out[1]))
 }
 
 /// How long `lifecycle.preStop` runs: the `sleep` action (KEP-3960) or an `exec` whose
@@ -1225,6 +1287,39 @@ mod tests {
         assert!(out.unwrap().is_none());
         assert_eq!(w.0.len(), 1);
         assert!(w.0[0].message.starts_with("skipping LimitRange \"defaults\": not modelled, though"), "{:?}", w.0);
+    }
+
+    fn pod_with(resources: &str) -> R<PodSpec> {
+        let text = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - name: c\n    resources: {resources}\n"
+        );
+        match decode(&text).0? {
+            Some(Object::Pod(p)) => Ok(p.template.spec.clone()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn requests_default_to_limits_per_resource() {
+        let spec = pod_with("{limits: {cpu: \"2\", memory: 1Gi}}").unwrap();
+        let c = &spec.containers[0];
+        assert_eq!((c.cpu_request_millis, c.memory_request_bytes), (Some(2000), Some(1 << 30)));
+        let spec = pod_with("{requests: {cpu: 250m}, limits: {cpu: \"1\", memory: 512Mi}}").unwrap();
+        let c = &spec.containers[0];
+        assert_eq!((c.cpu_request_millis, c.memory_request_bytes), (Some(250), Some(512 << 20)), "per resource");
+        let spec = pod_with("{requests: {memory: 1Gi}}").unwrap();
+        assert_eq!(spec.containers[0].cpu_request_millis, None, "no limit: still omitted");
+    }
+
+    #[test]
+    fn a_request_above_its_limit_is_refused() {
+        let err = pod_with("{requests: {cpu: 1500m}, limits: {cpu: \"1\"}}").unwrap_err();
+        assert_eq!(err.message, "cpu request \"1500m\" must be less than or equal to the cpu limit \"1\"");
+        assert_eq!((err.span.line, err.span.col), (7, 33), "at the request");
+        assert!(err.hint.unwrap().contains("lower the request"));
+        // Exact comparison: 1.5m rounds up to the same 2m as 1.2m, but is above it.
+        assert!(pod_with("{requests: {cpu: 1500u}, limits: {cpu: 1200u}}").is_err());
+        assert!(pod_with("{requests: {memory: 1Gi}, limits: {memory: 1024Mi}}").is_ok(), "equal is fine");
     }
 
     #[test]
