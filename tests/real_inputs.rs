@@ -163,3 +163,71 @@ fn a_request_above_its_limit_is_refused_at_the_request() {
     );
     assert!(rendered.contains("hint: the API server refuses a request above its limit"), "{rendered}");
 }
+
+#[test]
+fn charts_selecting_linux_nodes_schedule_on_pool_and_autoscaled_nodes() {
+    // Two fixed nodes and an empty autoscaled pool: the chart's 2 replicas need no scale-up,
+    // a third Deployment selecting linux/amd64 nodes does, and the pool's template carries the labels.
+    let text = format!(
+        "name: real\nduration: 10m\ncluster:\n  masters: 1\n  nodePools:\n    - {{name: worker, count: 2, capacity: {{cpu: \"1\", memory: 4Gi}}}}\n    - {{name: burst, count: 0, capacity: {{cpu: \"4\", memory: 16Gi}}, autoscaling: {{min: 0, max: 3}}, provisioningDelay: 30s}}\nmanifests:\n  - file: {}\n{}",
+        fixture("metrics-agent-chart.yaml").display(),
+        common::deployment_manifest(
+            "batch",
+            2,
+            "",
+            "{name: b, image: b, resources: {requests: {cpu: \"2\", memory: 1Gi}}}",
+            "            nodeSelector: {kubernetes.io/os: linux, kubernetes.io/arch: amd64}\n"
+        )
+    );
+    let loaded = load_text(&text).unwrap();
+    let out = common::simulate(&loaded.scenario);
+    let events = common::events(&out);
+    let scheduled = common::of_kind(&events, "pod_scheduled");
+    let on = |prefix: &str| scheduled.iter().filter(|e| e["pod"].as_str().unwrap().starts_with(prefix)).count();
+    assert_eq!(on("metrics-agent-"), 2, "{scheduled:?}");
+    assert_eq!(on("batch-"), 2, "{scheduled:?}");
+    assert!(scheduled
+        .iter()
+        .filter(|e| e["pod"].as_str().unwrap().starts_with("batch-"))
+        .all(|e| e["node"].as_str().unwrap().starts_with("burst-")));
+    let scaled = common::of_kind(&events, "node_group_scaled");
+    assert_eq!(scaled[0]["pool"], "burst", "{scaled:?}");
+}
+
+#[test]
+fn a_pools_own_well_known_labels_win() {
+    let text = scenario_with(
+        "count: 2, capacity: {cpu: \"4\", memory: 16Gi}, labels: {kubernetes.io/arch: arm64}",
+        &[],
+        &common::deployment_manifest(
+            "web",
+            1,
+            "",
+            "{name: w, image: w}",
+            "            nodeSelector: {kubernetes.io/arch: amd64}\n",
+        ),
+    );
+    let out = common::simulate(&load_text(&text).unwrap().scenario);
+    let events = common::events(&out);
+    assert!(common::of_kind(&events, "pod_scheduled").is_empty());
+    assert_eq!(
+        common::of_kind(&events, "pod_unschedulable")[0]["reason"],
+        "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector."
+    );
+}
+
+#[test]
+fn node_manifests_get_the_kubelets_labels_under_their_own() {
+    // As `kubectl get node -o yaml` shows a node whose hostname label differs from its name.
+    let text = "name: real\nduration: 5m\ncluster:\n  masters: 1\nmanifests:\n  - inline:\n      apiVersion: v1\n      kind: Node\n      metadata:\n        name: ip-10-0-1-7.ec2.internal\n        labels: {kubernetes.io/hostname: ip-10-0-1-7, node.kubernetes.io/instance-type: m6i.xlarge}\n      status: {allocatable: {cpu: \"4\", memory: 16Gi, pods: \"110\"}}\n".to_string()
+        + &common::deployment_manifest(
+            "web",
+            1,
+            "",
+            "{name: w, image: w}",
+            "            nodeSelector: {kubernetes.io/os: linux, kubernetes.io/hostname: ip-10-0-1-7}\n",
+        );
+    let out = common::simulate(&load_text(&text).unwrap().scenario);
+    let events = common::events(&out);
+    assert_eq!(common::of_kind(&events, "pod_scheduled")[0]["node"], "ip-10-0-1-7.ec2.internal");
+}

@@ -22,7 +22,7 @@ pub use affinity::{
 };
 pub use changes::{NodeCounts, RsCounts, WorkQueues};
 pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};
-pub use node::{Node, NodeCondition, NodeId};
+pub use node::{with_well_known_labels, Node, NodeCondition, NodeId, LABEL_ARCH, LABEL_HOSTNAME, LABEL_OS};
 pub use pod::{Container, Pod, PodId, PodPhase, PodSpec, PodTemplate, Probe, DEFAULT_TERMINATION_GRACE_PERIOD};
 pub use resources::{Resources, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST};
 pub use store::{Family, NodePodCounts, PodGroup, Store};

@@ -11,6 +11,26 @@ use std::collections::BTreeSet;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NodeId(pub u32);
 
+/// The labels a kubelet registers its node with (`kubernetes.io/hostname: <name>`,
+/// `kubernetes.io/os: linux`, `kubernetes.io/arch: amd64`), under `labels` (the node's own,
+/// as `--node-labels`, which win).
+/// Upstream: pkg/kubelet/kubelet_node_status.go (initialNode) and k8s.io/api/core/v1 well_known_labels.go.
+pub fn with_well_known_labels(mut labels: Labels, name: &str) -> Labels {
+    for (key, value) in [(LABEL_HOSTNAME, name), (LABEL_OS, "linux"), (LABEL_ARCH, "amd64")] {
+        if !labels.contains_key(key) {
+            labels.insert(key.to_string(), value.to_string());
+        }
+    }
+    labels
+}
+
+/// Upstream: k8s.io/api/core/v1 well_known_labels.go (LabelHostname).
+pub const LABEL_HOSTNAME: &str = "kubernetes.io/hostname";
+/// Upstream: k8s.io/api/core/v1 well_known_labels.go (LabelOSStable).
+pub const LABEL_OS: &str = "kubernetes.io/os";
+/// Upstream: k8s.io/api/core/v1 well_known_labels.go (LabelArchStable).
+pub const LABEL_ARCH: &str = "kubernetes.io/arch";
+
 /// The node's Ready condition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeCondition {
@@ -97,5 +117,21 @@ impl Node {
     /// Room left for requests.
     pub fn free(&self) -> Resources {
         self.allocatable - self.requested
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_known_labels_fill_in_under_the_nodes_own() {
+        let own: Labels = [("kubernetes.io/arch".to_string(), "arm64".to_string())].into();
+        let labels = with_well_known_labels(own, "gpu-1");
+        assert_eq!(labels.get(LABEL_HOSTNAME).map(String::as_str), Some("gpu-1"));
+        assert_eq!(labels.get(LABEL_OS).map(String::as_str), Some("linux"));
+        assert_eq!(labels.get(LABEL_ARCH).map(String::as_str), Some("arm64"), "the node's own label wins");
+        let own: Labels = [(LABEL_HOSTNAME.to_string(), "ip-10-0-1-7".to_string())].into();
+        assert_eq!(with_well_known_labels(own, "ip-10-0-1-7.ec2.internal")[LABEL_HOSTNAME], "ip-10-0-1-7");
     }
 }

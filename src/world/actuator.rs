@@ -396,8 +396,7 @@ impl World<'_> {
         for _ in 0..count {
             self.pool_sizes[pool_idx] += 1;
             let name = format!("{}-{}", pool.name, self.pool_sizes[pool_idx]);
-            let mut labels = pool.labels.clone();
-            labels.insert("kubernetes.io/hostname".into(), name.clone());
+            let labels = crate::model::with_well_known_labels(pool.labels.clone(), &name);
             self.add_node(name, Some(pool.name.clone()), labels, pool.capacity, pool.taints.clone(), false);
         }
     }
@@ -475,8 +474,7 @@ impl World<'_> {
             }
             Object::Node(n) => {
                 if self.store.node_id(&n.name).is_none() {
-                    let mut labels = n.labels.clone();
-                    labels.insert("kubernetes.io/hostname".into(), n.name.clone());
+                    let labels = crate::model::with_well_known_labels(n.labels.clone(), &n.name);
                     self.add_node(n.name.clone(), None, labels, n.allocatable, n.taints.clone(), n.unschedulable);
                 }
             }

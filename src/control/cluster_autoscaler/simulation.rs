@@ -33,8 +33,7 @@ impl Simulator {
 /// labels and taints, Ready and empty. Upstream: NodeGroup.TemplateNodeInfo.
 pub fn add_template_node(store: &mut Store, pool: &NodePool, pool_index: usize) -> NodeId {
     let name = format!("template-{}-{pool_index}-{}", pool.name, store.node_id_bound());
-    let mut labels = pool.labels.clone();
-    labels.insert("kubernetes.io/hostname".into(), name.clone());
+    let labels = crate::model::with_well_known_labels(pool.labels.clone(), &name);
     store.add_node(|id| Node {
         pool: Some(pool.name.clone()),
         taints: pool.taints.iter().map(|t| (t.clone(), Time::ZERO)).collect(),
