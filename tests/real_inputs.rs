@@ -231,3 +231,119 @@ fn node_manifests_get_the_kubelets_labels_under_their_own() {
     let events = common::events(&out);
     assert_eq!(common::of_kind(&events, "pod_scheduled")[0]["node"], "ip-10-0-1-7.ec2.internal");
 }
+
+fn reasons(events: &[serde_json::Value], prefix: &str) -> Vec<String> {
+    common::of_kind(events, "pod_unschedulable")
+        .iter()
+        .filter(|e| e["pod"].as_str().unwrap().starts_with(prefix))
+        .map(|e| e["reason"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn nodes_of(events: &[serde_json::Value], prefix: &str) -> Vec<String> {
+    common::of_kind(events, "pod_scheduled")
+        .iter()
+        .filter(|e| e["pod"].as_str().unwrap().starts_with(prefix))
+        .map(|e| e["node"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn gpu_pods_go_to_gpu_nodes_from_kubectl_get_nodes() {
+    let loaded = load_text(&format!(
+        "name: real\nduration: 5m\ncluster:\n  masters: 1\nmanifests:\n  - file: {}\n  - file: {}\n",
+        fixture("kubectl-get-nodes.yaml").display(),
+        fixture("gpu-workloads.yaml").display()
+    ))
+    .unwrap();
+    assert!(messages(&loaded).is_empty(), "{:?}", messages(&loaded));
+    assert_eq!(loaded.scenario.scalar_names.names(), ["ephemeral-storage", "nvidia.com/gpu"], "zero hugepages unnamed");
+    let events = common::events(&common::simulate(&loaded.scenario));
+    let gpu = "ip-10-0-40-7.eu-west-1.compute.internal";
+    assert_eq!(nodes_of(&events, "trainer-"), [gpu, gpu], "two GPUs, two trainers");
+    assert!(nodes_of(&events, "api-").iter().all(|n| n != gpu), "the API does not tolerate the GPU taint");
+    assert_eq!(reasons(&events, "trainer-")[0], "0/2 nodes are available: 2 Insufficient nvidia.com/gpu.");
+}
+
+#[test]
+fn gpu_pools_take_gpu_pods_and_scale_up_alone() {
+    let text = format!(
+        "name: real\nduration: 10m\ncluster:\n  masters: 1\n  nodePools:\n    - {{name: cpu, count: 1, capacity: {{cpu: \"16\", memory: 64Gi, ephemeral-storage: 200Gi}}, autoscaling: {{min: 1, max: 5}}, provisioningDelay: 30s}}\n    - {{name: gpu, count: 0, capacity: {{cpu: \"8\", memory: 32Gi, ephemeral-storage: 200Gi, nvidia.com/gpu: 1}}, autoscaling: {{min: 0, max: 4}}, provisioningDelay: 60s}}\nmanifests:\n  - file: {}\n",
+        fixture("gpu-workloads.yaml").display()
+    );
+    let loaded = load_text(&text).unwrap();
+    let events = common::events(&common::simulate(&loaded.scenario));
+    let scaled = common::of_kind(&events, "node_group_scaled");
+    assert_eq!(scaled.len(), 1, "{scaled:?}");
+    assert_eq!((scaled[0]["pool"].as_str(), scaled[0]["to"].as_i64()), (Some("gpu"), Some(3)), "{scaled:?}");
+    let mut trainers = nodes_of(&events, "trainer-");
+    trainers.sort();
+    assert_eq!(trainers, ["gpu-1", "gpu-2", "gpu-3"]);
+    assert_eq!(nodes_of(&events, "api-"), ["cpu-1", "cpu-1"]);
+    assert_eq!(reasons(&events, "trainer-")[0], "0/1 nodes are available: 1 Insufficient nvidia.com/gpu.");
+}
+
+#[test]
+fn pods_requesting_what_no_node_offers_are_warned_about_and_wait() {
+    let loaded = load_text(&scenario_with(POOL, &["gpu-workloads.yaml"], "")).unwrap();
+    let w = messages(&loaded);
+    assert_eq!(w.len(), 2, "{w:?}");
+    // At the first request of each: the trainer's ephemeral-storage (line 32), then its GPU (line 35).
+    let file = fixture("gpu-workloads.yaml").display().to_string();
+    assert!(
+        w[0].starts_with(&format!("{file}:32:34: warning: pods request ephemeral-storage but no node pool")),
+        "{w:?}"
+    );
+    assert!(w[0].contains("hint: a kubelet reports its disk as ephemeral-storage"), "{w:?}");
+    assert!(w[1].starts_with(&format!("{file}:35:31: warning: pods request nvidia.com/gpu but no node pool")), "{w:?}");
+    let events = common::events(&common::simulate(&loaded.scenario));
+    assert_eq!(
+        reasons(&events, "trainer-")[0],
+        "0/3 nodes are available: 3 Insufficient ephemeral-storage, 3 Insufficient nvidia.com/gpu."
+    );
+    assert_eq!(nodes_of(&events, "api-").len(), 2, "the rest of the chart runs");
+}
+
+#[test]
+fn fractional_gpus_are_refused_at_the_value() {
+    let err = load_text(&scenario_with(POOL, &["fractional-gpu.yaml"], "")).err().unwrap().to_string();
+    assert!(
+        err.starts_with(&format!(
+            "{}:13:27: error: nvidia.com/gpu limit 0.5 must be an integer",
+            fixture("fractional-gpu.yaml").display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("hint: extended resources are counted in whole units"), "{err}");
+}
+
+#[test]
+fn a_node_name_pod_without_its_gpu_is_refused_by_the_kubelet() {
+    let text = scenario_with(
+        POOL,
+        &[],
+        "  - inline:\n      apiVersion: v1\n      kind: Pod\n      metadata: {name: pinned}\n      spec:\n        nodeName: worker-1\n        containers: [{name: c, image: c, resources: {limits: {nvidia.com/gpu: 1}}}]\n",
+    );
+    let loaded = load_text(&text).unwrap();
+    let events = common::events(&common::simulate(&loaded.scenario));
+    let failed = common::of_kind(&events, "pod_failed");
+    assert_eq!(failed[0]["reason"], "OutOfnvidia.com/gpu");
+    assert_eq!(
+        failed[0]["message"],
+        "Pod was rejected: Node didn't have enough resource: nvidia.com/gpu, requested: 1, used: 0, capacity: 0"
+    );
+}
+
+#[test]
+fn more_scalar_resources_than_a_run_holds_are_refused_with_the_list() {
+    let caps: String = (1..17).map(|i| format!(", example.com/r{i}: 1")).collect();
+    let text = format!(
+        "name: real\nduration: 5m\ncluster:\n  nodePools:\n    - {{name: w, count: 1, capacity: {{cpu: \"4\", memory: 8Gi{caps}}}}}\n"
+    );
+    let err = load_text(&text).err().unwrap();
+    assert!(
+        err.message.contains("\"example.com/r16\" is one scalar resource too many: a run holds at most 16"),
+        "{err}"
+    );
+    assert!(err.hint.unwrap().contains("ephemeral-storage, example.com/r1, "));
+}

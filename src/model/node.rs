@@ -2,7 +2,7 @@
 
 use super::labels::Labels;
 use super::pod::PodId;
-use super::resources::Resources;
+use super::resources::{Resources, Scalars};
 use super::taints::Taint;
 use crate::engine::{Duration, Time};
 use std::collections::BTreeSet;
@@ -68,6 +68,24 @@ pub struct Node {
     /// The last heartbeat, frozen when the host died or was cut off.
     pub heartbeat_frozen_at: Option<Time>,
     pub pods: BTreeSet<PodId>,
+    /// Scalar resources (ephemeral-storage, hugepages, extended resources): `None` on a
+    /// node that has none and runs no pod requesting any.
+    pub scalars: Option<Box<NodeScalars>>,
+}
+
+/// A node's scalar resources, by the run's [`super::ScalarNames`] slots.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NodeScalars {
+    pub allocatable: Scalars,
+    /// Sum of the scalar requests of bound pods (as `Node::requested`).
+    pub requested: Scalars,
+}
+
+impl NodeScalars {
+    /// A joining node's scalar resources (`None` when it has none).
+    pub fn joined(allocatable: Scalars) -> Option<Box<NodeScalars>> {
+        (!allocatable.is_zero()).then(|| Box::new(NodeScalars { allocatable, requested: Scalars::default() }))
+    }
 }
 
 impl Node {
@@ -91,6 +109,34 @@ impl Node {
             kubelet_started: now,
             heartbeat_frozen_at: None,
             pods: BTreeSet::new(),
+            scalars: None,
+        }
+    }
+
+    /// The node's scalar allocatable (zero for a node without scalar resources).
+    pub fn scalar_allocatable(&self) -> Scalars {
+        self.scalars.as_ref().map_or_else(Scalars::default, |s| s.allocatable)
+    }
+
+    /// The scalar requests of the pods bound to the node.
+    pub fn scalar_requested(&self) -> Scalars {
+        self.scalars.as_ref().map_or_else(Scalars::default, |s| s.requested)
+    }
+
+    /// Adds a pod's requests to the node's sums (not the scoring sums): `scalars` are its
+    /// scalar requests, if any.
+    pub fn add_requests(&mut self, requests: Resources, scalars: Option<&Scalars>) {
+        self.requested += requests;
+        if let Some(s) = scalars {
+            self.scalars.get_or_insert_with(Box::default).requested += *s;
+        }
+    }
+
+    /// Takes a pod's requests off the node's sums (the inverse of [`Node::add_requests`]).
+    pub fn remove_requests(&mut self, requests: Resources, scalars: Option<&Scalars>) {
+        self.requested -= requests;
+        if let Some(s) = scalars {
+            self.scalars.get_or_insert_with(Box::default).requested -= *s;
         }
     }
 

@@ -31,6 +31,7 @@ pub fn pod(containers: &[(i64, i64)]) -> Pod {
         name: "p".into(),
         requests: template.spec.requests(),
         nonzero_requests: template.spec.nonzero_requests(),
+        scalar_requests: template.spec.scalar_requests().boxed(),
         template,
         tolerations: Vec::new(),
         owner: None,

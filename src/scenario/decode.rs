@@ -4,16 +4,21 @@
 use super::diag::{Diagnostic, Span};
 use super::duration::parse_duration_nanos;
 use super::quantity::{parse_quantity, Quantity};
+use super::scalars::ScalarRegistry;
 use super::suggest::closest;
 use super::yaml::{Key, Node, Value};
 use crate::engine::Duration;
 use crate::model::IntOrPercent;
+use std::cell::RefCell;
 use std::path::Path;
 
 /// Reads values out of one file's tree.
 #[derive(Clone, Copy)]
 pub struct Reader<'f> {
     pub file: &'f Path,
+    /// The scalar resources (ephemeral-storage, hugepages, extended) the whole scenario
+    /// names so far: each gets its slot when first read, in any file.
+    pub scalars: &'f RefCell<ScalarRegistry>,
 }
 
 /// The entries of one mapping, tracking which keys were read.
@@ -39,20 +44,10 @@ impl<'f> Reader<'f> {
         'f: 'a,
     {
         match &node.value {
-            Value::Map(entries) => Ok(Fields {
-                reader: Reader { file: self.file },
-                node,
-                entries,
-                used: vec![false; entries.len()],
-                what: what.to_string(),
-            }),
-            Value::Null => Ok(Fields {
-                reader: Reader { file: self.file },
-                node,
-                entries: &[],
-                used: Vec::new(),
-                what: what.to_string(),
-            }),
+            Value::Map(entries) => {
+                Ok(Fields { reader: *self, node, entries, used: vec![false; entries.len()], what: what.to_string() })
+            }
+            Value::Null => Ok(Fields { reader: *self, node, entries: &[], used: Vec::new(), what: what.to_string() }),
             other => Err(self
                 .error(node.span, format!("{what} must be a mapping, found {}", other.type_name()))
                 .with_hint("write `key: value` pairs indented under it")),

@@ -68,7 +68,8 @@ pub fn load_scenario_text(text: &str, path: &Path, overrides: &[String]) -> R<Lo
         apply_override(&mut root, o, i, path)?;
     }
     let mut warnings = Warnings::default();
-    let scenario = decode_scenario(Reader { file: path }, &root, &mut warnings)?;
+    let scalars = std::cell::RefCell::new(super::scalars::ScalarRegistry::default());
+    let scenario = decode_scenario(Reader { file: path, scalars: &scalars }, &root, &mut warnings)?;
     warnings.finish();
     Ok(Loaded { scenario, warnings })
 }
@@ -136,6 +137,8 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
         None => Default::default(),
     };
     f.deny_unknown(TOP_KEYS)?;
+    let scalars = r.scalars.borrow();
+    scalars.warn_unoffered(warnings);
     let scenario = Scenario {
         name,
         description,
@@ -150,6 +153,7 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
         serving,
         traffic,
         faults,
+        scalar_names: scalars.names.clone(),
     };
     check_size(r, &scenario, &pool_spans, &object_spans)?;
     check_names(r, &scenario, &object_spans)?;
@@ -190,7 +194,7 @@ fn decode_pool(r: Reader, node: &Node, warnings: &mut Warnings) -> R<NodePool> {
     let mut f = r.fields(node, "a node pool")?;
     let name = r.name(f.req("name")?, "pool name")?;
     let count = f.opt("count").map(|n| r.count(n, "count", MAX_NODES_PER_POOL)).transpose()?.unwrap_or(0) as u32;
-    let capacity = capacity(r, f.req("capacity")?, "capacity")?;
+    let (capacity, scalar_capacity) = capacity(r, f.req("capacity")?, "capacity")?;
     let labels = f.opt("labels").map(|n| r.string_map(n, "labels")).transpose()?.unwrap_or_default();
     let taints = f.opt("taints").map(|n| taints(r, n)).transpose()?.unwrap_or_default();
     let cost_per_hour = f.opt("costPerHour").map(|n| r.float(n, "costPerHour")).transpose()?.unwrap_or(0.0);
@@ -222,7 +226,17 @@ fn decode_pool(r: Reader, node: &Node, warnings: &mut Warnings) -> R<NodePool> {
         "provisioningDelay",
         "costPerHour",
     ])?;
-    Ok(NodePool { name, count, capacity, labels, taints, cost_per_hour, autoscaling, provisioning_delay })
+    Ok(NodePool {
+        name,
+        count,
+        capacity,
+        scalar_capacity,
+        labels,
+        taints,
+        cost_per_hour,
+        autoscaling,
+        provisioning_delay,
+    })
 }
 
 /// A typical cloud VM's boot and kubelet join when the scenario gives none.
@@ -691,7 +705,7 @@ fn decode_manifest_entry(
             let rel = r.string(file_node, "file")?;
             let path = r.file.parent().unwrap_or(Path::new(".")).join(&rel);
             let text = read_referenced(&path, r.file, file_node.span, "the manifest file")?;
-            let sub = Reader { file: &path };
+            let sub = Reader { file: &path, ..r };
             for doc in parse_documents(&text, &path)? {
                 if doc.value == Value::Null {
                     continue;
@@ -912,7 +926,7 @@ fn decode_timeline(
                 af.deny_unknown(&["file"])?;
                 let path = r.file.parent().unwrap_or(Path::new(".")).join(&file);
                 let text = read_referenced(&path, r.file, file_node.span, "the applied file")?;
-                let sub = Reader { file: &path };
+                let sub = Reader { file: &path, ..r };
                 let mut objects = Vec::new();
                 let mut spans = Vec::new();
                 for doc in parse_documents(&text, &path)? {

@@ -7,6 +7,7 @@
 
 use super::decode::{Fields, Reader};
 use super::diag::{Diagnostic, Span, Warnings};
+use super::scalars::{classify, ResourceName};
 use super::schema::{
     DeploymentObject, NodeObject, Object, PodObject, PriorityClassObject, ReplicaSetObject, ServiceObject,
 };
@@ -16,8 +17,8 @@ use crate::engine::Duration;
 use crate::model::{
     Affinity, Container, DeploymentStrategy, IntOrPercent, LabelSelector, Labels, NodeSelectorOp,
     NodeSelectorRequirement, NodeSelectorTerm, PodAffinityRules, PodAffinityTerm, PodSpec, PodTemplate, Probe,
-    Requirement, Resources, SelectorOp, Taint, TaintEffect, Toleration, TolerationOperator, TopologySpreadConstraint,
-    WhenUnsatisfiable,
+    Requirement, Resources, Scalars, SelectorOp, Taint, TaintEffect, Toleration, TolerationOperator,
+    TopologySpreadConstraint, WhenUnsatisfiable,
 };
 use std::sync::Arc;
 
@@ -830,9 +831,9 @@ fn container(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R
     let mut f = r.fields(node, "a container")?;
     let name = r.string(f.req("name")?, "container name")?;
     let image = f.opt("image").map(|n| r.string(n, "image")).transpose()?.unwrap_or_default();
-    let (cpu, memory) = match f.opt("resources") {
+    let (cpu, memory, scalar_requests) = match f.opt("resources") {
         Some(res) => container_resources(r, res, object, warnings)?,
-        None => (None, None),
+        None => (None, None, Scalars::default()),
     };
     let probe = f.opt("readinessProbe").map(|n| readiness_probe(r, n)).transpose()?;
     let pre_stop = match f.opt("lifecycle") {
@@ -857,7 +858,10 @@ fn container(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R
         .copied()
         .collect();
     warn_misspelled(r, &f, &known, "a container", warnings);
-    Ok((Container { name, image, cpu_request_millis: cpu, memory_request_bytes: memory, pre_stop }, probe))
+    Ok((
+        Container { name, image, cpu_request_millis: cpu, memory_request_bytes: memory, scalar_requests, pre_stop },
+        probe,
+    ))
 }
 
 /// The entries of `resources.requests` or `resources.limits`: (name, where, value).
@@ -871,9 +875,15 @@ fn resource_list<'a>(r: Reader, node: &'a Node, what: &str) -> R<Vec<(&'a Key, &
     }
 }
 
-/// A container's cpu and memory requests (`None`: omitted, which matters for scoring),
-/// after the API server's defaulting and validation of `resources`.
-fn container_resources(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R<(Option<i64>, Option<i64>)> {
+/// A container's cpu and memory requests (`None`: omitted, which matters for scoring) and
+/// its scalar requests (ephemeral-storage, hugepages, extended resources), after the API
+/// server's defaulting and validation of `resources`.
+fn container_resources(
+    r: Reader,
+    node: &Node,
+    object: &str,
+    warnings: &mut Warnings,
+) -> R<(Option<i64>, Option<i64>, Scalars)> {
     let mut rf = r.fields(node, "resources")?;
     let requests = match rf.opt("requests") {
         Some(n) => resource_list(r, n, "resources.requests")?,
@@ -885,51 +895,113 @@ fn container_resources(r: Reader, node: &Node, object: &str, warnings: &mut Warn
     };
     rf.ignore(&["claims"]);
     warn_misspelled(r, &rf, &["requests", "limits", "claims"], "resources", warnings);
-    fn find<'a>(list: &[(&Key, &'a Node)], name: &str) -> Option<&'a Node> {
-        list.iter().find(|(k, _)| k.name == name).map(|(_, n)| *n)
+    fn find<'a>(list: &[(&'a Key, &'a Node)], name: &str) -> Option<(&'a Key, &'a Node)> {
+        list.iter().find(|(k, _)| k.name == name).copied()
     }
-    for (key, _) in &requests {
-        if key.name != "cpu" && key.name != "memory" {
-            warn_unmodelled(r, key.span, &format!("resources.requests.{}", key.name), object, warnings);
+    let mut names: Vec<&str> = requests.iter().map(|(k, _)| k.name.as_str()).collect();
+    names.extend(limits.iter().map(|(k, _)| k.name.as_str()).filter(|n| find(&requests, n).is_none()));
+    let (mut cpu, mut memory, mut scalars) = (None, None, Scalars::default());
+    let (mut hugepages, mut cpu_or_memory) = (None, false);
+    for name in names {
+        let request = find(&requests, name);
+        let limit = find(&limits, name);
+        let kind = classify(name);
+        let key = request.or(limit).map(|(k, _)| k).expect("named by one of them");
+        match kind {
+            ResourceName::Invalid(why) => {
+                let list = if request.is_some() { "requests" } else { "limits" };
+                return Err(r.error(key.span, format!("resources.{list}.{name}: {name:?} {why}")).with_hint(
+                    "containers name cpu, memory, ephemeral-storage, hugepages-<size> or a domain-qualified \
+                     extended resource such as nvidia.com/gpu",
+                ));
+            }
+            ResourceName::NativePrefixed => {
+                if request.is_some() {
+                    warn_unmodelled(r, key.span, &format!("resources.requests.{name}"), object, warnings);
+                }
+                continue;
+            }
+            ResourceName::Cpu | ResourceName::Memory => cpu_or_memory = true,
+            ResourceName::HugePages(_) => hugepages = hugepages.or(Some(key.span)),
+            ResourceName::EphemeralStorage | ResourceName::Extended => {}
         }
-    }
-    let mut out = [None, None];
-    for (slot, name) in ["cpu", "memory"].into_iter().enumerate() {
-        let request = find(&requests, name)
-            .map(|n| Ok::<_, Diagnostic>((n, r.exact_quantity(n, &format!("{name} request"))?)))
-            .transpose()?;
-        let limit = find(&limits, name)
-            .map(|n| Ok::<_, Diagnostic>((n, r.exact_quantity(n, &format!("{name} limit"))?)))
-            .transpose()?;
-        if let (Some((req_node, req)), Some((lim_node, lim))) = (request, limit) {
-            // Upstream: pkg/apis/core/validation/validation.go (ValidateResourceRequirements:
-            // "must be less than or equal to cpu limit").
-            if req > lim {
-                return Err(r
-                    .error(
-                        req_node.span,
+        let exact = |(_, n): (&Key, &Node), what: &str| r.exact_quantity(n, &format!("{name} {what}"));
+        let req = request.map(|e| exact(e, "request")).transpose()?;
+        let lim = limit.map(|e| exact(e, "limit")).transpose()?;
+        // Upstream: pkg/apis/core/validation/validation.go (ValidateResourceRequirements):
+        // a request at most its limit; equal to it where overcommit is not allowed
+        // (hugepages, extended resources), which then need a limit.
+        match (request, req, limit, lim) {
+            (Some((_, req_node)), Some(req), Some((_, lim_node)), Some(lim)) => {
+                let equal_only = !kind.overcommit_allowed();
+                if (equal_only && req != lim) || req > lim {
+                    let rule = if equal_only { "equal to" } else { "less than or equal to" };
+                    let hint = if equal_only {
                         format!(
-                            "{name} request {} must be less than or equal to the {name} limit {}",
-                            req_node.describe(),
-                            lim_node.describe()
-                        ),
-                    )
+                            "{name} cannot be overcommitted: give the request and the limit the same amount, or \
+                             only the limit (the request then defaults to it)"
+                        )
+                    } else {
+                        format!(
+                            "the API server refuses a request above its limit: lower the request, raise the limit \
+                             at line {}, or leave the request out (it then defaults to the limit)",
+                            lim_node.span.line
+                        )
+                    };
+                    return Err(r
+                        .error(
+                            req_node.span,
+                            format!(
+                                "{name} request {} must be {rule} the {name} limit {}",
+                                req_node.describe(),
+                                lim_node.describe()
+                            ),
+                        )
+                        .with_hint(hint));
+                }
+            }
+            (Some((_, req_node)), _, None, _) if !kind.overcommit_allowed() => {
+                return Err(r
+                    .error(req_node.span, format!("{name} request {} needs a {name} limit", req_node.describe()))
                     .with_hint(format!(
-                        "the API server refuses a request above its limit: lower the request, raise the limit \
-                         at line {}, or leave the request out (it then defaults to the limit)",
-                        lim_node.span.line
+                        "the API server sets no limit for resources that cannot be overcommitted: add \
+                         `limits: {{{name}: {}}}` (the request may then be left out)",
+                        req_node.scalar_text().unwrap_or_default()
                     )));
             }
+            _ => {}
         }
         // Upstream: pkg/apis/core/v1/defaults.go (SetDefaults_Pod): a limit without a
         // request sets the request to the limit, per resource.
-        let Some((at, q)) = request.or(limit) else { continue };
-        let value = if slot == 0 { q.milli_value() } else { q.value() };
-        out[slot] = Some(value.map_err(|e| {
+        let (at, q) = match (request, req) {
+            (Some((_, n)), Some(q)) => (n, q),
+            _ => (limit.expect("one of them").1, lim.expect("parsed")),
+        };
+        let too_large = |e: super::quantity::QuantityError| {
             r.error(at.span, format!("{name} {} is too large: {e}", at.describe())).with_hint(e.hint())
-        })?);
+        };
+        match kind {
+            ResourceName::Cpu => cpu = Some(q.milli_value().map_err(too_large)?),
+            ResourceName::Memory => memory = Some(q.value().map_err(too_large)?),
+            _ => {
+                let what = if request.is_some() { "request" } else { "limit" };
+                let amount = scalar_amount(r, at, name, kind, what)?;
+                if amount > 0 {
+                    let mut registry = r.scalars.borrow_mut();
+                    let slot = registry.slot(name, r.file, key.span)?;
+                    registry.requested(slot, r.file, at.span);
+                    scalars.0[slot] = amount;
+                }
+            }
+        }
     }
-    Ok((out[0], out[1]))
+    // Upstream: validation.go (ValidateResourceRequirements: "HugePages require cpu or memory").
+    if let (Some(at), false) = (hugepages, cpu_or_memory) {
+        return Err(r
+            .error(at, "HugePages require cpu or memory")
+            .with_hint("give the container a cpu or memory request or limit as well"));
+    }
+    Ok((cpu, memory, scalars))
 }
 
 /// How long `lifecycle.preStop` runs: the `sleep` action (KEP-3960) or an `exec` whose
@@ -1126,17 +1198,21 @@ fn node(
         r.error(doc.span, format!("Node {name:?} has no status.allocatable or status.capacity"))
             .with_hint("give the node its size: status: {allocatable: {cpu: \"4\", memory: 8Gi, pods: \"110\"}}")
     })?;
+    let (allocatable, scalar_allocatable) = capacity(r, resources, "the node's resources")?;
     Ok(NodeObject {
         name: name.to_string(),
         labels,
-        allocatable: capacity(r, resources, "the node's resources")?,
+        allocatable,
+        scalar_allocatable,
         taints: taint_list,
         unschedulable,
     })
 }
 
 /// `{cpu, memory, pods}`; pods defaults to the kubelet's 110 (`--max-pods`).
-pub fn capacity(r: Reader, node: &Node, what: &str) -> R<Resources> {
+/// and the scalar resources (ephemeral-storage, hugepages, extended resources such as
+/// `nvidia.com/gpu`: zero amounts are left out).
+pub fn capacity(r: Reader, node: &Node, what: &str) -> R<(Resources, Scalars)> {
     if !matches!(node.value, Value::Map(_)) {
         return Err(r
             .error(node.span, format!("{what} must be a mapping"))
@@ -1170,9 +1246,59 @@ pub fn capacity(r: Reader, node: &Node, what: &str) -> R<Resources> {
     let cpu = amount(&mut f, "cpu", true, None, MAX_CPU_MILLIS)?;
     let memory = amount(&mut f, "memory", false, None, MAX_MEMORY)?;
     let pods = amount(&mut f, "pods", false, Some(110), 1_000_000)?;
-    f.ignore(&["ephemeral-storage", "hugepages-1Gi", "hugepages-2Mi"]);
-    f.deny_unknown(&["cpu", "memory", "pods", "ephemeral-storage"])?;
-    Ok(Resources::new(cpu, memory, pods))
+    let mut scalars = Scalars::default();
+    if let Value::Map(entries) = &node.value {
+        for (key, value) in entries {
+            let name = key.name.as_str();
+            match classify(name) {
+                ResourceName::EphemeralStorage | ResourceName::HugePages(_) | ResourceName::Extended => {
+                    f.ignore(&[name]);
+                    let amount = scalar_amount(r, value, name, classify(name), "")?;
+                    if amount > 0 {
+                        let mut registry = r.scalars.borrow_mut();
+                        let slot = registry.slot(name, r.file, key.span)?;
+                        registry.offered(slot);
+                        scalars.0[slot] = amount;
+                    }
+                }
+                // Reported by real nodes, never requested by pods here.
+                ResourceName::NativePrefixed => f.ignore(&[name]),
+                _ if name.starts_with("attachable-volumes-") => f.ignore(&[name]),
+                _ => {}
+            }
+        }
+    }
+    f.deny_unknown(&["cpu", "memory", "pods", "ephemeral-storage", "hugepages-2Mi", "nvidia.com/gpu"])?;
+    Ok((Resources::new(cpu, memory, pods), scalars))
+}
+
+/// An amount of a scalar resource (`what` is "request", "limit" or "" for capacity), in
+/// its base unit: bytes for ephemeral-storage and hugepages, devices for extended resources.
+fn scalar_amount(r: Reader, node: &Node, name: &str, kind: ResourceName, what: &str) -> R<i64> {
+    let label = if what.is_empty() { name.to_string() } else { format!("{name} {what}") };
+    let q = r.exact_quantity(node, &label)?;
+    // Upstream: pkg/apis/core/validation/validation.go (ValidateResourceQuantityValue: IsIntegerResourceName).
+    if kind == ResourceName::Extended && q.milli_value_ceil() % 1000 != 0 {
+        return Err(r
+            .error(node.span, format!("{label} {} must be an integer", node.describe()))
+            .with_hint("extended resources are counted in whole units (devices): write e.g. 1"));
+    }
+    let v = q.value_ceil();
+    // Upstream: validateResourceQuantityHugePageValue (a whole number of pages).
+    if let ResourceName::HugePages(page) = kind {
+        if v % page != 0 {
+            return Err(r
+                .error(node.span, format!("{label} {} is not a positive integer multiple of {name}", node.describe()))
+                .with_hint("hugepages come in whole pages: write a multiple of the page size"));
+        }
+    }
+    // 1 Pi: past any node, and far from overflowing sums over a node's pods.
+    if v > 1 << 50 {
+        return Err(r
+            .error(node.span, format!("{label} {} is absurdly large", node.describe()))
+            .with_hint("check the units: storage and hugepages are bytes with a suffix (100Gi), devices a count"));
+    }
+    Ok(v)
 }
 
 /// `policy/v1` PodDisruptionBudget: exactly one of minAvailable and maxUnavailable.
@@ -1218,6 +1344,10 @@ mod tests {
     use crate::scenario::yaml::parse_documents;
     use std::path::Path;
 
+    fn registry() -> std::cell::RefCell<crate::scenario::scalars::ScalarRegistry> {
+        Default::default()
+    }
+
     fn doc(text: &str) -> Node {
         parse_documents(text, Path::new("t.yaml")).unwrap().remove(0)
     }
@@ -1225,7 +1355,7 @@ mod tests {
     fn decode(text: &str) -> (R<Option<Object>>, Warnings) {
         let mut w = Warnings::default();
         let d = doc(text);
-        let out = decode_object(Reader { file: Path::new("t.yaml") }, &d, None, &mut w);
+        let out = decode_object(Reader { file: Path::new("t.yaml"), scalars: &registry() }, &d, None, &mut w);
         (out, w)
     }
 
@@ -1242,11 +1372,13 @@ mod tests {
     fn typed_list_items_inherit_kind_and_api_version() {
         let d = doc("kind: DeploymentList\napiVersion: apps/v1\nmetadata: {resourceVersion: \"7\"}\nitems:\n- metadata: {name: a}\n");
         let mut w = Warnings::default();
-        let list = decode_list(Reader { file: Path::new("t.yaml") }, &d, &mut w).unwrap().unwrap();
+        let list =
+            decode_list(Reader { file: Path::new("t.yaml"), scalars: &registry() }, &d, &mut w).unwrap().unwrap();
         assert_eq!(list.items.len(), 1);
         assert_eq!(list.item_type, Some(("Deployment".to_string(), "apps/v1".to_string())));
         let d = doc("kind: List\napiVersion: v1\nmetadata: {resourceVersion: \"\"}\nitemz: []\n");
-        let list = decode_list(Reader { file: Path::new("t.yaml") }, &d, &mut w).unwrap().unwrap();
+        let list =
+            decode_list(Reader { file: Path::new("t.yaml"), scalars: &registry() }, &d, &mut w).unwrap().unwrap();
         assert!(list.items.is_empty() && list.item_type.is_none());
         assert!(w.0.iter().any(|d| d.message.contains("unknown field `itemz`")), "{:?}", w.0);
     }
@@ -1320,6 +1452,53 @@ mod tests {
         // Exact comparison: 1.5m rounds up to the same 2m as 1.2m, but is above it.
         assert!(pod_with("{requests: {cpu: 1500u}, limits: {cpu: 1200u}}").is_err());
         assert!(pod_with("{requests: {memory: 1Gi}, limits: {memory: 1024Mi}}").is_ok(), "equal is fine");
+    }
+
+    #[test]
+    fn extended_resources_are_whole_and_not_overcommitted() {
+        let spec = pod_with("{limits: {nvidia.com/gpu: 2, cpu: 1}}").unwrap();
+        assert_eq!(spec.containers[0].scalar_requests.0[1], 2, "the request defaults to the limit");
+        let spec = pod_with("{requests: {nvidia.com/gpu: \"1\"}, limits: {nvidia.com/gpu: 1}}").unwrap();
+        assert_eq!(spec.scalar_requests().0[1], 1);
+        let err = pod_with("{requests: {nvidia.com/gpu: 1}, limits: {nvidia.com/gpu: 2}}").unwrap_err();
+        assert_eq!(err.message, "nvidia.com/gpu request 1 must be equal to the nvidia.com/gpu limit 2");
+        let err = pod_with("{requests: {nvidia.com/gpu: 1}}").unwrap_err();
+        assert_eq!(err.message, "nvidia.com/gpu request 1 needs a nvidia.com/gpu limit");
+        let err = pod_with("{limits: {nvidia.com/gpu: 0.5}}").unwrap_err();
+        assert_eq!(err.message, "nvidia.com/gpu limit 0.5 must be an integer");
+        assert!(err.hint.unwrap().contains("whole units"));
+        let err = pod_with("{requests: {gpu: 1}}").unwrap_err();
+        assert_eq!(err.message, "resources.requests.gpu: \"gpu\" must be a standard resource for containers");
+        let err = pod_with("{limits: {requests.example.com/x: 1}}").unwrap_err();
+        assert!(err.message.ends_with("doesn't follow extended resource name standard"), "{err}");
+    }
+
+    #[test]
+    fn ephemeral_storage_and_hugepages() {
+        let spec = pod_with("{requests: {ephemeral-storage: 1Gi}, limits: {ephemeral-storage: 2Gi}}").unwrap();
+        assert_eq!(spec.scalar_requests().0[0], 1 << 30, "ephemeral-storage may be overcommitted, slot 0");
+        assert!(pod_with("{requests: {ephemeral-storage: 3Gi}, limits: {ephemeral-storage: 2Gi}}").is_err());
+        let spec = pod_with("{limits: {hugepages-2Mi: 100Mi, memory: 1Gi}}").unwrap();
+        assert_eq!(spec.scalar_requests().0[1], 100 << 20);
+        let err = pod_with("{limits: {hugepages-2Mi: 3Mi, memory: 1Gi}}").unwrap_err();
+        assert!(err.message.contains("is not a positive integer multiple of hugepages-2Mi"), "{err}");
+        let err = pod_with("{limits: {hugepages-2Mi: 2Mi}}").unwrap_err();
+        assert_eq!(err.message, "HugePages require cpu or memory");
+    }
+
+    #[test]
+    fn capacities_register_non_zero_scalar_resources() {
+        let registry = registry();
+        let r = Reader { file: Path::new("t.yaml"), scalars: &registry };
+        let d = doc("{cpu: 8, memory: 32Gi, ephemeral-storage: 100Gi, hugepages-1Gi: \"0\", nvidia.com/gpu: 4, attachable-volumes-aws-ebs: 25}");
+        let (res, scalars) = capacity(r, &d, "capacity").unwrap();
+        assert_eq!(res, Resources::new(8000, 32 << 30, 110));
+        assert_eq!((scalars.0[0], scalars.0[1]), (100 << 30, 4));
+        assert_eq!(registry.borrow().names.names(), ["ephemeral-storage", "nvidia.com/gpu"], "zero hugepages left out");
+        let err = capacity(r, &doc("{cpu: 8, memory: 32Gi, nvidia.com/gpu: 1.5}"), "capacity").unwrap_err();
+        assert!(err.message.contains("must be an integer"), "{err}");
+        let err = capacity(r, &doc("{cpu: 8, memory: 32Gi, gpus: 1}"), "capacity").unwrap_err();
+        assert!(err.message.contains("unknown key `gpus`"), "{err}");
     }
 
     #[test]

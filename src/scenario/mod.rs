@@ -15,6 +15,7 @@ mod manifest;
 mod ops;
 mod overrides;
 mod quantity;
+mod scalars;
 mod schema;
 mod suggest;
 mod traffic;
