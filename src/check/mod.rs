@@ -4,7 +4,7 @@
 //! Architecture invariant: checkers only read; they never repair what they find.
 
 use crate::engine::Time;
-use crate::model::{NodeCondition, NodeId, PodId, Resources, Store};
+use crate::model::{NodeCondition, NodeId, PodId, Resources, Scalars, Store};
 use std::collections::BTreeSet;
 
 /// Checks that need memory across events.
@@ -64,14 +64,22 @@ pub fn check_store(store: &Store) -> Vec<String> {
     let mut out = Vec::new();
     for node in &store.nodes {
         let mut sum = Resources::default();
+        let (mut scalars, mut placed_scalars) = (Scalars::default(), Scalars::default());
         // A spec.nodeName pod may overcommit its node until its kubelet refuses it.
         let (mut placed, mut placed_pods) = (Resources::default(), 0);
         for id in &node.pods {
             match store.pods().get(id) {
                 Some(p) if p.node == Some(node.id) => {
                     sum += p.requests;
+                    let s = p.scalar_requests.as_deref();
+                    if let Some(s) = s {
+                        scalars += *s;
+                    }
                     if !p.awaits_kubelet_admission() {
                         placed += p.requests;
+                        if let Some(s) = s {
+                            placed_scalars += *s;
+                        }
                         placed_pods += 1;
                     }
                 }
@@ -80,6 +88,13 @@ pub fn check_store(store: &Store) -> Vec<String> {
         }
         if sum != node.requested {
             out.push(format!("node {} requested {:?} but its pods sum to {sum:?}", node.name, node.requested));
+        }
+        if scalars != node.scalar_requested() {
+            out.push(format!("node {} scalar requests disagree with its pods' sum {scalars:?}", node.name));
+        }
+        let alloc = node.scalar_allocatable();
+        if placed_scalars.0.iter().zip(alloc.0).any(|(p, a)| *p > a) {
+            out.push(format!("node {} is over its scalar allocatable: {placed_scalars:?} of {alloc:?}", node.name));
         }
         let a = node.allocatable;
         if placed.cpu_millis > a.cpu_millis || placed.memory_bytes > a.memory_bytes || placed_pods > a.pods {

@@ -6,7 +6,7 @@
 //! pkg/scheduler/framework/plugins (AdmissionCheck: noderesources.Fits, nodeaffinity, nodename).
 
 use super::scheduler::required_node_affinity_matches;
-use crate::model::{Node, Pod, Resources, TaintEffect};
+use crate::model::{Node, Pod, Resources, ScalarNames, Scalars, TaintEffect};
 
 /// Why the kubelet refused a pod: `reason` is the pod status reason (`OutOfcpu`,
 /// `NodeAffinity`, `TaintToleration`...), `message` its status message.
@@ -16,9 +16,16 @@ pub struct Rejection {
     pub message: String,
 }
 
-/// `used`: the requests of the pods the kubelet already runs (admitted) on the node, and
-/// `others` how many there are.
-pub fn admit(pod: &Pod, node: &Node, used: Resources, others: usize) -> Result<(), Rejection> {
+/// `used` and `used_scalars`: the requests of the pods the kubelet already runs (admitted)
+/// on the node, and `others` how many there are; `names` name the scalar resources.
+pub fn admit(
+    pod: &Pod,
+    node: &Node,
+    used: Resources,
+    used_scalars: &Scalars,
+    others: usize,
+    names: &ScalarNames,
+) -> Result<(), Rejection> {
     let reject = |reason: &str, message: String| Rejection {
         reason: reason.to_string(),
         message: format!("Pod was rejected: {message}"),
@@ -42,6 +49,15 @@ pub fn admit(pod: &Pod, node: &Node, used: Resources, others: usize) -> Result<(
     }
     if req.memory_bytes > 0 && req.memory_bytes > alloc.memory_bytes - used.memory_bytes {
         return Err(insufficient("memory", req.memory_bytes, used.memory_bytes, alloc.memory_bytes));
+    }
+    // Then ephemeral-storage (slot 0) and the other scalar resources.
+    if let Some(requested) = pod.scalar_requests.as_deref() {
+        let alloc = node.scalar_allocatable();
+        let (shortage, _) = super::scheduler::scalar_shortage(requested, &alloc, used_scalars);
+        if shortage != 0 {
+            let slot = shortage.trailing_zeros() as usize;
+            return Err(insufficient(names.name(slot), requested.0[slot], used_scalars.0[slot], alloc.0[slot]));
+        }
     }
     if !required_node_affinity_matches(&pod.template.spec, node) {
         return Err(reject(
@@ -78,17 +94,40 @@ mod tests {
     fn resources_come_first_in_fits_order() {
         let n = node(2000, 1 << 30, Resources::default());
         let p = pod(&[(1500, 1 << 20)]);
-        let err = admit(&p, &n, Resources::new(1000, 0, 1), 1).unwrap_err();
+        let err = admit(&p, &n, Resources::new(1000, 0, 1), &Scalars::ZERO, 1, &ScalarNames::default()).unwrap_err();
         assert_eq!(err.reason, "OutOfcpu");
         assert_eq!(
             err.message,
             "Pod was rejected: Node didn't have enough resource: cpu, requested: 1500, used: 1000, capacity: 2000"
         );
-        let err = admit(&p, &n, Resources::new(1000, 0, 110), 110).unwrap_err();
+        let err =
+            admit(&p, &n, Resources::new(1000, 0, 110), &Scalars::ZERO, 110, &ScalarNames::default()).unwrap_err();
         assert_eq!(err.reason, "OutOfpods", "the pod count is checked before cpu");
-        let err = admit(&p, &n, Resources::new(0, (1 << 30) - 10, 1), 1).unwrap_err();
+        let err = admit(&p, &n, Resources::new(0, (1 << 30) - 10, 1), &Scalars::ZERO, 1, &ScalarNames::default())
+            .unwrap_err();
         assert_eq!(err.reason, "OutOfmemory");
-        assert_eq!(admit(&p, &n, Resources::new(500, 0, 1), 1), Ok(()), "equality fits");
+        assert_eq!(
+            admit(&p, &n, Resources::new(500, 0, 1), &Scalars::ZERO, 1, &ScalarNames::default()),
+            Ok(()),
+            "equality fits"
+        );
+    }
+
+    #[test]
+    fn scalar_resources_follow_memory() {
+        let mut names = ScalarNames::default();
+        let gpu = names.intern("nvidia.com/gpu").unwrap();
+        let n = node(2000, 1 << 30, Resources::default());
+        let mut p = pod(&[(100, 1)]);
+        let mut req = Scalars::default();
+        req.0[gpu] = 2;
+        p.scalar_requests = req.boxed();
+        let err = admit(&p, &n, Resources::default(), &Scalars::ZERO, 0, &names).unwrap_err();
+        assert_eq!(err.reason, "OutOfnvidia.com/gpu");
+        assert_eq!(
+            err.message,
+            "Pod was rejected: Node didn't have enough resource: nvidia.com/gpu, requested: 2, used: 0, capacity: 0"
+        );
     }
 
     #[test]
@@ -96,9 +135,16 @@ mod tests {
         let mut n = node(2000, 1 << 30, Resources::default());
         let mut p = pod(&[(100, 1)]);
         n.taints.push(taint(TaintEffect::NoSchedule));
-        assert_eq!(admit(&p, &n, Resources::default(), 0), Ok(()), "NoSchedule is the scheduler's business");
+        assert_eq!(
+            admit(&p, &n, Resources::default(), &Scalars::ZERO, 0, &ScalarNames::default()),
+            Ok(()),
+            "NoSchedule is the scheduler's business"
+        );
         n.taints.push(taint(TaintEffect::NoExecute));
-        assert_eq!(admit(&p, &n, Resources::default(), 0).unwrap_err().reason, "TaintToleration");
+        assert_eq!(
+            admit(&p, &n, Resources::default(), &Scalars::ZERO, 0, &ScalarNames::default()).unwrap_err().reason,
+            "TaintToleration"
+        );
         p.tolerations.push(Toleration {
             key: "dedicated".into(),
             operator: TolerationOperator::Exists,
@@ -106,7 +152,7 @@ mod tests {
             effect: Some(TaintEffect::NoExecute),
             toleration_seconds: None,
         });
-        assert_eq!(admit(&p, &n, Resources::default(), 0), Ok(()));
+        assert_eq!(admit(&p, &n, Resources::default(), &Scalars::ZERO, 0, &ScalarNames::default()), Ok(()));
     }
 
     #[test]
@@ -114,7 +160,7 @@ mod tests {
         let n = node(2000, 1 << 30, Resources::default());
         let mut p = pod(&[(100, 1)]);
         std::sync::Arc::make_mut(&mut p.template).spec.node_selector.insert("disk".into(), "ssd".into());
-        let err = admit(&p, &n, Resources::default(), 0).unwrap_err();
+        let err = admit(&p, &n, Resources::default(), &Scalars::ZERO, 0, &ScalarNames::default()).unwrap_err();
         assert_eq!(err.reason, "NodeAffinity");
         assert!(err.message.ends_with("node(s) didn't match Pod's node affinity/selector"));
     }

@@ -26,9 +26,14 @@ pub use changes::{NodeCounts, RsCounts, WorkQueues};
 pub use daemonset::{DaemonSet, DaemonSetStatus, DaemonSetStrategy};
 pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};
 pub use namespace::{qualified, split_key, NamespaceId, Namespaces, DEFAULT_NAMESPACE, LABEL_METADATA_NAME};
-pub use node::{Node, NodeCondition, NodeId};
+pub use node::{
+    with_well_known_labels, Node, NodeCondition, NodeId, NodeScalars, LABEL_ARCH, LABEL_HOSTNAME, LABEL_OS,
+};
 pub use pod::{Container, Pod, PodId, PodPhase, PodSpec, PodTemplate, Probe, DEFAULT_TERMINATION_GRACE_PERIOD};
-pub use resources::{Resources, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST};
+pub use resources::{
+    Resources, ScalarNames, Scalars, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, EPHEMERAL_STORAGE,
+    MAX_SCALAR_RESOURCES,
+};
 pub use store::{Family, NodePodCounts, PodGroup, Store};
 pub use taints::{
     Taint, TaintEffect, Toleration, TolerationOperator, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE,

@@ -2,7 +2,7 @@
 
 use super::labels::Labels;
 use super::pod::PodId;
-use super::resources::Resources;
+use super::resources::{Resources, Scalars};
 use super::taints::Taint;
 use crate::engine::{Duration, Time};
 use std::collections::BTreeSet;
@@ -10,6 +10,26 @@ use std::collections::BTreeSet;
 /// Index of a node in the store's node vector (never reused).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NodeId(pub u32);
+
+/// The labels a kubelet registers its node with (`kubernetes.io/hostname: <name>`,
+/// `kubernetes.io/os: linux`, `kubernetes.io/arch: amd64`), under `labels` (the node's own,
+/// as `--node-labels`, which win).
+/// Upstream: pkg/kubelet/kubelet_node_status.go (initialNode) and k8s.io/api/core/v1 well_known_labels.go.
+pub fn with_well_known_labels(mut labels: Labels, name: &str) -> Labels {
+    for (key, value) in [(LABEL_HOSTNAME, name), (LABEL_OS, "linux"), (LABEL_ARCH, "amd64")] {
+        if !labels.contains_key(key) {
+            labels.insert(key.to_string(), value.to_string());
+        }
+    }
+    labels
+}
+
+/// Upstream: k8s.io/api/core/v1 well_known_labels.go (LabelHostname).
+pub const LABEL_HOSTNAME: &str = "kubernetes.io/hostname";
+/// Upstream: k8s.io/api/core/v1 well_known_labels.go (LabelOSStable).
+pub const LABEL_OS: &str = "kubernetes.io/os";
+/// Upstream: k8s.io/api/core/v1 well_known_labels.go (LabelArchStable).
+pub const LABEL_ARCH: &str = "kubernetes.io/arch";
 
 /// The node's Ready condition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +68,24 @@ pub struct Node {
     /// The last heartbeat, frozen when the host died or was cut off.
     pub heartbeat_frozen_at: Option<Time>,
     pub pods: BTreeSet<PodId>,
+    /// Scalar resources (ephemeral-storage, hugepages, extended resources): `None` on a
+    /// node that has none and runs no pod requesting any.
+    pub scalars: Option<Box<NodeScalars>>,
+}
+
+/// A node's scalar resources, by the run's [`super::ScalarNames`] slots.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NodeScalars {
+    pub allocatable: Scalars,
+    /// Sum of the scalar requests of bound pods (as `Node::requested`).
+    pub requested: Scalars,
+}
+
+impl NodeScalars {
+    /// A joining node's scalar resources (`None` when it has none).
+    pub fn joined(allocatable: Scalars) -> Option<Box<NodeScalars>> {
+        (!allocatable.is_zero()).then(|| Box::new(NodeScalars { allocatable, requested: Scalars::default() }))
+    }
 }
 
 impl Node {
@@ -71,6 +109,34 @@ impl Node {
             kubelet_started: now,
             heartbeat_frozen_at: None,
             pods: BTreeSet::new(),
+            scalars: None,
+        }
+    }
+
+    /// The node's scalar allocatable (zero for a node without scalar resources).
+    pub fn scalar_allocatable(&self) -> Scalars {
+        self.scalars.as_ref().map_or_else(Scalars::default, |s| s.allocatable)
+    }
+
+    /// The scalar requests of the pods bound to the node.
+    pub fn scalar_requested(&self) -> Scalars {
+        self.scalars.as_ref().map_or_else(Scalars::default, |s| s.requested)
+    }
+
+    /// Adds a pod's requests to the node's sums (not the scoring sums): `scalars` are its
+    /// scalar requests, if any.
+    pub fn add_requests(&mut self, requests: Resources, scalars: Option<&Scalars>) {
+        self.requested += requests;
+        if let Some(s) = scalars {
+            self.scalars.get_or_insert_with(Box::default).requested += *s;
+        }
+    }
+
+    /// Takes a pod's requests off the node's sums (the inverse of [`Node::add_requests`]).
+    pub fn remove_requests(&mut self, requests: Resources, scalars: Option<&Scalars>) {
+        self.requested -= requests;
+        if let Some(s) = scalars {
+            self.scalars.get_or_insert_with(Box::default).requested -= *s;
         }
     }
 
@@ -97,5 +163,21 @@ impl Node {
     /// Room left for requests.
     pub fn free(&self) -> Resources {
         self.allocatable - self.requested
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_known_labels_fill_in_under_the_nodes_own() {
+        let own: Labels = [("kubernetes.io/arch".to_string(), "arm64".to_string())].into();
+        let labels = with_well_known_labels(own, "gpu-1");
+        assert_eq!(labels.get(LABEL_HOSTNAME).map(String::as_str), Some("gpu-1"));
+        assert_eq!(labels.get(LABEL_OS).map(String::as_str), Some("linux"));
+        assert_eq!(labels.get(LABEL_ARCH).map(String::as_str), Some("arm64"), "the node's own label wins");
+        let own: Labels = [(LABEL_HOSTNAME.to_string(), "ip-10-0-1-7".to_string())].into();
+        assert_eq!(with_well_known_labels(own, "ip-10-0-1-7.ec2.internal")[LABEL_HOSTNAME], "ip-10-0-1-7");
     }
 }

@@ -2,7 +2,7 @@
 
 use super::labels::Labels;
 use super::node::NodeId;
-use super::resources::{Resources, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST};
+use super::resources::{Resources, Scalars, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST};
 use super::taints::Toleration;
 use super::workload::{Owner, RsId};
 use crate::engine::{Duration, Time};
@@ -13,15 +13,34 @@ use std::sync::Arc;
 pub struct PodId(pub u64);
 
 /// A container's requests: `None` means omitted (which matters for scoring defaults).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Container {
     pub name: String,
     pub image: String,
     pub cpu_request_millis: Option<i64>,
     pub memory_request_bytes: Option<i64>,
+    /// Requests of the run's scalar resources (ephemeral-storage, hugepages, extended
+    /// resources), by [`super::ScalarNames`] slot; zero when not requested.
+    pub scalar_requests: Scalars,
     /// How long `lifecycle.preStop` runs (a `sleep N` exec or the `sleep` action); zero
     /// for no hook or one that returns at once.
     pub pre_stop: Duration,
+}
+
+/// As derived, but without `scalar_requests` when there are none: the pod-template-hash
+/// hashes this text, so templates without scalar resources keep their hash.
+impl std::fmt::Debug for Container {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Container");
+        d.field("name", &self.name)
+            .field("image", &self.image)
+            .field("cpu_request_millis", &self.cpu_request_millis)
+            .field("memory_request_bytes", &self.memory_request_bytes);
+        if !self.scalar_requests.is_zero() {
+            d.field("scalar_requests", &self.scalar_requests);
+        }
+        d.field("pre_stop", &self.pre_stop).finish()
+    }
 }
 
 /// A readiness probe's timing (the check itself always succeeds once the container runs).
@@ -98,6 +117,22 @@ impl PodSpec {
         )
     }
 
+    /// The scalar resources' requests, each as [`PodSpec::requests`] counts cpu: the larger
+    /// of the containers' sum and the largest init container's.
+    /// Upstream: pkg/api/v1/resource/helpers.go (PodRequests).
+    pub fn scalar_requests(&self) -> Scalars {
+        let mut sum = Scalars::default();
+        for c in &self.containers {
+            sum += c.scalar_requests;
+        }
+        for c in &self.init_containers {
+            for (s, v) in sum.0.iter_mut().zip(c.scalar_requests.0) {
+                *s = (*s).max(v);
+            }
+        }
+        sum
+    }
+
     /// The containers' requests summed, init containers left out: what the Cluster
     /// Autoscaler's estimator and least-waste expander read (upstream sums `Spec.Containers`).
     pub fn container_requests(&self) -> Resources {
@@ -158,6 +193,9 @@ pub struct Pod {
     pub priority: i32,
     pub requests: Resources,
     pub nonzero_requests: Resources,
+    /// The pod's scalar resource requests ([`PodSpec::scalar_requests`]); `None` when it
+    /// requests none, as almost every pod.
+    pub scalar_requests: Option<Box<Scalars>>,
     pub created: Time,
     pub node: Option<NodeId>,
     pub phase: PodPhase,
@@ -225,6 +263,35 @@ mod tests {
         };
         assert_eq!(spec.requests(), Resources::new(500, 10, 1));
         assert_eq!(spec.nonzero_requests(), Resources::new(500, 10 + DEFAULT_MEMORY_REQUEST, 1));
+    }
+
+    #[test]
+    fn scalar_requests_take_the_larger_of_containers_and_init_containers() {
+        let with = |slot: usize, v: i64| {
+            let mut c = Container::default();
+            c.scalar_requests.0[slot] = v;
+            c
+        };
+        let spec = PodSpec {
+            containers: vec![with(1, 1), with(1, 2), with(0, 100)],
+            init_containers: vec![with(1, 2), with(0, 500)],
+            ..PodSpec::default()
+        };
+        let s = spec.scalar_requests();
+        assert_eq!((s.0[0], s.0[1], s.0[2]), (500, 3, 0));
+    }
+
+    #[test]
+    fn debug_text_leaves_out_absent_scalar_requests() {
+        let plain = container(Some(1), None);
+        assert_eq!(
+            format!("{plain:?}"),
+            "Container { name: \"\", image: \"\", cpu_request_millis: Some(1), memory_request_bytes: None, \
+             pre_stop: Duration(0) }"
+        );
+        let mut gpu = plain.clone();
+        gpu.scalar_requests.0[1] = 1;
+        assert!(format!("{gpu:?}").contains("scalar_requests: Scalars([0, 1, "));
     }
 
     #[test]

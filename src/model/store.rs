@@ -145,6 +145,8 @@ pub struct Store {
     node_epoch: u64,
     /// Bumped when a node joins or is removed.
     node_membership: u64,
+    /// The run's scalar resource names (what `Scalars` slots mean), for messages.
+    pub scalar_names: Arc<crate::model::ScalarNames>,
     /// PriorityClass name -> value, and the global default class, if any.
     pub priority_classes: BTreeMap<String, i32>,
     pub default_priority_class: Option<String>,
@@ -446,6 +448,7 @@ impl Store {
             namespace,
             requests: template.spec.requests(),
             nonzero_requests: template.spec.nonzero_requests(),
+            scalar_requests: template.spec.scalar_requests().boxed(),
             priority: template.spec.priority,
             template,
             tolerations,
@@ -503,7 +506,7 @@ impl Store {
         let (req, nonzero) = (pod.requests, pod.nonzero_requests);
         let (group, active) = (pod.group, pod.is_active());
         let node = &mut self.nodes[self.node_slot[node_id.0 as usize] as usize];
-        node.requested += req;
+        node.add_requests(req, pod.scalar_requests.as_deref());
         node.nonzero_requested += nonzero;
         node.pods.insert(pod_id);
         self.groups[group as usize].with_terminating.add(node_id, 1);
@@ -537,7 +540,7 @@ impl Store {
         let (req, nonzero, group, priority) = (pod.requests, pod.nonzero_requests, pod.group, pod.priority);
         if let Some(node_id) = pod.node.take() {
             let node = &mut self.nodes[self.node_slot[node_id.0 as usize] as usize];
-            node.requested -= req;
+            node.remove_requests(req, pod.scalar_requests.as_deref());
             node.nonzero_requested -= nonzero;
             node.pods.remove(&pod_id);
             self.groups[group as usize].with_terminating.add(node_id, -1);
@@ -594,7 +597,7 @@ impl Store {
         }
         if let Some(node_id) = pod.node {
             let node = &mut self.nodes[self.node_slot[node_id.0 as usize] as usize];
-            node.requested -= pod.requests;
+            node.remove_requests(pod.requests, pod.scalar_requests.as_deref());
             node.nonzero_requested -= pod.nonzero_requests;
             node.pods.remove(&pod_id);
             self.groups[pod.group as usize].with_terminating.add(node_id, -1);

@@ -32,6 +32,7 @@ pub fn pod(containers: &[(i64, i64)]) -> Pod {
         namespace: crate::model::NamespaceId::DEFAULT,
         requests: template.spec.requests(),
         nonzero_requests: template.spec.nonzero_requests(),
+        scalar_requests: template.spec.scalar_requests().boxed(),
         template,
         tolerations: Vec::new(),
         owner: None,

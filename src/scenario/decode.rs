@@ -3,17 +3,22 @@
 
 use super::diag::{Diagnostic, Span};
 use super::duration::parse_duration_nanos;
-use super::quantity::parse_quantity;
+use super::quantity::{parse_quantity, Quantity};
+use super::scalars::ScalarRegistry;
 use super::suggest::closest;
 use super::yaml::{Key, Node, Value};
 use crate::engine::Duration;
 use crate::model::IntOrPercent;
+use std::cell::RefCell;
 use std::path::Path;
 
 /// Reads values out of one file's tree.
 #[derive(Clone, Copy)]
 pub struct Reader<'f> {
     pub file: &'f Path,
+    /// The scalar resources (ephemeral-storage, hugepages, extended) the whole scenario
+    /// names so far: each gets its slot when first read, in any file.
+    pub scalars: &'f RefCell<ScalarRegistry>,
 }
 
 /// The entries of one mapping, tracking which keys were read.
@@ -39,20 +44,10 @@ impl<'f> Reader<'f> {
         'f: 'a,
     {
         match &node.value {
-            Value::Map(entries) => Ok(Fields {
-                reader: Reader { file: self.file },
-                node,
-                entries,
-                used: vec![false; entries.len()],
-                what: what.to_string(),
-            }),
-            Value::Null => Ok(Fields {
-                reader: Reader { file: self.file },
-                node,
-                entries: &[],
-                used: Vec::new(),
-                what: what.to_string(),
-            }),
+            Value::Map(entries) => {
+                Ok(Fields { reader: *self, node, entries, used: vec![false; entries.len()], what: what.to_string() })
+            }
+            Value::Null => Ok(Fields { reader: *self, node, entries: &[], used: Vec::new(), what: what.to_string() }),
             other => Err(self
                 .error(node.span, format!("{what} must be a mapping, found {}", other.type_name()))
                 .with_hint("write `key: value` pairs indented under it")),
@@ -191,6 +186,20 @@ impl<'f> Reader<'f> {
     /// A non-negative quantity in whole units (memory bytes, pods), rounded up.
     pub fn unit_quantity(&self, node: &Node, what: &str) -> R<i64> {
         self.quantity(node, what, false)
+    }
+
+    /// A non-negative quantity, exactly as written (for comparisons such as request <= limit).
+    pub fn exact_quantity(&self, node: &Node, what: &str) -> R<Quantity> {
+        let text = self.quantity_text(node, what)?;
+        let q = parse_quantity(&text).map_err(|e| {
+            self.error(node.span, format!("{what} {text:?} is not a valid quantity: {e}")).with_hint(e.hint())
+        })?;
+        if q.is_negative() {
+            return Err(self
+                .error(node.span, format!("{what} must not be negative, found {text:?}"))
+                .with_hint("resources are zero or more"));
+        }
+        Ok(q)
     }
 
     fn quantity(&self, node: &Node, what: &str, milli: bool) -> R<i64> {

@@ -4,7 +4,7 @@
 use super::decode::{Fields, Reader};
 use super::diag::{Diagnostic, Span, Warnings};
 use super::input::{read_input, MAX_INPUT_BYTES};
-use super::manifest::{capacity, decode_object, taints};
+use super::manifest::{capacity, decode_list, decode_object, list_kind, taints};
 use super::overrides::apply_override;
 use super::refs::{object_key, object_namespace, object_ref};
 use super::schema::*;
@@ -69,7 +69,9 @@ pub fn load_scenario_text(text: &str, path: &Path, overrides: &[String]) -> R<Lo
         apply_override(&mut root, o, i, path)?;
     }
     let mut warnings = Warnings::default();
-    let scenario = decode_scenario(Reader { file: path }, &root, &mut warnings)?;
+    let scalars = std::cell::RefCell::new(super::scalars::ScalarRegistry::default());
+    let scenario = decode_scenario(Reader { file: path, scalars: &scalars }, &root, &mut warnings)?;
+    warnings.finish();
     Ok(Loaded { scenario, warnings })
 }
 
@@ -136,6 +138,8 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
         None => Default::default(),
     };
     f.deny_unknown(TOP_KEYS)?;
+    let scalars = r.scalars.borrow();
+    scalars.warn_unoffered(warnings);
     let scenario = Scenario {
         name,
         description,
@@ -150,6 +154,7 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
         serving,
         traffic,
         faults,
+        scalar_names: scalars.names.clone(),
     };
     check_size(r, &scenario, &pool_spans, &object_spans)?;
     check_names(r, &scenario, &object_spans)?;
@@ -190,7 +195,7 @@ fn decode_pool(r: Reader, node: &Node, warnings: &mut Warnings) -> R<NodePool> {
     let mut f = r.fields(node, "a node pool")?;
     let name = r.name(f.req("name")?, "pool name")?;
     let count = f.opt("count").map(|n| r.count(n, "count", MAX_NODES_PER_POOL)).transpose()?.unwrap_or(0) as u32;
-    let capacity = capacity(r, f.req("capacity")?, "capacity")?;
+    let (capacity, scalar_capacity) = capacity(r, f.req("capacity")?, "capacity")?;
     let labels = f.opt("labels").map(|n| r.string_map(n, "labels")).transpose()?.unwrap_or_default();
     let taints = f.opt("taints").map(|n| taints(r, n)).transpose()?.unwrap_or_default();
     let cost_per_hour = f.opt("costPerHour").map(|n| r.float(n, "costPerHour")).transpose()?.unwrap_or(0.0);
@@ -222,7 +227,17 @@ fn decode_pool(r: Reader, node: &Node, warnings: &mut Warnings) -> R<NodePool> {
         "provisioningDelay",
         "costPerHour",
     ])?;
-    Ok(NodePool { name, count, capacity, labels, taints, cost_per_hour, autoscaling, provisioning_delay })
+    Ok(NodePool {
+        name,
+        count,
+        capacity,
+        scalar_capacity,
+        labels,
+        taints,
+        cost_per_hour,
+        autoscaling,
+        provisioning_delay,
+    })
 }
 
 /// A typical cloud VM's boot and kubelet join when the scenario gives none.
@@ -691,7 +706,7 @@ fn decode_manifest_entry(
             let rel = r.string(file_node, "file")?;
             let path = r.file.parent().unwrap_or(Path::new(".")).join(&rel);
             let text = read_referenced(&path, r.file, file_node.span, "the manifest file")?;
-            let sub = Reader { file: &path };
+            let sub = Reader { file: &path, ..r };
             for doc in parse_documents(&text, &path)? {
                 if doc.value == Value::Null {
                     continue;
@@ -717,9 +732,37 @@ fn push_object(
     if let Value::Seq(_) = doc.value {
         return Err(r
             .error(doc.span, "a manifest document must be one object, not a list")
-            .with_hint("separate objects with `---`"));
+            .with_hint("separate objects with `---`, or write a `kind: List` with the objects under `items:`"));
     }
-    if let Some(object) = decode_object(r, doc, warnings)? {
+    let Some(list) = decode_list(r, doc, warnings)? else {
+        return push_item(r, doc, None, objects, spans, warnings);
+    };
+    for item in list.items {
+        if let Value::Seq(_) = item.value {
+            return Err(r
+                .error(item.span, "a List item must be one object, not a list")
+                .with_hint("write each object as its own `- apiVersion: ...` entry under `items:`"));
+        }
+        if let Some(inner) = list_kind(item) {
+            return Err(r.error(item.span, format!("a {inner} inside a List is not valid Kubernetes")).with_hint(
+                "move its items into the outer list's `items:`, or make it a document of its own after `---`",
+            ));
+        }
+        push_item(r, item, list.item_type.as_ref(), objects, spans, warnings)?;
+    }
+    Ok(())
+}
+
+/// One object (a document, or an item of a List: each keeps its own location).
+fn push_item(
+    r: Reader,
+    doc: &Node,
+    inherited: Option<&(String, String)>,
+    objects: &mut Vec<Object>,
+    spans: &mut Vec<(PathBuf, Span)>,
+    warnings: &mut Warnings,
+) -> R<()> {
+    if let Some(object) = decode_object(r, doc, inherited, warnings)? {
         // (kind, namespace, name) is an object's identity.
         let (kind, name) = object_kind_name(&object);
         let namespace = object_namespace(&object);
@@ -891,7 +934,7 @@ fn decode_timeline(
                 af.deny_unknown(&["file"])?;
                 let path = r.file.parent().unwrap_or(Path::new(".")).join(&file);
                 let text = read_referenced(&path, r.file, file_node.span, "the applied file")?;
-                let sub = Reader { file: &path };
+                let sub = Reader { file: &path, ..r };
                 let mut objects = Vec::new();
                 let mut spans = Vec::new();
                 for doc in parse_documents(&text, &path)? {
@@ -1501,4 +1544,60 @@ fn check_priority_classes(r: Reader, s: &Scenario, object_spans: &[(PathBuf, Spa
 /// A duration as the scenario would write it (`90s`, `5m`), for messages.
 fn fmt_duration(d: Duration) -> String {
     super::duration::format_duration_nanos(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str =
+        "name: t\nduration: 1m\ncluster:\n  nodePools: [{name: w, count: 1, capacity: {cpu: \"4\", memory: 8Gi}}]\n";
+
+    fn load(manifests: &str) -> R<Loaded> {
+        load_scenario_text(&format!("{HEAD}manifests:\n{manifests}"), Path::new("s.yaml"), &[])
+    }
+
+    #[test]
+    fn list_items_load_one_by_one_with_their_own_locations() {
+        let loaded = load(
+            "  - inline:
+      apiVersion: v1
+      kind: List
+      metadata: {resourceVersion: \"\"}
+      items:
+        - {apiVersion: v1, kind: Service, metadata: {name: a}, spec: {selector: {app: a}}}
+        - {apiVersion: v1, kind: Service, metadata: {name: b}, spec: {selector: {app: b}}}
+",
+        )
+        .unwrap();
+        assert_eq!(loaded.scenario.objects.len(), 2);
+        let err = load(
+            "  - inline:
+      apiVersion: v1
+      kind: List
+      items:
+        - {apiVersion: v1, kind: Service, metadata: {name: a}}
+        - {apiVersion: v1, kind: Service, metadata: {name: a}}
+",
+        )
+        .err()
+        .unwrap();
+        assert_eq!((err.span.line, err.message.as_str()), (11, "Service \"a\" is defined twice"));
+    }
+
+    #[test]
+    fn a_list_inside_a_list_is_refused() {
+        let err = load(
+            "  - inline:
+      apiVersion: v1
+      kind: List
+      items:
+        - {apiVersion: v1, kind: List, items: []}
+",
+        )
+        .err()
+        .unwrap();
+        assert_eq!(err.span.line, 10);
+        assert!(err.message.contains("a List inside a List is not valid Kubernetes"), "{err}");
+    }
 }

@@ -7,18 +7,19 @@
 
 use super::decode::{Fields, Reader};
 use super::diag::{Diagnostic, Span, Warnings};
+use super::scalars::{classify, ResourceName};
 use super::schema::{
     DaemonSetObject, DeploymentObject, NamespaceObject, NodeObject, Object, PdbObject, PodObject, PriorityClassObject,
     ReplicaSetObject, ServiceObject,
 };
 use super::suggest::closest;
-use super::yaml::{Node, Value};
+use super::yaml::{Key, Node, Value};
 use crate::engine::Duration;
 use crate::model::{
     Affinity, Container, DaemonSetStrategy, DeploymentStrategy, IntOrPercent, LabelSelector, Labels, NodeSelectorOp,
     NodeSelectorRequirement, NodeSelectorTerm, PodAffinityRules, PodAffinityTerm, PodSpec, PodTemplate, Probe,
-    Requirement, Resources, SelectorOp, Taint, TaintEffect, Toleration, TolerationOperator, TopologySpreadConstraint,
-    WhenUnsatisfiable, DEFAULT_NAMESPACE,
+    Requirement, Resources, Scalars, SelectorOp, Taint, TaintEffect, Toleration, TolerationOperator,
+    TopologySpreadConstraint, WhenUnsatisfiable, DEFAULT_NAMESPACE,
 };
 use std::sync::Arc;
 
@@ -101,19 +102,88 @@ const CONTAINER_QUIET: &[&str] = &[
 ];
 const CONTAINER_UNMODELLED: &[&str] = &["startupProbe"];
 
+/// A `kind: List` document or a typed list such as `ConfigMapList` (what `kubectl get
+/// -o yaml` and the API print): its items, each decoded on its own.
+pub struct ListDoc<'a> {
+    pub items: &'a [Node],
+    /// What the items of a typed list are when they omit `kind`/`apiVersion` (the API's
+    /// `DeploymentList` leaves them out): `("Deployment", "apps/v1")`. `None` for `List`.
+    pub item_type: Option<(String, String)>,
+}
+
+/// The kind of a list document, if `doc` is one: `kind: List`, or a kind ending in `List`
+/// with an `items:` field.
+pub fn list_kind(doc: &Node) -> Option<&str> {
+    let Some(Node { value: Value::Str(kind), .. }) = doc.get("kind") else { return None };
+    let typed = kind.len() > "List".len() && kind.ends_with("List") && doc.get("items").is_some();
+    (kind == "List" || typed).then_some(kind.as_str())
+}
+
+/// Reads a list document (see [`list_kind`]); `Ok(None)` when `doc` is not one. The
+/// list's own `metadata` (`resourceVersion: ""` from kubectl) is accepted quietly.
+pub fn decode_list<'a>(r: Reader, doc: &'a Node, warnings: &mut Warnings) -> R<Option<ListDoc<'a>>> {
+    let Some(kind) = list_kind(doc) else { return Ok(None) };
+    let mut f = r.fields(doc, &format!("the {kind}"))?;
+    f.ignore(&["kind", "metadata", "items"]);
+    let api_version = f.opt("apiVersion").map(|n| r.string(n, "apiVersion")).transpose()?;
+    let items = match doc.get("items") {
+        Some(n) => r.list(n, "items")?,
+        None => &[],
+    };
+    warn_misspelled(r, &f, &["apiVersion", "kind", "metadata", "items"], &format!("the {kind}"), warnings);
+    let item_type = match (kind.strip_suffix("List"), api_version) {
+        (Some(item), Some(api)) if !item.is_empty() => Some((item.to_string(), api)),
+        _ => None,
+    };
+    Ok(Some(ListDoc { items, item_type }))
+}
+
 /// Decodes one manifest document. `Ok(None)` means the kind is skipped (with a warning).
-pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option<Object>> {
+/// `inherited`: the kind and apiVersion of a typed list's items, for items without them.
+pub fn decode_object(
+    r: Reader,
+    doc: &Node,
+    inherited: Option<&(String, String)>,
+    warnings: &mut Warnings,
+) -> R<Option<Object>> {
     let mut top = r.fields(doc, "the manifest")?;
-    let kind_node = top.req("kind")?;
-    let kind = r.string(kind_node, "kind")?;
-    let api_version = match top.opt("apiVersion") {
-        Some(n) => r.string(n, "apiVersion")?,
-        None => {
+    let (kind_span, kind) = match (top.opt("kind"), inherited) {
+        (None, Some((kind, _))) => (doc.span, kind.clone()),
+        (kind_node, _) => {
+            let kind_node = match kind_node {
+                Some(n) => n,
+                None => top.req("kind")?,
+            };
+            (kind_node.span, r.string(kind_node, "kind")?)
+        }
+    };
+    let api_version = match (top.opt("apiVersion"), inherited) {
+        (Some(n), _) => r.string(n, "apiVersion")?,
+        (None, Some((_, api))) => api.clone(),
+        (None, None) => {
             return Err(r
                 .error(doc.span, format!("the {kind} manifest has no apiVersion"))
                 .with_hint("add e.g. `apiVersion: apps/v1` (Deployment) or `apiVersion: v1` (Pod, Service, Node)"))
         }
     };
+    match kind_class(&kind, &api_version) {
+        KindClass::Read => {}
+        KindClass::Skipped(label) => {
+            // Nothing but kind and apiVersion is read: `system:aggregated-metrics-reader`
+            // is a fine ClusterRole name, and a CRD's schema is not ours to check.
+            warnings.skip(&label, r.file, kind_span);
+            return Ok(None);
+        }
+        KindClass::Unmodelled(why) => {
+            let name = doc.get("metadata").and_then(|m| m.get("name")).and_then(Node::scalar_text);
+            let named = name.map(|n| format!(" {n:?}")).unwrap_or_default();
+            warnings.push(
+                r.error(kind_span, format!("skipping {kind}{named}: not modelled, though {why}"))
+                    .with_hint("placement and timing may differ from a real cluster where it applies"),
+            );
+            return Ok(None);
+        }
+    }
     let metadata = top.req("metadata")?;
     let mut meta = r.fields(metadata, "metadata")?;
     let name_node = meta.req("name")?;
@@ -215,8 +285,9 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
             Some(Object::HorizontalPodAutoscaler(super::hpa::decode_hpa(r, doc, &name, spec, &api_version)?))
         }
         other => {
+            // Workload kinds not modelled yet: each object is named (its pods are missing).
             warnings.push(
-                r.error(kind_node.span, format!("skipping {other} {name:?}: this kind is not modelled"))
+                r.error(kind_span, format!("skipping {other} {name:?}: this kind is not modelled"))
                     .with_hint("supported kinds: Deployment, ReplicaSet, Pod, Service, Node, Namespace, HorizontalPodAutoscaler, PodDisruptionBudget, PriorityClass"),
             );
             // The rest of an unmodelled kind's schema is not ours to check.
@@ -245,6 +316,65 @@ pub fn decode_object(r: Reader, doc: &Node, warnings: &mut Warnings) -> R<Option
         super::refs::set_namespace(o, ns);
     }
     Ok(object)
+}
+
+/// Kinds the loader reads: modelled, or workloads it names one by one when it skips them.
+const READ_KINDS: &[&str] = &[
+    "Deployment",
+    "ReplicaSet",
+    "Pod",
+    "Service",
+    "Node",
+    "Namespace",
+    "PriorityClass",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "DaemonSet",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "ReplicationController",
+];
+
+/// Kinds that can change placement, timing or traffic but are not modelled: each object
+/// gets its own warning. (Pods' PVC volumes are warned about on the pods.)
+const UNMODELLED_KINDS: &[(&str, &str)] = &[
+    ("LimitRange", "it can give containers default requests and limits"),
+    ("ResourceQuota", "it can refuse pods"),
+    ("RuntimeClass", "it can add pod overhead and node selectors"),
+    ("VerticalPodAutoscaler", "it changes pods' requests"),
+    ("ScaledObject", "it scales workloads"),
+];
+
+enum KindClass {
+    /// Decoded (or warned about by name, as before).
+    Read,
+    /// Counted into one warning line, nothing read: the label names the kind (with its
+    /// API group when it is not Kubernetes' own, `Service.serving.knative.dev`).
+    Skipped(String),
+    /// One warning per object, saying what the kind would change.
+    Unmodelled(&'static str),
+}
+
+/// Whether `group` is one of Kubernetes' own API groups (core `""`, `apps`, `batch`,
+/// `policy`, `*.k8s.io`), where a known kind name means that kind.
+fn builtin_group(group: &str) -> bool {
+    !group.contains('.') || group.ends_with(".k8s.io")
+}
+
+fn kind_class(kind: &str, api_version: &str) -> KindClass {
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    if READ_KINDS.contains(&kind) {
+        return match builtin_group(group) {
+            true => KindClass::Read,
+            // A custom resource that shares a name with a built-in kind (Knative's Service).
+            false => KindClass::Skipped(format!("{kind}.{group}")),
+        };
+    }
+    match UNMODELLED_KINDS.iter().find(|(k, _)| *k == kind) {
+        Some((_, why)) => KindClass::Unmodelled(why),
+        None => KindClass::Skipped(kind.to_string()),
+    }
 }
 
 pub(super) fn missing(r: Reader, doc: &Node, kind: &str, name: &str, field: &str) -> Diagnostic {
@@ -848,20 +978,10 @@ fn container(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R
     let mut f = r.fields(node, "a container")?;
     let name = r.string(f.req("name")?, "container name")?;
     let image = f.opt("image").map(|n| r.string(n, "image")).transpose()?.unwrap_or_default();
-    let (mut cpu, mut memory) = (None, None);
-    if let Some(res) = f.opt("resources") {
-        let mut rf = r.fields(res, "resources")?;
-        if let Some(req) = rf.opt("requests") {
-            let mut q = r.fields(req, "resources.requests")?;
-            cpu = q.opt("cpu").map(|n| r.milli_quantity(n, "cpu request")).transpose()?;
-            memory = q.opt("memory").map(|n| r.unit_quantity(n, "memory request")).transpose()?;
-            for key in q.unknown() {
-                warn_unmodelled(r, key.span, &format!("resources.requests.{}", key.name), object, warnings);
-            }
-        }
-        rf.ignore(&["limits", "claims"]);
-        warn_misspelled(r, &rf, &["requests", "limits", "claims"], "resources", warnings);
-    }
+    let (cpu, memory, scalar_requests) = match f.opt("resources") {
+        Some(res) => container_resources(r, res, object, warnings)?,
+        None => (None, None, Scalars::default()),
+    };
     let probe = f.opt("readinessProbe").map(|n| readiness_probe(r, n)).transpose()?;
     let pre_stop = match f.opt("lifecycle") {
         Some(n) => pre_stop(r, n)?,
@@ -885,7 +1005,150 @@ fn container(r: Reader, node: &Node, object: &str, warnings: &mut Warnings) -> R
         .copied()
         .collect();
     warn_misspelled(r, &f, &known, "a container", warnings);
-    Ok((Container { name, image, cpu_request_millis: cpu, memory_request_bytes: memory, pre_stop }, probe))
+    Ok((
+        Container { name, image, cpu_request_millis: cpu, memory_request_bytes: memory, scalar_requests, pre_stop },
+        probe,
+    ))
+}
+
+/// The entries of `resources.requests` or `resources.limits`: (name, where, value).
+fn resource_list<'a>(r: Reader, node: &'a Node, what: &str) -> R<Vec<(&'a Key, &'a Node)>> {
+    match &node.value {
+        Value::Map(entries) => Ok(entries.iter().map(|(k, v)| (k, v)).collect()),
+        Value::Null => Ok(Vec::new()),
+        other => Err(r
+            .error(node.span, format!("{what} must be a mapping, found {}", other.type_name()))
+            .with_hint("write e.g. {cpu: 500m, memory: 256Mi}")),
+    }
+}
+
+/// A container's cpu and memory requests (`None`: omitted, which matters for scoring) and
+/// its scalar requests (ephemeral-storage, hugepages, extended resources), after the API
+/// server's defaulting and validation of `resources`.
+fn container_resources(
+    r: Reader,
+    node: &Node,
+    object: &str,
+    warnings: &mut Warnings,
+) -> R<(Option<i64>, Option<i64>, Scalars)> {
+    let mut rf = r.fields(node, "resources")?;
+    let requests = match rf.opt("requests") {
+        Some(n) => resource_list(r, n, "resources.requests")?,
+        None => Vec::new(),
+    };
+    let limits = match rf.opt("limits") {
+        Some(n) => resource_list(r, n, "resources.limits")?,
+        None => Vec::new(),
+    };
+    rf.ignore(&["claims"]);
+    warn_misspelled(r, &rf, &["requests", "limits", "claims"], "resources", warnings);
+    fn find<'a>(list: &[(&'a Key, &'a Node)], name: &str) -> Option<(&'a Key, &'a Node)> {
+        list.iter().find(|(k, _)| k.name == name).copied()
+    }
+    let mut names: Vec<&str> = requests.iter().map(|(k, _)| k.name.as_str()).collect();
+    names.extend(limits.iter().map(|(k, _)| k.name.as_str()).filter(|n| find(&requests, n).is_none()));
+    let (mut cpu, mut memory, mut scalars) = (None, None, Scalars::default());
+    let (mut hugepages, mut cpu_or_memory) = (None, false);
+    for name in names {
+        let request = find(&requests, name);
+        let limit = find(&limits, name);
+        let kind = classify(name);
+        let key = request.or(limit).map(|(k, _)| k).expect("named by one of them");
+        match kind {
+            ResourceName::Invalid(why) => {
+                let list = if request.is_some() { "requests" } else { "limits" };
+                return Err(r.error(key.span, format!("resources.{list}.{name}: {name:?} {why}")).with_hint(
+                    "containers name cpu, memory, ephemeral-storage, hugepages-<size> or a domain-qualified \
+                     extended resource such as nvidia.com/gpu",
+                ));
+            }
+            ResourceName::NativePrefixed => {
+                if request.is_some() {
+                    warn_unmodelled(r, key.span, &format!("resources.requests.{name}"), object, warnings);
+                }
+                continue;
+            }
+            ResourceName::Cpu | ResourceName::Memory => cpu_or_memory = true,
+            ResourceName::HugePages(_) => hugepages = hugepages.or(Some(key.span)),
+            ResourceName::EphemeralStorage | ResourceName::Extended => {}
+        }
+        let exact = |(_, n): (&Key, &Node), what: &str| r.exact_quantity(n, &format!("{name} {what}"));
+        let req = request.map(|e| exact(e, "request")).transpose()?;
+        let lim = limit.map(|e| exact(e, "limit")).transpose()?;
+        // Upstream: pkg/apis/core/validation/validation.go (ValidateResourceRequirements):
+        // a request at most its limit; equal to it where overcommit is not allowed
+        // (hugepages, extended resources), which then need a limit.
+        match (request, req, limit, lim) {
+            (Some((_, req_node)), Some(req), Some((_, lim_node)), Some(lim)) => {
+                let equal_only = !kind.overcommit_allowed();
+                if (equal_only && req != lim) || req > lim {
+                    let rule = if equal_only { "equal to" } else { "less than or equal to" };
+                    let hint = if equal_only {
+                        format!(
+                            "{name} cannot be overcommitted: give the request and the limit the same amount, or \
+                             only the limit (the request then defaults to it)"
+                        )
+                    } else {
+                        format!(
+                            "the API server refuses a request above its limit: lower the request, raise the limit \
+                             at line {}, or leave the request out (it then defaults to the limit)",
+                            lim_node.span.line
+                        )
+                    };
+                    return Err(r
+                        .error(
+                            req_node.span,
+                            format!(
+                                "{name} request {} must be {rule} the {name} limit {}",
+                                req_node.describe(),
+                                lim_node.describe()
+                            ),
+                        )
+                        .with_hint(hint));
+                }
+            }
+            (Some((_, req_node)), _, None, _) if !kind.overcommit_allowed() => {
+                return Err(r
+                    .error(req_node.span, format!("{name} request {} needs a {name} limit", req_node.describe()))
+                    .with_hint(format!(
+                        "the API server sets no limit for resources that cannot be overcommitted: add \
+                         `limits: {{{name}: {}}}` (the request may then be left out)",
+                        req_node.scalar_text().unwrap_or_default()
+                    )));
+            }
+            _ => {}
+        }
+        // Upstream: pkg/apis/core/v1/defaults.go (SetDefaults_Pod): a limit without a
+        // request sets the request to the limit, per resource.
+        let (at, q) = match (request, req) {
+            (Some((_, n)), Some(q)) => (n, q),
+            _ => (limit.expect("one of them").1, lim.expect("parsed")),
+        };
+        let too_large = |e: super::quantity::QuantityError| {
+            r.error(at.span, format!("{name} {} is too large: {e}", at.describe())).with_hint(e.hint())
+        };
+        match kind {
+            ResourceName::Cpu => cpu = Some(q.milli_value().map_err(too_large)?),
+            ResourceName::Memory => memory = Some(q.value().map_err(too_large)?),
+            _ => {
+                let what = if request.is_some() { "request" } else { "limit" };
+                let amount = scalar_amount(r, at, name, kind, what)?;
+                if amount > 0 {
+                    let mut registry = r.scalars.borrow_mut();
+                    let slot = registry.slot(name, r.file, key.span)?;
+                    registry.requested(slot, r.file, at.span);
+                    scalars.0[slot] = amount;
+                }
+            }
+        }
+    }
+    // Upstream: validation.go (ValidateResourceRequirements: "HugePages require cpu or memory").
+    if let (Some(at), false) = (hugepages, cpu_or_memory) {
+        return Err(r
+            .error(at, "HugePages require cpu or memory")
+            .with_hint("give the container a cpu or memory request or limit as well"));
+    }
+    Ok((cpu, memory, scalars))
 }
 
 /// How long `lifecycle.preStop` runs: the `sleep` action (KEP-3960) or an `exec` whose
@@ -1086,17 +1349,21 @@ fn node(
         r.error(doc.span, format!("Node {name:?} has no status.allocatable or status.capacity"))
             .with_hint("give the node its size: status: {allocatable: {cpu: \"4\", memory: 8Gi, pods: \"110\"}}")
     })?;
+    let (allocatable, scalar_allocatable) = capacity(r, resources, "the node's resources")?;
     Ok(NodeObject {
         name: name.to_string(),
         labels,
-        allocatable: capacity(r, resources, "the node's resources")?,
+        allocatable,
+        scalar_allocatable,
         taints: taint_list,
         unschedulable,
     })
 }
 
 /// `{cpu, memory, pods}`; pods defaults to the kubelet's 110 (`--max-pods`).
-pub fn capacity(r: Reader, node: &Node, what: &str) -> R<Resources> {
+/// and the scalar resources (ephemeral-storage, hugepages, extended resources such as
+/// `nvidia.com/gpu`: zero amounts are left out).
+pub fn capacity(r: Reader, node: &Node, what: &str) -> R<(Resources, Scalars)> {
     if !matches!(node.value, Value::Map(_)) {
         return Err(r
             .error(node.span, format!("{what} must be a mapping"))
@@ -1130,9 +1397,59 @@ pub fn capacity(r: Reader, node: &Node, what: &str) -> R<Resources> {
     let cpu = amount(&mut f, "cpu", true, None, MAX_CPU_MILLIS)?;
     let memory = amount(&mut f, "memory", false, None, MAX_MEMORY)?;
     let pods = amount(&mut f, "pods", false, Some(110), 1_000_000)?;
-    f.ignore(&["ephemeral-storage", "hugepages-1Gi", "hugepages-2Mi"]);
-    f.deny_unknown(&["cpu", "memory", "pods", "ephemeral-storage"])?;
-    Ok(Resources::new(cpu, memory, pods))
+    let mut scalars = Scalars::default();
+    if let Value::Map(entries) = &node.value {
+        for (key, value) in entries {
+            let name = key.name.as_str();
+            match classify(name) {
+                ResourceName::EphemeralStorage | ResourceName::HugePages(_) | ResourceName::Extended => {
+                    f.ignore(&[name]);
+                    let amount = scalar_amount(r, value, name, classify(name), "")?;
+                    if amount > 0 {
+                        let mut registry = r.scalars.borrow_mut();
+                        let slot = registry.slot(name, r.file, key.span)?;
+                        registry.offered(slot);
+                        scalars.0[slot] = amount;
+                    }
+                }
+                // Reported by real nodes, never requested by pods here.
+                ResourceName::NativePrefixed => f.ignore(&[name]),
+                _ if name.starts_with("attachable-volumes-") => f.ignore(&[name]),
+                _ => {}
+            }
+        }
+    }
+    f.deny_unknown(&["cpu", "memory", "pods", "ephemeral-storage", "hugepages-2Mi", "nvidia.com/gpu"])?;
+    Ok((Resources::new(cpu, memory, pods), scalars))
+}
+
+/// An amount of a scalar resource (`what` is "request", "limit" or "" for capacity), in
+/// its base unit: bytes for ephemeral-storage and hugepages, devices for extended resources.
+fn scalar_amount(r: Reader, node: &Node, name: &str, kind: ResourceName, what: &str) -> R<i64> {
+    let label = if what.is_empty() { name.to_string() } else { format!("{name} {what}") };
+    let q = r.exact_quantity(node, &label)?;
+    // Upstream: pkg/apis/core/validation/validation.go (ValidateResourceQuantityValue: IsIntegerResourceName).
+    if kind == ResourceName::Extended && q.milli_value_ceil() % 1000 != 0 {
+        return Err(r
+            .error(node.span, format!("{label} {} must be an integer", node.describe()))
+            .with_hint("extended resources are counted in whole units (devices): write e.g. 1"));
+    }
+    let v = q.value_ceil();
+    // Upstream: validateResourceQuantityHugePageValue (a whole number of pages).
+    if let ResourceName::HugePages(page) = kind {
+        if v % page != 0 {
+            return Err(r
+                .error(node.span, format!("{label} {} is not a positive integer multiple of {name}", node.describe()))
+                .with_hint("hugepages come in whole pages: write a multiple of the page size"));
+        }
+    }
+    // 1 Pi: past any node, and far from overflowing sums over a node's pods.
+    if v > 1 << 50 {
+        return Err(r
+            .error(node.span, format!("{label} {} is absurdly large", node.describe()))
+            .with_hint("check the units: storage and hugepages are bytes with a suffix (100Gi), devices a count"));
+    }
+    Ok(v)
 }
 
 /// `policy/v1` PodDisruptionBudget: exactly one of minAvailable and maxUnavailable.
@@ -1176,8 +1493,172 @@ fn pdb(r: Reader, doc: &Node, name: &str, spec: Option<&Node>) -> R<crate::model
 
 #[cfg(test)]
 mod tests {
-    use super::exec_sleep;
-    use crate::engine::Duration;
+    use super::*;
+    use crate::scenario::yaml::parse_documents;
+    use std::path::Path;
+
+    fn registry() -> std::cell::RefCell<crate::scenario::scalars::ScalarRegistry> {
+        Default::default()
+    }
+
+    fn doc(text: &str) -> Node {
+        parse_documents(text, Path::new("t.yaml")).unwrap().remove(0)
+    }
+
+    fn decode(text: &str) -> (R<Option<Object>>, Warnings) {
+        let mut w = Warnings::default();
+        let d = doc(text);
+        let out = decode_object(Reader { file: Path::new("t.yaml"), scalars: &registry() }, &d, None, &mut w);
+        (out, w)
+    }
+
+    #[test]
+    fn lists_are_list_kinds_with_items() {
+        assert_eq!(list_kind(&doc("kind: List\napiVersion: v1\nitems: []\n")), Some("List"));
+        assert_eq!(list_kind(&doc("kind: List\napiVersion: v1\n")), Some("List"), "kubectl's empty list");
+        assert_eq!(list_kind(&doc("kind: ConfigMapList\napiVersion: v1\nitems: []\n")), Some("ConfigMapList"));
+        assert_eq!(list_kind(&doc("kind: AllowList\napiVersion: x.io/v1\nspec: {}\n")), None, "no items: a kind");
+        assert_eq!(list_kind(&doc("kind: Deployment\napiVersion: apps/v1\n")), None);
+    }
+
+    #[test]
+    fn typed_list_items_inherit_kind_and_api_version() {
+        let d = doc("kind: DeploymentList\napiVersion: apps/v1\nmetadata: {resourceVersion: \"7\"}\nitems:\n- metadata: {name: a}\n");
+        let mut w = Warnings::default();
+        let list =
+            decode_list(Reader { file: Path::new("t.yaml"), scalars: &registry() }, &d, &mut w).unwrap().unwrap();
+        assert_eq!(list.items.len(), 1);
+        assert_eq!(list.item_type, Some(("Deployment".to_string(), "apps/v1".to_string())));
+        let d = doc("kind: List\napiVersion: v1\nmetadata: {resourceVersion: \"\"}\nitemz: []\n");
+        let list =
+            decode_list(Reader { file: Path::new("t.yaml"), scalars: &registry() }, &d, &mut w).unwrap().unwrap();
+        assert!(list.items.is_empty() && list.item_type.is_none());
+        assert!(w.0.iter().any(|d| d.message.contains("unknown field `itemz`")), "{:?}", w.0);
+    }
+
+    #[test]
+    fn kinds_that_change_nothing_are_counted_without_reading_their_fields() {
+        let (out, mut w) = decode(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: system:aggregated-metrics-reader\n",
+        );
+        assert!(out.unwrap().is_none());
+        let (out, _) = decode("apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nspec: {selector: 3}\n");
+        assert!(out.unwrap().is_none(), "no metadata needed either");
+        assert!(w.0.is_empty(), "counted, not warned one by one: {:?}", w.0);
+        w.finish();
+        assert_eq!(w.0.len(), 1);
+        assert!(w.0[0].message.starts_with("skipped 1 ClusterRole (not modelled"), "{}", w.0[0].message);
+        assert_eq!((w.0[0].span.line, w.0[0].span.col), (2, 7), "at the kind");
+    }
+
+    #[test]
+    fn kind_classes() {
+        assert!(matches!(kind_class("Deployment", "apps/v1"), KindClass::Read));
+        assert!(matches!(kind_class("DaemonSet", "apps/v1"), KindClass::Read), "named one by one, as before");
+        assert!(matches!(kind_class("Service", "v1"), KindClass::Read));
+        assert!(matches!(kind_class("Job", "batch/v1"), KindClass::Read));
+        assert!(matches!(kind_class("PriorityClass", "scheduling.k8s.io/v1"), KindClass::Read));
+        assert!(
+            matches!(kind_class("Service", "serving.knative.dev/v1"), KindClass::Skipped(l) if l == "Service.serving.knative.dev")
+        );
+        assert!(matches!(kind_class("Namespace", "v1"), KindClass::Read), "its labels feed namespaceSelector");
+        assert!(matches!(kind_class("RoleBinding", "rbac.authorization.k8s.io/v1"), KindClass::Skipped(_)));
+        assert!(matches!(kind_class("LimitRange", "v1"), KindClass::Unmodelled(_)));
+    }
+
+    #[test]
+    fn kinds_that_could_matter_are_named_one_by_one() {
+        let (out, w) = decode("apiVersion: v1\nkind: LimitRange\nmetadata: {name: defaults}\nspec: {limits: []}\n");
+        assert!(out.unwrap().is_none());
+        assert_eq!(w.0.len(), 1);
+        assert!(w.0[0].message.starts_with("skipping LimitRange \"defaults\": not modelled, though"), "{:?}", w.0);
+    }
+
+    fn pod_with(resources: &str) -> R<PodSpec> {
+        let text = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - name: c\n    resources: {resources}\n"
+        );
+        match decode(&text).0? {
+            Some(Object::Pod(p)) => Ok(p.template.spec.clone()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn requests_default_to_limits_per_resource() {
+        let spec = pod_with("{limits: {cpu: \"2\", memory: 1Gi}}").unwrap();
+        let c = &spec.containers[0];
+        assert_eq!((c.cpu_request_millis, c.memory_request_bytes), (Some(2000), Some(1 << 30)));
+        let spec = pod_with("{requests: {cpu: 250m}, limits: {cpu: \"1\", memory: 512Mi}}").unwrap();
+        let c = &spec.containers[0];
+        assert_eq!((c.cpu_request_millis, c.memory_request_bytes), (Some(250), Some(512 << 20)), "per resource");
+        let spec = pod_with("{requests: {memory: 1Gi}}").unwrap();
+        assert_eq!(spec.containers[0].cpu_request_millis, None, "no limit: still omitted");
+    }
+
+    #[test]
+    fn a_request_above_its_limit_is_refused() {
+        let err = pod_with("{requests: {cpu: 1500m}, limits: {cpu: \"1\"}}").unwrap_err();
+        assert_eq!(err.message, "cpu request \"1500m\" must be less than or equal to the cpu limit \"1\"");
+        assert_eq!((err.span.line, err.span.col), (7, 33), "at the request");
+        assert!(err.hint.unwrap().contains("lower the request"));
+        // Exact comparison: 1.5m rounds up to the same 2m as 1.2m, but is above it.
+        assert!(pod_with("{requests: {cpu: 1500u}, limits: {cpu: 1200u}}").is_err());
+        assert!(pod_with("{requests: {memory: 1Gi}, limits: {memory: 1024Mi}}").is_ok(), "equal is fine");
+    }
+
+    #[test]
+    fn extended_resources_are_whole_and_not_overcommitted() {
+        let spec = pod_with("{limits: {nvidia.com/gpu: 2, cpu: 1}}").unwrap();
+        assert_eq!(spec.containers[0].scalar_requests.0[1], 2, "the request defaults to the limit");
+        let spec = pod_with("{requests: {nvidia.com/gpu: \"1\"}, limits: {nvidia.com/gpu: 1}}").unwrap();
+        assert_eq!(spec.scalar_requests().0[1], 1);
+        let err = pod_with("{requests: {nvidia.com/gpu: 1}, limits: {nvidia.com/gpu: 2}}").unwrap_err();
+        assert_eq!(err.message, "nvidia.com/gpu request 1 must be equal to the nvidia.com/gpu limit 2");
+        let err = pod_with("{requests: {nvidia.com/gpu: 1}}").unwrap_err();
+        assert_eq!(err.message, "nvidia.com/gpu request 1 needs a nvidia.com/gpu limit");
+        let err = pod_with("{limits: {nvidia.com/gpu: 0.5}}").unwrap_err();
+        assert_eq!(err.message, "nvidia.com/gpu limit 0.5 must be an integer");
+        assert!(err.hint.unwrap().contains("whole units"));
+        let err = pod_with("{requests: {gpu: 1}}").unwrap_err();
+        assert_eq!(err.message, "resources.requests.gpu: \"gpu\" must be a standard resource for containers");
+        let err = pod_with("{limits: {requests.example.com/x: 1}}").unwrap_err();
+        assert!(err.message.ends_with("doesn't follow extended resource name standard"), "{err}");
+    }
+
+    #[test]
+    fn ephemeral_storage_and_hugepages() {
+        let spec = pod_with("{requests: {ephemeral-storage: 1Gi}, limits: {ephemeral-storage: 2Gi}}").unwrap();
+        assert_eq!(spec.scalar_requests().0[0], 1 << 30, "ephemeral-storage may be overcommitted, slot 0");
+        assert!(pod_with("{requests: {ephemeral-storage: 3Gi}, limits: {ephemeral-storage: 2Gi}}").is_err());
+        let spec = pod_with("{limits: {hugepages-2Mi: 100Mi, memory: 1Gi}}").unwrap();
+        assert_eq!(spec.scalar_requests().0[1], 100 << 20);
+        let err = pod_with("{limits: {hugepages-2Mi: 3Mi, memory: 1Gi}}").unwrap_err();
+        assert!(err.message.contains("is not a positive integer multiple of hugepages-2Mi"), "{err}");
+        let err = pod_with("{limits: {hugepages-2Mi: 2Mi}}").unwrap_err();
+        assert_eq!(err.message, "HugePages require cpu or memory");
+    }
+
+    #[test]
+    fn capacities_register_non_zero_scalar_resources() {
+        let registry = registry();
+        let r = Reader { file: Path::new("t.yaml"), scalars: &registry };
+        let d = doc("{cpu: 8, memory: 32Gi, ephemeral-storage: 100Gi, hugepages-1Gi: \"0\", nvidia.com/gpu: 4, attachable-volumes-aws-ebs: 25}");
+        let (res, scalars) = capacity(r, &d, "capacity").unwrap();
+        assert_eq!(res, Resources::new(8000, 32 << 30, 110));
+        assert_eq!((scalars.0[0], scalars.0[1]), (100 << 30, 4));
+        assert_eq!(registry.borrow().names.names(), ["ephemeral-storage", "nvidia.com/gpu"], "zero hugepages left out");
+        let err = capacity(r, &doc("{cpu: 8, memory: 32Gi, nvidia.com/gpu: 1.5}"), "capacity").unwrap_err();
+        assert!(err.message.contains("must be an integer"), "{err}");
+        let err = capacity(r, &doc("{cpu: 8, memory: 32Gi, gpus: 1}"), "capacity").unwrap_err();
+        assert!(err.message.contains("unknown key `gpus`"), "{err}");
+    }
+
+    #[test]
+    fn an_item_without_kind_outside_a_typed_list_is_an_error() {
+        let (out, _) = decode("apiVersion: v1\nmetadata: {name: a}\n");
+        assert!(out.unwrap_err().message.contains("missing the required field `kind`"));
+    }
 
     fn sleep(words: &[&str]) -> Duration {
         exec_sleep(&words.iter().map(|w| w.to_string()).collect::<Vec<_>>())

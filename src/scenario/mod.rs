@@ -16,6 +16,7 @@ mod ops;
 mod overrides;
 mod quantity;
 mod refs;
+mod scalars;
 mod schema;
 mod suggest;
 mod traffic;

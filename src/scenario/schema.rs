@@ -2,7 +2,7 @@
 
 use super::diag::Span;
 use crate::engine::Duration;
-use crate::model::{DeploymentStrategy, LabelSelector, Labels, PodTemplate, Resources, Taint};
+use crate::model::{DeploymentStrategy, LabelSelector, Labels, PodTemplate, Resources, ScalarNames, Scalars, Taint};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -33,6 +33,8 @@ pub struct Scenario {
     pub traffic: Vec<TrafficEntry>,
     /// The `faults:` section (scenario/ops.rs).
     pub faults: Vec<super::ops::FaultSpec>,
+    /// What the slots of every `Scalars` in the scenario name (ephemeral-storage first).
+    pub scalar_names: ScalarNames,
 }
 
 /// Requests offered to one Service.
@@ -192,6 +194,8 @@ pub struct NodeObject {
     pub name: String,
     pub labels: Labels,
     pub allocatable: Resources,
+    /// ephemeral-storage, hugepages and extended resources, by `Scenario::scalar_names`.
+    pub scalar_allocatable: Scalars,
     pub taints: Vec<Taint>,
     pub unschedulable: bool,
 }

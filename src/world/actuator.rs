@@ -435,9 +435,9 @@ impl World<'_> {
         for _ in 0..count {
             self.pool_sizes[pool_idx] += 1;
             let name = format!("{}-{}", pool.name, self.pool_sizes[pool_idx]);
-            let mut labels = pool.labels.clone();
-            labels.insert("kubernetes.io/hostname".into(), name.clone());
-            self.add_node(name, Some(pool.name.clone()), labels, pool.capacity, pool.taints.clone(), false);
+            let labels = crate::model::with_well_known_labels(pool.labels.clone(), &name);
+            let resources = (pool.capacity, pool.scalar_capacity);
+            self.add_node(name, Some(pool.name.clone()), labels, resources, pool.taints.clone(), false);
         }
     }
 
@@ -446,7 +446,7 @@ impl World<'_> {
         name: String,
         pool: Option<String>,
         labels: crate::model::Labels,
-        allocatable: Resources,
+        (allocatable, scalars): (Resources, crate::model::Scalars),
         taints: Vec<Taint>,
         unschedulable: bool,
     ) {
@@ -455,6 +455,7 @@ impl World<'_> {
             pool,
             taints: taints.into_iter().map(|t| (t, now)).collect(),
             unschedulable,
+            scalars: crate::model::NodeScalars::joined(scalars),
             ..Node::joined(id, name.clone(), labels, allocatable, now)
         });
         self.events.emit(now, "node_joined", |e| {
@@ -519,9 +520,9 @@ impl World<'_> {
             }
             Object::Node(n) => {
                 if self.store.node_id(&n.name).is_none() {
-                    let mut labels = n.labels.clone();
-                    labels.insert("kubernetes.io/hostname".into(), n.name.clone());
-                    self.add_node(n.name.clone(), None, labels, n.allocatable, n.taints.clone(), n.unschedulable);
+                    let labels = crate::model::with_well_known_labels(n.labels.clone(), &n.name);
+                    let resources = (n.allocatable, n.scalar_allocatable);
+                    self.add_node(n.name.clone(), None, labels, resources, n.taints.clone(), n.unschedulable);
                 }
             }
             Object::Deployment(d) => {

@@ -3,7 +3,7 @@
 
 use super::{World, WorldEvent};
 use crate::engine::Duration;
-use crate::model::{NodeId, PodId, PodPhase};
+use crate::model::{NodeId, PodId, PodPhase, Scalars};
 
 /// How long a `spec.nodeName` pod takes to reach its kubelet's admission check (the
 /// kubelet's watch and sync loop). It paces upstream's known loop of a ReplicaSet
@@ -45,15 +45,19 @@ impl World<'_> {
             return; // its kubelet sees the pod when it is back (kubelet_sync)
         }
         let n = self.store.node(node);
-        let (mut used, mut others) = (crate::model::Resources::default(), 0);
+        let (mut used, mut used_scalars, mut others) = (crate::model::Resources::default(), Scalars::default(), 0);
         for id in &n.pods {
             let q = self.store.pod(*id);
             if *id != pod && q.kubelet_admitted {
                 used += q.requests;
+                if let Some(s) = &q.scalar_requests {
+                    used_scalars += **s;
+                }
                 others += 1;
             }
         }
-        match crate::control::kubelet_admission::admit(p, n, used, others) {
+        let names = &self.store.scalar_names;
+        match crate::control::kubelet_admission::admit(p, n, used, &used_scalars, others, names) {
             Ok(()) => {
                 self.store.pod_mut(pod).kubelet_accepted = true;
                 self.start_containers(pod);

@@ -258,6 +258,7 @@ fn run_with(
         node_name_waiting: Default::default(),
         admissions_due: Default::default(),
     };
+    world.store.scalar_names = std::sync::Arc::new(scenario.scalar_names.clone());
     world.bootstrap();
     world.settle()?;
     world.start_traffic();

@@ -2,7 +2,7 @@
 //! them (the scenario depends on this module, never the other way round).
 
 use crate::engine::{Duration, RandomStream};
-use crate::model::{Labels, Resources, Taint};
+use crate::model::{Labels, Resources, Scalars, Taint};
 
 /// A group of identical nodes named `<pool>-1`, `<pool>-2`, ...
 #[derive(Clone, Debug)]
@@ -10,6 +10,9 @@ pub struct NodePool {
     pub name: String,
     pub count: u32,
     pub capacity: Resources,
+    /// Each node's scalar resources (ephemeral-storage, hugepages, GPUs...), by the run's
+    /// `ScalarNames` slots.
+    pub scalar_capacity: Scalars,
     pub labels: Labels,
     pub taints: Vec<Taint>,
     pub cost_per_hour: f64,

@@ -337,6 +337,7 @@ mod tests {
             name: name.into(),
             count: 0,
             capacity: Resources::new(cpu, 64 << 30, 110),
+            scalar_capacity: Default::default(),
             labels: Default::default(),
             taints: Vec::new(),
             cost_per_hour: 0.0,

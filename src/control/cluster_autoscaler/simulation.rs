@@ -6,7 +6,7 @@ use crate::control::cluster_autoscaler::config::NodePool;
 use crate::control::scheduler::config::SchedulerConfig;
 use crate::control::scheduler::Scheduler;
 use crate::engine::{RandomStream, Time};
-use crate::model::{Node, NodeId, PodId, Store};
+use crate::model::{Node, NodeId, NodeScalars, PodId, Store};
 
 /// Filter checks over one simulated store. Its caches follow that store's node ids, so a
 /// store copied and changed differently needs a simulator of its own.
@@ -30,15 +30,15 @@ impl Simulator {
     }
 }
 
-/// Adds a node as the group would make it (the group's template node): its capacity,
-/// labels and taints, Ready and empty. Upstream: NodeGroup.TemplateNodeInfo.
+/// Adds a node as the group would make it (the group's template node): its capacity
+/// (extended resources too), labels and taints, Ready and empty. Upstream: NodeGroup.TemplateNodeInfo.
 pub fn add_template_node(store: &mut Store, pool: &NodePool, pool_index: usize) -> NodeId {
     let name = format!("template-{}-{pool_index}-{}", pool.name, store.node_id_bound());
-    let mut labels = pool.labels.clone();
-    labels.insert("kubernetes.io/hostname".into(), name.clone());
+    let labels = crate::model::with_well_known_labels(pool.labels.clone(), &name);
     let id = store.add_node(|id| Node {
         pool: Some(pool.name.clone()),
         taints: pool.taints.iter().map(|t| (t.clone(), Time::ZERO)).collect(),
+        scalars: NodeScalars::joined(pool.scalar_capacity),
         ..Node::joined(id, name, labels, pool.capacity, Time::ZERO)
     });
     // A new node also runs every DaemonSet that should run there: their pods take their

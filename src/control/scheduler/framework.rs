@@ -15,12 +15,15 @@ pub const MAX_NODE_SCORE: i64 = 100;
 pub enum Reason {
     /// A fixed upstream message such as "node(s) were unschedulable".
     Text(&'static str),
-    /// NodeResourcesFit shortages, a bit per [`FIT_REASONS`] entry.
-    Insufficient(u8),
+    /// NodeResourcesFit shortages, a bit per [`FIT_REASONS`] entry, then a bit per scalar
+    /// resource slot (bit `FIT_REASONS.len() + slot`: "Insufficient <its name>").
+    Insufficient(u32),
 }
 
-/// NodeResourcesFit's messages, in upstream's order.
+/// NodeResourcesFit's messages, in upstream's order (scalar resources follow).
 pub const FIT_REASONS: [&str; 3] = ["Too many pods", "Insufficient cpu", "Insufficient memory"];
+
+const _: () = assert!(FIT_REASONS.len() + crate::model::MAX_SCALAR_RESOURCES <= 32, "Insufficient's bits");
 
 /// A filter failure. `unresolvable` means preemption cannot help on this node
 /// (upstream's UnschedulableAndUnresolvable).

@@ -12,7 +12,7 @@ mod queue;
 mod topology;
 
 pub use framework::{Ctx, Failure, Plugin, Reason, FIT_REASONS, MAX_NODE_SCORE};
-pub use plugins::required_node_affinity_matches;
+pub use plugins::{required_node_affinity_matches, scalar_shortage};
 pub use policies::{check_profile, profile_for, ProfileProblem};
 pub use profile::{HostSelection, Profile};
 pub use queue::{backoff_for, SchedulingQueue};
@@ -59,14 +59,19 @@ fn select_host(rng: &mut RandomStream, nodes: &[NodeId], totals: &[i64]) -> Node
 }
 
 /// Filter failures counted by message, for the upstream-style FitError text.
-#[derive(Default)]
-struct ReasonCounts {
-    texts: Vec<(&'static str, usize)>,
+struct ReasonCounts<'a> {
+    texts: Vec<(&'a str, usize)>,
+    /// What scalar resource shortages are called.
+    names: &'a crate::model::ScalarNames,
 }
 
-impl ReasonCounts {
+impl<'a> ReasonCounts<'a> {
+    fn new(store: &'a Store) -> Self {
+        ReasonCounts { texts: Vec::new(), names: &store.scalar_names }
+    }
+
     fn add(&mut self, f: &Failure) {
-        let mut bump = |text: &'static str| match self.texts.iter_mut().find(|(t, _)| *t == text) {
+        let mut bump = |text: &'a str| match self.texts.iter_mut().find(|(t, _)| *t == text) {
             Some((_, c)) => *c += 1,
             None => self.texts.push((text, 1)),
         };
@@ -76,6 +81,11 @@ impl ReasonCounts {
                 for (bit, text) in FIT_REASONS.iter().enumerate() {
                     if mask & (1 << bit) != 0 {
                         bump(text);
+                    }
+                }
+                for slot in 0..self.names.len() {
+                    if mask & (1 << (FIT_REASONS.len() + slot)) != 0 {
+                        bump(self.names.reason(slot));
                     }
                 }
             }
@@ -167,7 +177,7 @@ impl Scheduler {
         let pod = store.pod(pod_id);
         let ctx = Ctx { store, pod, topology: &self.topology };
         if let Err(f) = self.profile.pre_filter(&ctx) {
-            let mut counts = ReasonCounts::default();
+            let mut counts = ReasonCounts::new(store);
             for _ in &store.nodes {
                 counts.add(&f);
             }
@@ -254,13 +264,17 @@ impl Scheduler {
     /// go) whose priority is at least `pod_id`'s: a lower-priority pod must not take the
     /// room being freed for them.
     /// Upstream: pkg/scheduler/framework/runtime/framework.go (RunFilterPluginsWithNominatedPods, addGENominatedPods).
-    fn nominated_requests(&self, store: &Store, pod_id: PodId) -> BTreeMap<NodeId, crate::model::Resources> {
-        let mut out = BTreeMap::new();
+    fn nominated_requests(&self, store: &Store, pod_id: PodId) -> BTreeMap<NodeId, Reserved> {
+        let mut out: BTreeMap<NodeId, Reserved> = BTreeMap::new();
         let priority = store.pod(pod_id).priority;
         for (&p, &node) in &self.queue.nominated {
             let Some(other) = store.pods().get(&p) else { continue };
             if p != pod_id && other.node.is_none() && other.priority >= priority {
-                *out.entry(node).or_default() += other.requests;
+                let reserved = out.entry(node).or_default();
+                reserved.resources += other.requests;
+                if let Some(s) = &other.scalar_requests {
+                    reserved.scalars += **s;
+                }
             }
         }
         out
@@ -272,7 +286,7 @@ impl Scheduler {
         store: &Store,
         pod_id: PodId,
         failures: &[(NodeId, Failure)],
-        nominated: &BTreeMap<NodeId, crate::model::Resources>,
+        nominated: &BTreeMap<NodeId, Reserved>,
         now: Time,
     ) -> Decision {
         let pod = store.pod(pod_id);
@@ -287,7 +301,7 @@ impl Scheduler {
                 }
             }
         }
-        let mut counts = ReasonCounts::default();
+        let mut counts = ReasonCounts::new(store);
         for (_, f) in failures {
             counts.add(f);
         }
@@ -323,14 +337,18 @@ impl Scheduler {
 
 /// NodeResourcesFit's verdict with the nominated pods' requests added (upstream runs the
 /// filters with them, so a node they fill reports its shortage).
-fn nominated_shortage(
-    ctx: &Ctx,
-    node: &crate::model::Node,
-    nominated: &BTreeMap<NodeId, crate::model::Resources>,
-) -> Option<Failure> {
+fn nominated_shortage(ctx: &Ctx, node: &crate::model::Node, nominated: &BTreeMap<NodeId, Reserved>) -> Option<Failure> {
     let extra = nominated.get(&node.id)?;
-    let used = node.requested + *extra;
-    plugins::NodeResourcesFit::fits(ctx.pod, node, used, used.pods as usize)
+    let used = node.requested + extra.resources;
+    let scalars = node.scalar_requested() + extra.scalars;
+    plugins::NodeResourcesFit::fits(ctx.pod, node, used, Some(&scalars), used.pods as usize)
+}
+
+/// What pods nominated to a node reserve there: their requests and scalar requests.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Reserved {
+    pub resources: crate::model::Resources,
+    pub scalars: crate::model::Scalars,
 }
 
 #[cfg(test)]
@@ -368,9 +386,27 @@ mod tests {
 
     #[test]
     fn fit_error_sorts_count_reason_strings() {
-        let mut c = ReasonCounts::default();
+        let store = Store::default();
+        let mut c = ReasonCounts::new(&store);
         c.texts.push(("node(s) were unschedulable", 2));
         c.texts.push(("Insufficient cpu", 3));
         assert_eq!(c.message(5), "0/5 nodes are available: 2 node(s) were unschedulable, 3 Insufficient cpu.");
+    }
+
+    #[test]
+    fn fit_error_names_scalar_resources() {
+        let mut store = Store::default();
+        let mut names = crate::model::ScalarNames::default();
+        names.intern("nvidia.com/gpu");
+        store.scalar_names = std::sync::Arc::new(names);
+        let mut c = ReasonCounts::new(&store);
+        let gpu = 1 << (FIT_REASONS.len() + 1);
+        c.add(&Failure::unresolvable(Reason::Insufficient(gpu)));
+        c.add(&Failure::unresolvable(Reason::Insufficient(gpu | 0b10)));
+        c.add(&Failure::resolvable(Reason::Insufficient(1 << FIT_REASONS.len())));
+        assert_eq!(
+            c.message(3),
+            "0/3 nodes are available: 1 Insufficient cpu, 1 Insufficient ephemeral-storage, 2 Insufficient nvidia.com/gpu."
+        );
     }
 }

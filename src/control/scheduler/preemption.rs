@@ -16,7 +16,7 @@ use super::framework::{Ctx, Failure};
 use super::profile::Profile;
 use crate::control::pdb::disruptions_allowed;
 use crate::engine::{RandomStream, Time};
-use crate::model::{Node, NodeId, Pod, PodId, Resources, Store};
+use crate::model::{Node, NodeId, Pod, PodId, Store};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -59,7 +59,7 @@ pub fn find_candidate(
     ctx: &Ctx,
     profile: &mut Profile,
     failures: &[(NodeId, Failure)],
-    nominated: &BTreeMap<NodeId, Resources>,
+    nominated: &BTreeMap<NodeId, super::Reserved>,
     rng: &mut RandomStream,
     now: Time,
 ) -> Option<Candidate> {
@@ -87,7 +87,7 @@ fn dry_run(
     potential: &[NodeId],
     offset: usize,
     want: usize,
-    nominated: &BTreeMap<NodeId, Resources>,
+    nominated: &BTreeMap<NodeId, super::Reserved>,
     now: Time,
 ) -> Vec<Candidate> {
     let store = ctx.store;
@@ -135,7 +135,7 @@ fn select_victims(
     ctx: &Ctx,
     profile: &mut Profile,
     node_id: NodeId,
-    nominated: &BTreeMap<NodeId, Resources>,
+    nominated: &BTreeMap<NodeId, super::Reserved>,
     pdb_allowed: &[i64],
     now: Time,
 ) -> Option<Candidate> {
@@ -143,7 +143,7 @@ fn select_victims(
     let mut node = store.node(node_id).clone();
     // Nominated pods of at least this priority keep their room (resources only).
     if let Some(extra) = nominated.get(&node_id) {
-        node.requested += *extra;
+        node.add_requests(extra.resources, (!extra.scalars.is_zero()).then_some(&extra.scalars));
     }
     let mut lower: Vec<&Pod> =
         node.pods.iter().map(|id| store.pod(*id)).filter(|p| p.priority < ctx.pod.priority).collect();
@@ -151,7 +151,7 @@ fn select_victims(
         return None;
     }
     for p in &lower {
-        node.requested -= p.requests;
+        node.remove_requests(p.requests, p.scalar_requests.as_deref());
         profile.remove_pod(ctx, p, &node);
     }
     if !fits(ctx, profile, &node) {
@@ -189,10 +189,10 @@ fn select_victims(
     let mut pdb_violations = 0;
     for (group, is_violating) in [(violating, true), (non_violating, false)] {
         for p in group {
-            node.requested += p.requests;
+            node.add_requests(p.requests, p.scalar_requests.as_deref());
             profile.add_pod(ctx, p, &node);
             if !fits(ctx, profile, &node) {
-                node.requested -= p.requests;
+                node.remove_requests(p.requests, p.scalar_requests.as_deref());
                 profile.remove_pod(ctx, p, &node);
                 victims.push(p);
                 pdb_violations += usize::from(is_violating);
@@ -232,7 +232,7 @@ mod tests {
     use super::*;
     use crate::model::testing::node;
     use crate::model::{
-        LabelSelector, PodAffinityTerm, PodTemplate, Requirement, SelectorOp, TopologySpreadConstraint,
+        LabelSelector, PodAffinityTerm, PodTemplate, Requirement, Resources, SelectorOp, TopologySpreadConstraint,
         WhenUnsatisfiable,
     };
     use std::sync::Arc;

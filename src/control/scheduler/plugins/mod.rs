@@ -14,7 +14,7 @@ pub use balanced_allocation::BalancedAllocation;
 pub use inter_pod_affinity::InterPodAffinity;
 pub use node_affinity::{required_node_affinity_matches, NodeAffinity};
 pub use node_name::NodeName;
-pub use node_resources_fit::{NodeResourcesFit, ScoringStrategy, ShapePoint};
+pub use node_resources_fit::{scalar_shortage, NodeResourcesFit, ScoringStrategy, ShapePoint};
 pub use node_unschedulable::NodeUnschedulable;
 pub use pod_topology_spread::{Defaults, PodTopologySpread};
 pub use taint_toleration::TaintToleration;

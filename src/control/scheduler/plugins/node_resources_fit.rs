@@ -1,9 +1,10 @@
-//! NodeResourcesFit: the fit filter for cpu, memory and pod count, and its scoring
+//! NodeResourcesFit: the fit filter for cpu, memory, pod count and scalar resources
+//! (ephemeral-storage, hugepages, extended resources such as GPUs), and its scoring
 //! strategies. Upstream: pkg/scheduler/framework/plugins/noderesources/fit.go,
 //! least_allocated.go, most_allocated.go, requested_to_capacity_ratio.go.
 
-use super::super::framework::{Ctx, Failure, Plugin, Reason, MAX_NODE_SCORE};
-use crate::model::{Node, Pod};
+use super::super::framework::{Ctx, Failure, Plugin, Reason, FIT_REASONS, MAX_NODE_SCORE};
+use crate::model::{Node, Pod, Scalars};
 
 /// A point of RequestedToCapacityRatio's shape: utilization 0..100 -> score 0..10.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,14 +65,42 @@ impl NodeResourcesFit {
         NodeResourcesFit { strategy, weights: (cpu, memory), by_weight_sum: SmallDivisor::new(cpu + memory) }
     }
 
-    /// Fit failures in upstream order (pods, cpu, memory); equality fits.
-    pub fn fits(pod: &Pod, node: &Node, used: crate::model::Resources, pods_on_node: usize) -> Option<Failure> {
-        let mut mask = 0u8;
+    /// Fit failures in upstream order (pods, cpu, memory, then the scalar resources:
+    /// ephemeral-storage, hugepages, extended resources); equality fits. `used` is what the
+    /// node's pods request (plus any reserved by nominated pods), `used_scalars` the same
+    /// for scalar resources (`None`: the node's own sums).
+    #[inline]
+    pub fn fits(
+        pod: &Pod,
+        node: &Node,
+        used: crate::model::Resources,
+        used_scalars: Option<&Scalars>,
+        pods_on_node: usize,
+    ) -> Option<Failure> {
+        if pod.scalar_requests.is_some() {
+            return Self::fits_with_scalars(pod, node, used, used_scalars, pods_on_node);
+        }
+        let (mask, unresolvable) = Self::shortage(pod, node, used, pods_on_node);
+        (mask != 0).then_some(Failure { reason: Reason::Insufficient(mask), unresolvable })
+    }
+
+    /// [`NodeResourcesFit::fits`] against the node's own pods.
+    #[inline]
+    pub fn fits_node(pod: &Pod, node: &Node) -> Option<Failure> {
+        Self::fits(pod, node, node.requested, None, node.requested.pods as usize)
+    }
+
+    /// Pods, cpu and memory: the shortage bits and whether one could never fit.
+    #[inline(always)]
+    fn shortage(pod: &Pod, node: &Node, used: crate::model::Resources, pods_on_node: usize) -> (u32, bool) {
+        let mut mask = 0u32;
         let mut unresolvable = false;
         if pods_on_node as i64 + 1 > node.allocatable.pods {
             mask |= 1;
         }
         let req = pod.requests;
+        // Upstream stops here when the pod requests nothing; each check below also skips a
+        // zero request, so scalar resources are checked on their own.
         if req.cpu_millis != 0 || req.memory_bytes != 0 {
             let free = node.allocatable - used;
             if req.cpu_millis > 0 && req.cpu_millis > free.cpu_millis {
@@ -82,6 +111,26 @@ impl NodeResourcesFit {
                 mask |= 4;
                 unresolvable |= req.memory_bytes > node.allocatable.memory_bytes;
             }
+        }
+        (mask, unresolvable)
+    }
+
+    /// [`NodeResourcesFit::fits`] for a pod with scalar requests, out of line: most pods
+    /// have none, and the filter's hot path then never reads the node's scalar resources.
+    #[inline(never)]
+    fn fits_with_scalars(
+        pod: &Pod,
+        node: &Node,
+        used: crate::model::Resources,
+        used_scalars: Option<&Scalars>,
+        pods_on_node: usize,
+    ) -> Option<Failure> {
+        let (mut mask, mut unresolvable) = Self::shortage(pod, node, used, pods_on_node);
+        if let Some(requested) = pod.scalar_requests.as_deref() {
+            let used = used_scalars.copied().unwrap_or_else(|| node.scalar_requested());
+            let (shortage, never) = scalar_shortage(requested, &node.scalar_allocatable(), &used);
+            mask |= shortage << FIT_REASONS.len();
+            unresolvable |= never;
         }
         (mask != 0).then_some(Failure { reason: Reason::Insufficient(mask), unresolvable })
     }
@@ -97,6 +146,21 @@ impl NodeResourcesFit {
             }
         }
     }
+}
+
+/// The scalar resources `requested` that do not fit `allocatable - used` (a bit per slot),
+/// and whether one could never fit (more than the node's allocatable, 0 where the node does
+/// not have the resource). Zero requests are skipped.
+/// Upstream: pkg/scheduler/framework/plugins/noderesources/fit.go (fitsRequest: EphemeralStorage, ScalarResources).
+pub fn scalar_shortage(requested: &Scalars, allocatable: &Scalars, used: &Scalars) -> (u32, bool) {
+    let (mut mask, mut never) = (0u32, false);
+    for (slot, &req) in requested.0.iter().enumerate() {
+        if req > 0 && req > allocatable.0[slot] - used.0[slot] {
+            mask |= 1 << slot;
+            never |= req > allocatable.0[slot];
+        }
+    }
+    (mask, never)
 }
 
 /// `a / b` for `0 <= a`, `0 < b` (truncating, as Go's integer division); unsigned
@@ -131,7 +195,7 @@ impl Plugin for NodeResourcesFit {
     }
 
     fn filter(&self, ctx: &Ctx, node: &Node) -> Option<Failure> {
-        Self::fits(ctx.pod, node, node.requested, node.requested.pods as usize)
+        Self::fits_node(ctx.pod, node)
     }
 
     fn score(&self, ctx: &Ctx, node: &Node) -> i64 {
@@ -239,16 +303,49 @@ mod tests {
     #[test]
     fn filter_reports_every_shortage_and_equality_fits() {
         let n = node(1000, 100, Resources::new(600, 1, 1));
-        let f = NodeResourcesFit::fits(&pod(&[(500, 100)]), &n, n.requested, 0).unwrap();
+        let f = NodeResourcesFit::fits(&pod(&[(500, 100)]), &n, n.requested, None, 0).unwrap();
         assert_eq!(f, Failure { reason: Reason::Insufficient(0b110), unresolvable: false });
-        assert!(NodeResourcesFit::fits(&pod(&[(400, 99)]), &n, n.requested, 0).is_none());
-        let f = NodeResourcesFit::fits(&pod(&[(2000, 1)]), &n, n.requested, 0).unwrap();
+        assert!(NodeResourcesFit::fits(&pod(&[(400, 99)]), &n, n.requested, None, 0).is_none());
+        let f = NodeResourcesFit::fits(&pod(&[(2000, 1)]), &n, n.requested, None, 0).unwrap();
         assert!(f.unresolvable, "more than the node's allocatable can never fit");
         let mut full = node(1000, 100, Resources::default());
         full.allocatable.pods = 0;
         assert_eq!(
-            NodeResourcesFit::fits(&pod(&[(0, 0)]), &full, full.requested, 0).unwrap().reason,
+            NodeResourcesFit::fits(&pod(&[(0, 0)]), &full, full.requested, None, 0).unwrap().reason,
             Reason::Insufficient(1)
         );
+    }
+
+    #[test]
+    fn scalar_resources_fit_as_upstreams_fits_request() {
+        // fit_test.go "extended resource allocatable enforced" and "...not on node": a
+        // GPU pod fits a node with a free GPU, not one whose GPUs are taken, never one without.
+        let mut p = pod(&[(100, 100)]);
+        let mut gpu = Scalars::default();
+        gpu.0[1] = 1;
+        p.scalar_requests = gpu.boxed();
+        let mut n = node(1000, 1000, Resources::default());
+        assert_eq!(
+            NodeResourcesFit::fits_node(&p, &n),
+            Some(Failure { reason: Reason::Insufficient(1 << 4), unresolvable: true }),
+            "absent on the node: allocatable 0"
+        );
+        let mut two = Scalars::default();
+        two.0[1] = 2;
+        n.scalars = Some(Box::new(crate::model::NodeScalars { allocatable: two, requested: Scalars::default() }));
+        assert_eq!(NodeResourcesFit::fits_node(&p, &n), None);
+        n.add_requests(Resources::default(), Some(&gpu));
+        assert_eq!(NodeResourcesFit::fits_node(&p, &n), None, "equality fits");
+        n.add_requests(Resources::default(), Some(&gpu));
+        assert_eq!(
+            NodeResourcesFit::fits_node(&p, &n),
+            Some(Failure { reason: Reason::Insufficient(1 << 4), unresolvable: false }),
+            "taken: preemption may help"
+        );
+        // A pod that requests no cpu or memory but a scalar resource is still checked.
+        let mut q = pod(&[(0, 0)]);
+        q.scalar_requests = gpu.boxed();
+        assert!(NodeResourcesFit::fits_node(&q, &n).is_some());
+        assert_eq!(scalar_shortage(&Scalars::default(), &Scalars::default(), &Scalars::default()), (0, false));
     }
 }
