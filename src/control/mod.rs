@@ -5,6 +5,7 @@
 //! working state (queues, rate limiters), as upstream controllers do.
 
 pub mod autoscaler;
+pub mod cron;
 pub mod cluster_autoscaler;
 pub mod deployment;
 pub mod disruption;
