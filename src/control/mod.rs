@@ -10,6 +10,7 @@ pub mod cluster_autoscaler;
 pub mod deployment;
 pub mod disruption;
 pub mod hpa;
+pub mod job;
 pub mod kubelet_admission;
 mod naming;
 pub mod node_lifecycle;

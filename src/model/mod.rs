@@ -7,6 +7,7 @@
 mod affinity;
 mod changes;
 mod daemonset;
+mod job;
 mod labels;
 mod node;
 mod pod;
@@ -23,6 +24,9 @@ pub use affinity::{
 };
 pub use changes::{NodeCounts, RsCounts, WorkQueues};
 pub use daemonset::{DaemonSet, DaemonSetStrategy};
+pub use job::{
+    CompletionMode, ConcurrencyPolicy, CronJob, GonePod, Job, JobFailure, JobOutcome, JobPod, JobSpec, RestartPolicy,
+};
 pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};
 pub use node::{Node, NodeCondition, NodeId};
 pub use pod::{Container, Pod, PodId, PodPhase, PodSpec, PodTemplate, Probe, DEFAULT_TERMINATION_GRACE_PERIOD};
@@ -33,8 +37,8 @@ pub use taints::{
     TAINT_NODE_UNSCHEDULABLE,
 };
 pub use workload::{
-    DaemonSetId, Deployment, DeploymentId, DeploymentStrategy, IntOrPercent, Owner, PodDisruptionBudget, ReplicaSet,
-    RsId, Service, UnhealthyPodEvictionPolicy,
+    CronJobId, DaemonSetId, Deployment, DeploymentId, DeploymentStrategy, IntOrPercent, JobId, Owner,
+    PodDisruptionBudget, ReplicaSet, RsId, Service, UnhealthyPodEvictionPolicy,
 };
 
 /// Which of the bind checks the scheduler's profile makes binding: a profile without the
