@@ -6,6 +6,7 @@
 
 pub mod autoscaler;
 pub mod cron;
+pub mod cronjob;
 pub mod cluster_autoscaler;
 pub mod deployment;
 pub mod disruption;

@@ -393,7 +393,7 @@ impl World<'_> {
 
     /// The template's tolerations plus what DefaultTolerationSeconds admission adds.
     /// Upstream: plugin/pkg/admission/defaulttolerationseconds/admission.go.
-    fn admitted_tolerations(&self, template: &PodTemplate) -> Vec<Toleration> {
+    pub(super) fn admitted_tolerations(&self, template: &PodTemplate) -> Vec<Toleration> {
         let cp = &self.scenario.control_plane;
         let mut out = template.spec.tolerations.clone();
         for (key, seconds) in [
@@ -560,6 +560,8 @@ impl World<'_> {
                 }
             }
             Object::HorizontalPodAutoscaler(h) => self.autoscaler.apply(h.clone()),
+            Object::Job(j) => self.apply_job(j),
+            Object::CronJob(c) => self.apply_cron_job(c),
         }
     }
 }
