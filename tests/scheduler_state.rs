@@ -160,7 +160,7 @@ proptest! {
                 Op::Schedule(i) => {
                     let rs = rss[i % rss.len()];
                     let template = store.replica_set(rs).template.clone();
-                    let pod = store.create_pod(format!("p{step}"), template, Vec::new(), Some(rs), Time::ZERO);
+                    let pod = store.create_pod(format!("p{step}"), template, Vec::new(), Some(clustersim::model::Owner::ReplicaSet(rs)), Time::ZERO);
                     let warm_decision = warm.schedule_one(&store, pod, Time::ZERO);
                     let fresh_decision = scheduler().schedule_one(&store, pod, Time::ZERO);
                     let node = match &warm_decision {
