@@ -418,3 +418,32 @@ fn a_job_without_running_entry_warns_and_runs_to_the_end() {
     let ev = events(&out);
     assert!(of_kind(&ev, "pod_succeeded").is_empty() && of_kind(&ev, "job_completed").is_empty());
 }
+
+#[test]
+fn the_report_shows_jobs_and_cronjobs() {
+    let dir = scratch("report");
+    std::fs::write(dir.join("pi.yaml"), fixture("pi.yaml")).unwrap();
+    std::fs::write(dir.join("backup.yaml"), fixture("backup.yaml")).unwrap();
+    std::fs::write(
+        dir.join("scenario.yaml"),
+        "name: jobs-report\nduration: 12m\ncluster:\n  masters: 1\n  nodePools: [{name: w, count: 1, capacity: {cpu: \"2\", memory: 4Gi}}]\nmanifests:\n  - file: pi.yaml\n  - file: backup.yaml\nrunning:\n  pi: {duration: 30s}\n  backup: {duration: 20s}\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let run = sim(&["run", dir.join("scenario.yaml").to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let pi = &summary["jobs"][0];
+    assert_eq!((pi["name"].as_str(), pi["status"].as_str()), (Some("pi"), Some("Complete")));
+    assert_eq!((pi["succeeded"].as_i64(), pi["pods"].as_i64(), pi["completion_s"].as_f64()), (Some(1), Some(1), Some(33.0)));
+    assert_eq!(pi["duration_s"].as_f64(), Some(33.0));
+    let backup = &summary["cronjobs"]["backup"];
+    assert_eq!((backup["jobs_created"].as_i64(), backup["succeeded"].as_i64()), (Some(2), Some(2)));
+    assert_eq!(backup["latest_jobs"][0]["name"], "backup-29453765");
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("## Jobs") && md.contains("| `pi` | Complete | 1/1 | 0 | 1 | 0s | 33s | 33s |"), "{md}");
+    assert!(md.contains("## CronJobs") && md.contains("| `backup` | 2 | 2 | 0 | 0 | 0 | 0 |"), "{md}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("CronJobs") && html.contains("backup-29453770"));
+}
