@@ -73,7 +73,13 @@ fn schedule_all(store: &mut Store, rss: &[RsId], scheduler: &mut Scheduler) -> u
     for i in 0..PODS {
         let rs = rss[mix[i % mix.len()]];
         let template = store.replica_set(rs).template.clone();
-        let pod = store.create_pod(format!("p{i}"), template, Vec::new(), Some(rs), Time::ZERO);
+        let pod = store.create_pod(
+            format!("p{i}"),
+            template,
+            Vec::new(),
+            Some(clustersim::model::Owner::ReplicaSet(rs)),
+            Time::ZERO,
+        );
         if let Decision::Bind { node, .. } = scheduler.schedule_one(store, pod, clustersim::engine::Time::ZERO) {
             store.bind(pod, node);
             bound += 1;

@@ -124,14 +124,17 @@ fn an_indexed_job_succeeds_once_per_index_and_names_pods_by_index() {
     let files: Vec<(&str, &str)> = files.iter().map(|(a, b)| (*a, b.as_str())).collect();
     let out = simulate(&load_files(&files).unwrap());
     let ev = events(&out);
-    let index_of = |pod: &str| pod.strip_prefix("render-").and_then(|r| r.split('-').next()).unwrap().parse::<u32>().unwrap();
-    let succeeded: Vec<u32> = of_kind(&ev, "pod_succeeded").iter().map(|e| index_of(e["pod"].as_str().unwrap())).collect();
+    let index_of =
+        |pod: &str| pod.strip_prefix("render-").and_then(|r| r.split('-').next()).unwrap().parse::<u32>().unwrap();
+    let succeeded: Vec<u32> =
+        of_kind(&ev, "pod_succeeded").iter().map(|e| index_of(e["pod"].as_str().unwrap())).collect();
     let mut sorted = succeeded.clone();
     sorted.sort();
     assert_eq!(sorted, vec![0, 1, 2, 3, 4, 5], "each index succeeds exactly once");
     assert!(!of_kind(&ev, "pod_failed").is_empty(), "seed 7 fails some pods");
     // The first three pods take indexes 0, 1, 2; a failed index is retried by a pod of the same index.
-    let first: Vec<u32> = of_kind(&ev, "pod_created").iter().take(3).map(|e| index_of(e["pod"].as_str().unwrap())).collect();
+    let first: Vec<u32> =
+        of_kind(&ev, "pod_created").iter().take(3).map(|e| index_of(e["pod"].as_str().unwrap())).collect();
     assert_eq!(first, vec![0, 1, 2]);
     assert_eq!(of_kind(&ev, "job_completed").len(), 1);
     assert_eq!(out.observations.jobs[0].succeeded, 6);
@@ -191,7 +194,11 @@ fn ttl_after_finished_deletes_the_job_and_its_pods() {
 fn a_suspended_job_makes_no_pods_until_resumed() {
     let manifest = |suspend: bool| job("later", &format!("        suspend: {suspend}\n"), "Never");
     let dir = scratch("suspend");
-    std::fs::write(dir.join("resume.yaml"), manifest(false).replace("  - inline:\n", "").replace("\n      ", "\n").trim_start()).unwrap();
+    std::fs::write(
+        dir.join("resume.yaml"),
+        manifest(false).replace("  - inline:\n", "").replace("\n      ", "\n").trim_start(),
+    )
+    .unwrap();
     let yaml = scenario(
         "10m",
         &manifest(true),
@@ -290,20 +297,26 @@ fn forbid_skips_a_run_while_one_is_active_and_replace_deletes_it() {
     // one at 5m3.1s (the 2-minute Job's end), the 8-minute one at 8m6.1s.
     let forbid = created_by("f-");
     assert_eq!(forbid, vec![120.1, 303.1, 486.1]);
-    let owners: Vec<&str> = of_kind(&ev, "pod_created").iter().filter_map(|e| e["owner"].as_str()).filter(|o| o.starts_with("f-")).collect();
+    let owners: Vec<&str> = of_kind(&ev, "pod_created")
+        .iter()
+        .filter_map(|e| e["owner"].as_str())
+        .filter(|o| o.starts_with("f-"))
+        .collect();
     assert_eq!(owners, vec!["f-29453762", "f-29453764", "f-29453768"]);
     assert_eq!(out.observations.cron_jobs["f"].skipped, 4);
     // Replace: every activation deletes the running Job and starts a new one.
     let replace = created_by("r-");
     assert_eq!(replace, vec![120.1, 240.1, 360.1, 480.1, 600.1]);
-    let replaced = of_kind(&ev, "pod_terminated").iter().filter(|e| e["pod"].as_str().unwrap().starts_with("r-")).count();
+    let replaced =
+        of_kind(&ev, "pod_terminated").iter().filter(|e| e["pod"].as_str().unwrap().starts_with("r-")).count();
     assert_eq!(replaced, 4);
 }
 
 #[test]
 fn schedules_missed_while_the_controller_manager_is_down_respect_the_starting_deadline() {
     // The only master is down from 1m to 9m: activations at 2, 4, 6, 8 min are missed.
-    let manifests = cron_job("late", "*/2 * * * *", "", "") + &cron_job("strict", "*/2 * * * *", "        startingDeadlineSeconds: 30\n", "");
+    let manifests = cron_job("late", "*/2 * * * *", "", "")
+        + &cron_job("strict", "*/2 * * * *", "        startingDeadlineSeconds: 30\n", "");
     let yaml = scenario(
         "11m",
         &manifests,
@@ -346,8 +359,8 @@ fn deleted_pods_count_as_failed_and_are_replaced_after_the_back_off() {
 
 #[test]
 fn runs_are_deterministic() {
-    let manifests = job("a", "        completions: 4\n        parallelism: 2\n", "Never")
-        + &cron_job("c", "* * * * *", "", "");
+    let manifests =
+        job("a", "        completions: 4\n        parallelism: 2\n", "Never") + &cron_job("c", "* * * * *", "", "");
     let yaml = scenario(
         "15m",
         &manifests,
@@ -361,7 +374,11 @@ fn runs_are_deterministic() {
 #[test]
 fn bad_job_and_cronjob_input_is_refused_with_its_place_and_a_hint() {
     let cases: Vec<(String, &str, &str)> = vec![
-        (scenario("5m", &cron_job("c", "61 * * * *", "", ""), ""), "end of range (61) above maximum (59)", "five fields"),
+        (
+            scenario("5m", &cron_job("c", "61 * * * *", "", ""), ""),
+            "end of range (61) above maximum (59)",
+            "five fields",
+        ),
         (scenario("5m", &cron_job("c", "@reboot", "", ""), ""), "unrecognized descriptor: @reboot", "@hourly"),
         (
             scenario("5m", &cron_job("c", "* * * * *", "        timeZone: Europe/Pariss\n", ""), ""),
@@ -373,8 +390,16 @@ fn bad_job_and_cronjob_input_is_refused_with_its_place_and_a_hint() {
             "cannot use TZ or CRON_TZ in schedule",
             "timeZone",
         ),
-        (scenario("5m", &job("j", "        completions: -1\n", "Never"), ""), "completions must not be negative", "0 or a positive"),
-        (scenario("5m", &job("j", "        completions: 100001\n", "Never"), ""), "completions 100001 is absurdly large", "typo"),
+        (
+            scenario("5m", &job("j", "        completions: -1\n", "Never"), ""),
+            "completions must not be negative",
+            "0 or a positive",
+        ),
+        (
+            scenario("5m", &job("j", "        completions: 100001\n", "Never"), ""),
+            "completions 100001 is absurdly large",
+            "typo",
+        ),
         (
             scenario("5m", &job("j", "        completionMode: Indexed\n", "Never"), ""),
             "completionMode Indexed but no completions",
@@ -391,7 +416,11 @@ fn bad_job_and_cronjob_input_is_refused_with_its_place_and_a_hint() {
             "failureRate 1.5 is not between 0 and 1",
             "probability",
         ),
-        (scenario("5m", &job("j", "", "Never"), "start: yesterday\n"), "start \"yesterday\" is not an RFC 3339", "2026-01-01T00:00:00Z"),
+        (
+            scenario("5m", &job("j", "", "Never"), "start: yesterday\n"),
+            "start \"yesterday\" is not an RFC 3339",
+            "2026-01-01T00:00:00Z",
+        ),
         (
             scenario("5m", &job("worker", "", "Never"), "expect:\n  - jobComplete: {job: workr, by: 1m}\n"),
             "jobComplete names unknown Job \"workr\"",
@@ -436,7 +465,10 @@ fn the_report_shows_jobs_and_cronjobs() {
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let pi = &summary["jobs"][0];
     assert_eq!((pi["name"].as_str(), pi["status"].as_str()), (Some("pi"), Some("Complete")));
-    assert_eq!((pi["succeeded"].as_i64(), pi["pods"].as_i64(), pi["completion_s"].as_f64()), (Some(1), Some(1), Some(33.0)));
+    assert_eq!(
+        (pi["succeeded"].as_i64(), pi["pods"].as_i64(), pi["completion_s"].as_f64()),
+        (Some(1), Some(1), Some(33.0))
+    );
     assert_eq!(pi["duration_s"].as_f64(), Some(33.0));
     let backup = &summary["cronjobs"]["backup"];
     assert_eq!((backup["jobs_created"].as_i64(), backup["succeeded"].as_i64()), (Some(2), Some(2)));

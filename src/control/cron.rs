@@ -7,7 +7,7 @@
 //! Upstream: github.com/robfig/cron/v3 (parser.go, spec.go, constantdelay.go), vendored by
 //! kubernetes/kubernetes for pkg/controller/cronjob.
 
-use chrono::{NaiveDateTime, Offset, TimeZone};
+use chrono::{Offset, TimeZone};
 use chrono_tz::Tz;
 
 const NS: i64 = 1_000_000_000;
@@ -292,7 +292,7 @@ impl Zone {
     fn offset(&self, unix: i64) -> i64 {
         let Some(tz) = self.0 else { return 0 };
         let Some(utc) = chrono::DateTime::from_timestamp(unix, 0) else { return 0 };
-        i64::from(tz.offset_from_utc_datetime(&NaiveDateTime::from(utc.naive_utc())).fix().local_minus_utc())
+        i64::from(tz.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc())
     }
 
     fn local(&self, unix: i64) -> Local {
@@ -380,7 +380,14 @@ fn spec_next(zone: &Zone, spec: [u64; 6], mut t: i64) -> Option<i64> {
                 l = zone.local(t);
             }
             // t.AddDate(0, 1, 0)
-            t = zone.date(l.year, i64::from(l.month) + 1, i64::from(l.day), l.hour.into(), l.minute.into(), l.second.into());
+            t = zone.date(
+                l.year,
+                i64::from(l.month) + 1,
+                i64::from(l.day),
+                l.hour.into(),
+                l.minute.into(),
+                l.second.into(),
+            );
             l = zone.local(t);
             if l.month == 1 {
                 continue 'wrap;
@@ -393,7 +400,14 @@ fn spec_next(zone: &Zone, spec: [u64; 6], mut t: i64) -> Option<i64> {
                 l = zone.local(t);
             }
             // t.AddDate(0, 0, 1)
-            t = zone.date(l.year, i64::from(l.month), i64::from(l.day) + 1, l.hour.into(), l.minute.into(), l.second.into());
+            t = zone.date(
+                l.year,
+                i64::from(l.month),
+                i64::from(l.day) + 1,
+                l.hour.into(),
+                l.minute.into(),
+                l.second.into(),
+            );
             l = zone.local(t);
             // Notice if the hour is no longer midnight due to DST.
             if l.hour != 0 {
@@ -702,7 +716,10 @@ mod tests {
         // Complex schedules.
         let half = top() + 30 * MIN;
         let got = run("30 6-16/4 * * 1-5", top(), Some(half), None, top() + 24 * HOUR + 31 * MIN).unwrap();
-        assert_eq!((got.earliest, got.most_recent, got.missed), (half, Some(top() + 24 * HOUR + 30 * MIN), Missed::Few));
+        assert_eq!(
+            (got.earliest, got.most_recent, got.missed),
+            (half, Some(top() + 24 * HOUR + 30 * MIN), Missed::Few)
+        );
         let got = run("30 10,11,12 * * 1-5", top(), Some(half), None, top() + 30 * HOUR + 30 * MIN).unwrap();
         assert_eq!((got.most_recent, got.missed), (None, Missed::Few));
         let got = run("30 6-16/4 * * 1-5", top(), Some(half), None, top() + 96 * HOUR + 31 * MIN).unwrap();
@@ -753,7 +770,7 @@ mod tests {
         // Created on the hour, nothing scheduled yet: the first activation five minutes later.
         assert_eq!(next_schedule_delay(&s, top(), None, top() + 2 * MIN), Some(3 * MIN + 100_000_000));
         // Last scheduled on the hour, now just after it.
-        assert_eq!(next_schedule_delay(&s, top(), Some(top()), top() + 1 * NS), Some(5 * MIN - NS + 100_000_000));
+        assert_eq!(next_schedule_delay(&s, top(), Some(top()), top() + NS), Some(5 * MIN - NS + 100_000_000));
         // Missed some: from the latest activation.
         assert_eq!(next_schedule_delay(&s, top(), Some(top()), top() + 17 * MIN), Some(3 * MIN + 100_000_000));
     }

@@ -187,7 +187,8 @@ fn cleanup_finished_jobs(cj: &CronJob, jobs: &[&Job], out: &mut CronSync) {
         }
     };
     let successful: Vec<&Job> = jobs.iter().copied().filter(|j| finished(j) == Some(JobOutcome::Complete)).collect();
-    let failed: Vec<&Job> = jobs.iter().copied().filter(|j| matches!(finished(j), Some(JobOutcome::Failed(_)))).collect();
+    let failed: Vec<&Job> =
+        jobs.iter().copied().filter(|j| matches!(finished(j), Some(JobOutcome::Failed(_)))).collect();
     remove(successful, cj.successful_history);
     remove(failed, cj.failed_history);
 }

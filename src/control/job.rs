@@ -195,11 +195,8 @@ impl JobController {
         }
         let backoff = self.backoff(id).updated(&new_succeeded, &new_failed);
         let mut requeue_after = None;
-        let mut finish = if job.success_criteria_met {
-            Some(Finish::Success)
-        } else {
-            job.failure_target.map(Finish::Failure)
-        };
+        let mut finish =
+            if job.success_criteria_met { Some(Finish::Success) } else { job.failure_target.map(Finish::Failure) };
         if finish.is_none() {
             let deadline_passed = past_active_deadline(job, start_time, now);
             if failed > spec.backoff_limit || past_backoff_limit_on_failure(job, &pods) {
@@ -572,15 +569,14 @@ mod tests {
         assert_eq!(left(rec(8), t), 640);
         assert_eq!(left(rec(9), t), 700);
         // The defaults: 10 s, 20 s, 40 s ... capped at 10 minutes.
-        let r = |n| BackoffRecord { failures_after_last_success: n, last_failure: Some(t) }.remaining(
-            t,
-            DEFAULT_POD_FAILURE_BACKOFF,
-            MAX_POD_FAILURE_BACKOFF,
-        );
-        assert_eq!(
-            [1, 2, 3, 6, 7, 20].map(|n| r(n).as_nanos() / 1_000_000_000),
-            [10, 20, 40, 320, 600, 600]
-        );
+        let r = |n| {
+            BackoffRecord { failures_after_last_success: n, last_failure: Some(t) }.remaining(
+                t,
+                DEFAULT_POD_FAILURE_BACKOFF,
+                MAX_POD_FAILURE_BACKOFF,
+            )
+        };
+        assert_eq!([1, 2, 3, 6, 7, 20].map(|n| r(n).as_nanos() / 1_000_000_000), [10, 20, 40, 320, 600, 600]);
     }
 
     // Cases restated from pkg/controller/job/indexed_job_utils_test.go (TestFirstPendingIndexes).

@@ -5,9 +5,9 @@
 //! working state (queues, rate limiters), as upstream controllers do.
 
 pub mod autoscaler;
+pub mod cluster_autoscaler;
 pub mod cron;
 pub mod cronjob;
-pub mod cluster_autoscaler;
 pub mod deployment;
 pub mod disruption;
 pub mod hpa;

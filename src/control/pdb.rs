@@ -123,7 +123,13 @@ mod tests {
             ..ReplicaSet::standalone(id, group, "web-1".into(), selector, template.clone(), replicas, Time::ZERO)
         });
         for i in 0..ready + unready {
-            let id = s.create_pod(format!("web-{i}"), template.clone(), Vec::new(), Some(crate::model::Owner::ReplicaSet(rs)), Time::ZERO);
+            let id = s.create_pod(
+                format!("web-{i}"),
+                template.clone(),
+                Vec::new(),
+                Some(crate::model::Owner::ReplicaSet(rs)),
+                Time::ZERO,
+            );
             s.bind(id, NodeId(0));
             let p = s.pod_mut(id);
             p.phase = PodPhase::Running;

@@ -655,6 +655,7 @@ impl Store {
     }
 
     /// Creates a DaemonSet's pod for `node` from `revision` (its template carries the node pin).
+    #[allow(clippy::too_many_arguments)]
     pub fn create_daemon_pod(
         &mut self,
         ds: DaemonSetId,

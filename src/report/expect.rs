@@ -30,7 +30,8 @@ fn at(time: Time) -> String {
 /// (at least one) completed by then.
 fn job_complete(run: &RunOutput, name: &str, by: Time) -> ExpectationResult {
     let jobs = &run.observations.jobs;
-    let done_by = |j: &crate::record::JobRecord| j.finished.as_ref().is_some_and(|(t, how)| *t <= by && how == "Complete");
+    let done_by =
+        |j: &crate::record::JobRecord| j.finished.as_ref().is_some_and(|(t, how)| *t <= by && how == "Complete");
     let state = |j: &crate::record::JobRecord| match &j.finished {
         Some((t, how)) if how == "Complete" => format!("completed at {}", at(*t)),
         Some((t, how)) => format!("failed at {} ({how})", at(*t)),
@@ -49,12 +50,9 @@ fn job_complete(run: &RunOutput, name: &str, by: Time) -> ExpectationResult {
     let observed = match created.iter().find(|j| !done_by(j)) {
         _ if created.is_empty() => format!("no Job created by {}", human_duration(by - Time::ZERO)),
         None => format!("all {} Jobs created by then completed", created.len()),
-        Some(first) => format!(
-            "{complete} of {} Jobs created by then completed; {} {}",
-            created.len(),
-            first.name,
-            state(first)
-        ),
+        Some(first) => {
+            format!("{complete} of {} Jobs created by then completed; {} {}", created.len(), first.name, state(first))
+        }
     };
     ExpectationResult {
         name: format!("{label} (every Job of CronJob {name})"),

@@ -366,10 +366,13 @@ fn job_json(j: &JobRecord) -> Json {
         ("created_s", Json::Num(j.created.as_secs_f64())),
         ("start_s", secs(j.start)),
         ("completion_s", secs(end)),
-        ("duration_s", match (j.start, end) {
-            (Some(a), Some(b)) => Json::Num((b - a).as_secs_f64()),
-            _ => Json::Null,
-        }),
+        (
+            "duration_s",
+            match (j.start, end) {
+                (Some(a), Some(b)) => Json::Num((b - a).as_secs_f64()),
+                _ => Json::Null,
+            },
+        ),
     ])
 }
 

@@ -42,8 +42,14 @@ const JOB_SPEC_FIELDS: &[&str] = &[
     "template",
 ];
 /// JobSpec fields that change what happens but are not modelled.
-const JOB_SPEC_UNMODELLED: &[&str] =
-    &["podFailurePolicy", "backoffLimitPerIndex", "maxFailedIndexes", "successPolicy", "podReplacementPolicy", "managedBy"];
+const JOB_SPEC_UNMODELLED: &[&str] = &[
+    "podFailurePolicy",
+    "backoffLimitPerIndex",
+    "maxFailedIndexes",
+    "successPolicy",
+    "podReplacementPolicy",
+    "managedBy",
+];
 
 /// A Job manifest.
 pub fn decode_job(r: Reader, doc: &Node, name: &str, spec: Option<&Node>, warnings: &mut Warnings) -> R<JobObject> {
@@ -56,7 +62,12 @@ pub fn decode_job(r: Reader, doc: &Node, name: &str, spec: Option<&Node>, warnin
         if c > 0 && host.len() > 63 {
             let span = doc.get("metadata").and_then(|m| m.get("name")).map_or(doc.span, |n| n.span);
             return Err(r
-                .error(span, format!("Job {name:?} will not be able to create pods: hostname {host:?} is longer than 63 characters"))
+                .error(
+                    span,
+                    format!(
+                        "Job {name:?} will not be able to create pods: hostname {host:?} is longer than 63 characters"
+                    ),
+                )
                 .with_hint("shorten the Job's name: Indexed pods are named <job>-<index>"));
         }
     }
@@ -80,7 +91,8 @@ fn decode_job_spec(
     };
     let parallelism = count(&mut f, "parallelism")?;
     let completions_node = f.opt("completions");
-    let mut completions = completions_node.map(|n| r.count(n, "completions", MAX_JOB_PODS).map(|v| v as u32)).transpose()?;
+    let mut completions =
+        completions_node.map(|n| r.count(n, "completions", MAX_JOB_PODS).map(|v| v as u32)).transpose()?;
     let seconds = |f: &mut super::decode::Fields, key: &str| -> R<Option<Duration>> {
         f.opt(key).map(|n| r.seconds(n, key, MAX_SECONDS)).transpose()
     };
@@ -115,9 +127,9 @@ fn decode_job_spec(
                 .with_hint("`selector` will be auto-generated: remove it"));
         }
         if let Some(n) = f.opt("manualSelector").filter(|n| n.value == Value::Bool(true)) {
-            return Err(r.error(n.span, format!("the jobTemplate of {object} sets manualSelector: true")).with_hint(
-                "a CronJob's Jobs always get generated selectors: remove manualSelector",
-            ));
+            return Err(r
+                .error(n.span, format!("the jobTemplate of {object} sets manualSelector: true"))
+                .with_hint("a CronJob's Jobs always get generated selectors: remove manualSelector"));
         }
     }
     let selector = selector_node.map(|n| label_selector(r, n)).transpose()?;
@@ -136,7 +148,10 @@ fn decode_job_spec(
     if let Some(sel) = &selector {
         if !sel.matches(&labels) {
             return Err(r
-                .error(selector_node.map_or(node.span, |n| n.span), format!("the selector of {object} does not match its template labels"))
+                .error(
+                    selector_node.map_or(node.span, |n| n.span),
+                    format!("the selector of {object} does not match its template labels"),
+                )
                 .with_hint("leave `selector` out: the API server generates it from the Job's name"));
         }
     }
@@ -399,8 +414,12 @@ pub fn check_jobs(
         };
         if !s.running.contains_key(name) {
             warnings.push(
-                Diagnostic::new(file, *span, format!("{kind} {name:?} has no `running:` entry: its pods run until the end"))
-                    .with_hint(format!("say how long they run: running: {{{name}: {{duration: 30s}}}}")),
+                Diagnostic::new(
+                    file,
+                    *span,
+                    format!("{kind} {name:?} has no `running:` entry: its pods run until the end"),
+                )
+                .with_hint(format!("say how long they run: running: {{{name}: {{duration: 30s}}}}")),
             );
         }
     }

@@ -375,7 +375,8 @@ impl World<'_> {
         let prefix = match index {
             Some(i) => {
                 let tail = format!("-{i}-");
-                let head: String = job_name.chars().take(MAX_GENERATED_NAME_PREFIX.saturating_sub(tail.len())).collect();
+                let head: String =
+                    job_name.chars().take(MAX_GENERATED_NAME_PREFIX.saturating_sub(tail.len())).collect();
                 format!("{head}{tail}")
             }
             None => format!("{job_name}-").chars().take(MAX_GENERATED_NAME_PREFIX).collect(),
