@@ -479,3 +479,17 @@ fn the_report_shows_jobs_and_cronjobs() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("CronJobs") && html.contains("backup-29453770"));
 }
+
+#[test]
+fn an_exit_behind_a_partition_is_posted_when_the_kubelet_is_back() {
+    let yaml = "name: cut\nduration: 5m\ncluster:\n  masters: 1\n  nodePools: [{name: w, count: 1, capacity: {cpu: \"2\", memory: 4Gi}}]\nmanifests:\n"
+        .to_string()
+        + &job("cut", "", "Never")
+        + "running:\n  cut: {duration: 30s}\ntimeline:\n  - {at: 10s, partitionNode: {node: w-1, for: 40s}}\n";
+    let out = simulate(&load_str(&yaml).unwrap());
+    let ev = events(&out);
+    // The containers end at 32 s; the API hears of it when the node reconnects at 50 s.
+    assert_eq!(times(&ev, "node_reconnected"), vec![50.0]);
+    assert_eq!(times(&ev, "pod_succeeded"), vec![50.0]);
+    assert_eq!(times(&ev, "job_completed"), vec![51.0]);
+}

@@ -525,6 +525,124 @@ pub fn active_pods_cmp(a: &Pod, b: &Pod) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::testing::pod;
+    use crate::model::{JobSpec, PodTemplate};
+    use std::sync::Arc;
+
+    fn spec(completions: Option<u32>, parallelism: u32, mode: CompletionMode) -> JobSpec {
+        JobSpec {
+            completions,
+            parallelism,
+            backoff_limit: 6,
+            active_deadline: None,
+            completion_mode: mode,
+            ttl_after_finished: None,
+            suspend: false,
+            restart_policy: RestartPolicy::Never,
+            template: Arc::new(PodTemplate::default()),
+        }
+    }
+
+    /// A store with one Job and its pods (index, phase, deleted).
+    fn store_with(spec: JobSpec, pods: &[(Option<u32>, PodPhase, bool)]) -> (Store, JobId, Vec<PodId>) {
+        let mut store = Store::default();
+        let id = store.add_job(|id, group| Job::new(id, group, "j".into(), spec, None, Time::ZERO));
+        let mut ids = Vec::new();
+        for (n, &(index, phase, deleted)) in pods.iter().enumerate() {
+            let t = pod(&[]).template;
+            let p = store.create_job_pod(id, index, format!("j-{n}"), t, vec![], Time::ZERO);
+            let x = store.pod_mut(p);
+            x.phase = phase;
+            x.deletion = deleted.then_some(s(1));
+            ids.push(p);
+        }
+        store.account();
+        (store, id, ids)
+    }
+
+    #[test]
+    fn indexed_duplicates_and_out_of_range_indexes_are_removed_first() {
+        use PodPhase::*;
+        let pods = [
+            (Some(0), Running, false),
+            (Some(0), Pending, false),
+            (Some(1), Running, false),
+            (Some(7), Running, false),
+        ];
+        let (store, id, ids) = store_with(spec(Some(3), 3, CompletionMode::Indexed), &pods);
+        let sync = JobController::default().sync(&store, id, s(10)).unwrap();
+        // The pending duplicate of index 0 and the out-of-range index 7 go, untracked; no creation
+        // in a sync that deletes.
+        let deleted: Vec<PodId> = sync.delete.iter().map(|d| d.0).collect();
+        assert_eq!(deleted, vec![ids[1], ids[3]]);
+        assert!(sync.delete.iter().all(|d| d.2 && d.1 == TerminationReason::ScaledDown));
+        assert!(sync.create.is_empty());
+    }
+
+    #[test]
+    fn missing_indexes_are_created_lowest_first() {
+        use PodPhase::*;
+        let (store, id, _) = store_with(
+            spec(Some(5), 3, CompletionMode::Indexed),
+            &[(Some(1), Succeeded, false), (Some(2), Running, false)],
+        );
+        let sync = JobController::default().sync(&store, id, s(10)).unwrap();
+        assert_eq!(sync.create, vec![Some(0), Some(3)]);
+        assert_eq!(sync.new_completed_indexes, vec![1]);
+        assert_eq!(sync.succeeded, 1);
+    }
+
+    #[test]
+    fn deleted_pods_count_as_failed_and_the_condition_waits_for_them() {
+        use PodPhase::*;
+        let pods = [(None, Succeeded, false), (None, Running, true)];
+        let (store, id, ids) = store_with(spec(Some(1), 1, CompletionMode::NonIndexed), &pods);
+        let sync = JobController::default().sync(&store, id, s(10)).unwrap();
+        assert_eq!(sync.count, vec![(ids[0], Counted::Succeeded), (ids[1], Counted::Failed)]);
+        assert_eq!((sync.succeeded, sync.failed), (1, 1));
+        // Complete once the terminating pod is gone.
+        assert!(sync.success_criteria_met && !sync.finished);
+        assert!(sync.create.is_empty());
+    }
+
+    #[test]
+    fn suspending_deletes_active_pods_without_counting_them() {
+        use PodPhase::*;
+        let mut js = spec(Some(4), 2, CompletionMode::NonIndexed);
+        js.suspend = true;
+        let (store, id, ids) = store_with(js, &[(None, Running, false), (None, Pending, false)]);
+        let sync = JobController::default().sync(&store, id, s(10)).unwrap();
+        assert_eq!(
+            sync.delete,
+            vec![(ids[0], TerminationReason::Deleted, true), (ids[1], TerminationReason::Deleted, true)]
+        );
+        assert!(sync.count.is_empty() && sync.suspended && sync.start_time.is_none());
+    }
+
+    #[test]
+    fn active_pods_order_deletes_the_least_progressed_first() {
+        let mut a = pod(&[]);
+        a.id = PodId(1);
+        let mut b = pod(&[]);
+        b.id = PodId(2);
+        b.node = Some(crate::model::NodeId(0));
+        assert_eq!(active_pods_cmp(&a, &b), Ordering::Less, "unassigned first");
+        a.node = b.node;
+        b.phase = PodPhase::Running;
+        assert_eq!(active_pods_cmp(&a, &b), Ordering::Less, "pending first");
+        a.phase = PodPhase::Running;
+        b.ready = true;
+        assert_eq!(active_pods_cmp(&a, &b), Ordering::Less, "not ready first");
+        a.ready = true;
+        (a.ready_since, b.ready_since) = (Some(s(5)), Some(s(3)));
+        assert_eq!(active_pods_cmp(&a, &b), Ordering::Less, "ready more recently first");
+        b.ready_since = a.ready_since;
+        b.restarts = 2;
+        assert_eq!(active_pods_cmp(&a, &b), Ordering::Greater, "more restarts first");
+        b.restarts = 0;
+        a.created = s(9);
+        assert_eq!(active_pods_cmp(&a, &b), Ordering::Less, "newer first");
+    }
 
     fn s(n: u64) -> Time {
         Time::ZERO + Duration::from_secs(n)
