@@ -141,6 +141,11 @@ pub fn check_store(store: &Store) -> Vec<String> {
             Some(crate::model::Owner::DaemonSet(ds)) if !store.daemon_set(ds).pods.contains_key(&pod.id) => {
                 out.push(format!("pod {} is missing from its DaemonSet", pod.name));
             }
+            Some(crate::model::Owner::Job(job))
+                if !store.job(job).pods.contains_key(&pod.id) && !store.job(job).finished_pods.contains(&pod.id) =>
+            {
+                out.push(format!("pod {} is missing from its Job", pod.name));
+            }
             _ => {}
         }
         if let Some(n) = pod.node {

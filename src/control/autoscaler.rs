@@ -88,6 +88,7 @@ impl Autoscaler {
                         phase: match p.phase {
                             PodPhase::Running => Phase::Running,
                             PodPhase::Pending => Phase::Pending,
+                            PodPhase::Succeeded => Phase::Succeeded,
                             PodPhase::Failed => Phase::Failed,
                         },
                         deleting: !p.is_active(),

@@ -6,10 +6,13 @@
 
 pub mod autoscaler;
 pub mod cluster_autoscaler;
+pub mod cron;
+pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
 pub mod disruption;
 pub mod hpa;
+pub mod job;
 pub mod kubelet_admission;
 mod naming;
 pub mod node_lifecycle;

@@ -60,6 +60,7 @@ pub fn eviction_verdict(store: &Store, pod: &Pod) -> Eviction {
     let phase = match pod.phase {
         PodPhase::Pending => EvictPhase::Pending,
         PodPhase::Running => EvictPhase::Running,
+        PodPhase::Succeeded => EvictPhase::Succeeded,
         PodPhase::Failed => EvictPhase::Failed,
     };
     let target = EvictionPod { phase, deleting: !pod.is_active(), ready: pod.ready };

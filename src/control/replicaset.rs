@@ -106,8 +106,8 @@ pub fn compare_for_deletion(a: &Pod, rank_a: i64, b: &Pod, rank_b: i64, now: Tim
 
 fn phase_order(p: &Pod) -> u8 {
     match p.phase {
-        // A Failed pod is never active, so never ranked; upstream's order is Pending < Unknown < Running.
-        PodPhase::Pending | PodPhase::Failed => 0,
+        // A terminal pod is never active, so never ranked; upstream's order is Pending < Unknown < Running.
+        PodPhase::Pending | PodPhase::Succeeded | PodPhase::Failed => 0,
         PodPhase::Running => 1,
     }
 }

@@ -41,6 +41,11 @@ pub enum Event {
     PodDeleted {
         pod: String,
     },
+    /// `pod_succeeded` or `pod_failed`: the pod's containers exited (a Job's pod), or the
+    /// kubelet refused it (then it never had a container).
+    PodExited {
+        pod: String,
+    },
     NodeJoined {
         node: String,
     },
@@ -175,6 +180,7 @@ pub fn parse_events(path: &Path, text: &str) -> Result<Vec<EventLine>, Diagnosti
             "pod_terminated" => Event::PodTerminated { pod: pod()?, node: optional("node") },
             "pod_killed" => Event::PodKilled { pod: pod()? },
             "pod_deleted" => Event::PodDeleted { pod: pod()? },
+            "pod_succeeded" | "pod_failed" => Event::PodExited { pod: pod()? },
             "node_joined" => Event::NodeJoined { node: field("node")? },
             "node_crashed" => Event::NodeCrashed { node: field("node")? },
             "node_recovered" => Event::NodeRecovered { node: field("node")? },

@@ -13,6 +13,7 @@
 //!   API restarts there at its next `pod_running` after `node_recovered`; one deleted
 //!   meanwhile is removed (the kubelet finishes the deletion silently when it returns).
 //! - `node_partitioned` changes nothing: the containers keep running.
+//! - `pod_succeeded` / `pod_failed`: a Job pod's containers exited; the container goes.
 
 use super::events::{Event, EventLine};
 use std::collections::BTreeMap;
@@ -78,7 +79,9 @@ impl Expected {
                     true
                 }
             }
-            Event::PodKilled { pod } | Event::PodDeleted { pod } => self.containers.remove(pod).is_some(),
+            Event::PodKilled { pod } | Event::PodDeleted { pod } | Event::PodExited { pod } => {
+                self.containers.remove(pod).is_some()
+            }
             Event::NodeJoined { node } => {
                 self.nodes.insert(node.clone(), NodeState { host_up: true });
                 false

@@ -5,7 +5,7 @@
 
 use super::node::NodeId;
 use super::pod::{Pod, PodId};
-use super::workload::{DaemonSetId, DeploymentId, Owner, RsId};
+use super::workload::{CronJobId, DaemonSetId, DeploymentId, JobId, Owner, RsId};
 use crate::engine::Time;
 use std::collections::BTreeSet;
 
@@ -75,6 +75,10 @@ pub struct WorkQueues {
     /// Nodes that joined, left or changed (labels, taints, conditions): every DaemonSet
     /// looks at them again (upstream's addNode/updateNode handlers).
     pub daemon_nodes: BTreeSet<NodeId>,
+    /// Jobs whose spec, status or pods changed (the Job controller).
+    pub jobs: BTreeSet<JobId>,
+    /// CronJobs whose spec or Jobs changed, or whose schedule is due (the CronJob controller).
+    pub cron_jobs: BTreeSet<CronJobId>,
     /// Pods whose endpoint facts changed (the endpoints view of each Service).
     pub endpoints: BTreeSet<PodId>,
 }
@@ -89,6 +93,8 @@ pub struct Tally {
     pub(super) rs: Vec<RsCounts>,
     /// Per DaemonSet, the same counts over its pods.
     pub(super) ds: Vec<RsCounts>,
+    /// Per Job, the same counts over its pods.
+    pub(super) jobs: Vec<RsCounts>,
     pub(super) nodes: Vec<NodeCounts>,
 }
 
@@ -107,6 +113,7 @@ impl Tally {
             let (counts, i) = match owner {
                 Owner::ReplicaSet(rs) => (&mut self.rs, rs.0 as usize),
                 Owner::DaemonSet(ds) => (&mut self.ds, ds.0 as usize),
+                Owner::Job(job) => (&mut self.jobs, job.0 as usize),
             };
             if counts.len() <= i {
                 counts.resize(i + 1, RsCounts::default());

@@ -7,6 +7,7 @@
 mod affinity;
 mod changes;
 mod daemonset;
+mod job;
 mod labels;
 mod namespace;
 mod node;
@@ -24,6 +25,9 @@ pub use affinity::{
 };
 pub use changes::{NodeCounts, RsCounts, WorkQueues};
 pub use daemonset::{DaemonSet, DaemonSetStatus, DaemonSetStrategy};
+pub use job::{
+    CompletionMode, ConcurrencyPolicy, CronJob, GonePod, Job, JobFailure, JobOutcome, JobPod, JobSpec, RestartPolicy,
+};
 pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};
 pub use namespace::{qualified, split_key, NamespaceId, Namespaces, DEFAULT_NAMESPACE, LABEL_METADATA_NAME};
 pub use node::{
@@ -40,8 +44,8 @@ pub use taints::{
     TAINT_NODE_UNSCHEDULABLE,
 };
 pub use workload::{
-    DaemonSetId, Deployment, DeploymentId, DeploymentStrategy, IntOrPercent, Owner, PodDisruptionBudget, ReplicaSet,
-    RsId, Service, UnhealthyPodEvictionPolicy,
+    CronJobId, DaemonSetId, Deployment, DeploymentId, DeploymentStrategy, IntOrPercent, JobId, Owner,
+    PodDisruptionBudget, ReplicaSet, RsId, Service, UnhealthyPodEvictionPolicy,
 };
 
 /// Which of the bind checks the scheduler's profile makes binding: a profile without the

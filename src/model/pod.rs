@@ -170,7 +170,10 @@ pub struct PodTemplate {
 pub enum PodPhase {
     Pending,
     Running,
-    /// Terminal: the kubelet refused the pod (admission); it is never started again.
+    /// Terminal: every container exited 0 (a Job's pod with restartPolicy Never or OnFailure).
+    Succeeded,
+    /// Terminal: the kubelet refused the pod (admission), or a container of a pod with
+    /// restartPolicy Never exited non-zero; it is never started again.
     Failed,
 }
 
@@ -233,16 +236,21 @@ impl Pod {
         self.owner.and_then(Owner::replica_set)
     }
 
-    /// Active in the ReplicaSet sense: not being deleted and not Failed.
+    /// Active in the ReplicaSet sense: not being deleted and not terminal.
     /// Upstream: pkg/controller/controller_utils.go (IsPodActive).
     pub fn is_active(&self) -> bool {
-        self.deletion.is_none() && self.phase != PodPhase::Failed
+        self.deletion.is_none() && !self.is_terminal()
+    }
+
+    /// Succeeded or Failed: the pod never runs again.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.phase, PodPhase::Succeeded | PodPhase::Failed)
     }
 
     /// A `spec.nodeName` pod its kubelet has not admitted yet: bound in the API, not yet
     /// checked against what the node runs.
     pub fn awaits_kubelet_admission(&self) -> bool {
-        self.template.spec.node_name.is_some() && !self.kubelet_accepted && self.phase != PodPhase::Failed
+        self.template.spec.node_name.is_some() && !self.kubelet_accepted && !self.is_terminal()
     }
 }
 

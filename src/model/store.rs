@@ -8,11 +8,12 @@
 
 use super::changes::{NodeCounts, PodFacts, RsCounts, Tally, WorkQueues};
 use super::daemonset::DaemonSet;
+use super::job::{CronJob, Job, JobPod};
 use super::namespace::{NamespaceId, Namespaces};
 use super::node::{Node, NodeId};
 use super::pod::{Pod, PodId, PodPhase, PodTemplate};
 use super::taints::Toleration;
-use super::workload::{DaemonSetId, Deployment, DeploymentId, Owner, ReplicaSet, RsId, Service};
+use super::workload::{CronJobId, DaemonSetId, Deployment, DeploymentId, JobId, Owner, ReplicaSet, RsId, Service};
 use crate::engine::Time;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub enum Family {
     Deployment(DeploymentId),
     ReplicaSet(RsId),
     DaemonSet(DaemonSetId),
+    Job(JobId),
     /// A pod created directly.
     Pod(PodId),
 }
@@ -137,6 +139,9 @@ pub struct Store {
     pub replica_sets: Vec<ReplicaSet>,
     pub deployments: Vec<Deployment>,
     pub daemon_sets: Vec<DaemonSet>,
+    /// Jobs, deleted ones included (ids are never reused; see `Job::deleted`).
+    pub jobs: Vec<Job>,
+    pub cron_jobs: Vec<CronJob>,
     pub services: Vec<Service>,
     pub groups: Vec<PodGroup>,
     pub pdbs: Vec<super::PodDisruptionBudget>,
@@ -305,6 +310,9 @@ impl Store {
                             self.queues.daemon_pods.insert((ds, node));
                         }
                     }
+                    Owner::Job(job) => {
+                        self.queues.jobs.insert(job);
+                    }
                 }
             }
             for node in [before.node, now.node].into_iter().flatten() {
@@ -329,6 +337,12 @@ impl Store {
     pub fn daemon_set_counts(&self, ds: DaemonSetId) -> RsCounts {
         debug_assert!(!self.unaccounted(), "counts read before Store::account");
         self.tally.ds.get(ds.0 as usize).copied().unwrap_or_default()
+    }
+
+    /// The kept counts of a Job's pods (as of the last [`Store::account`]).
+    pub fn job_counts(&self, job: JobId) -> RsCounts {
+        debug_assert!(!self.unaccounted(), "counts read before Store::account");
+        self.tally.jobs.get(job.0 as usize).copied().unwrap_or_default()
     }
 
     /// The kept counts of a node's pods (as of the last [`Store::account`]).
@@ -369,6 +383,13 @@ impl Store {
                     "ReplicaSet {} kept counts {kept:?} but its pods count {counted:?}",
                     self.replica_sets[i].name
                 ));
+            }
+        }
+        for (i, job) in self.jobs.iter().enumerate() {
+            let (kept, counted) =
+                (self.tally.jobs.get(i).copied().unwrap_or_default(), fresh.jobs.get(i).copied().unwrap_or_default());
+            if kept != counted {
+                out.push(format!("Job {} kept counts {kept:?} but its pods count {counted:?}", job.name));
             }
         }
         for node in &self.nodes {
@@ -417,6 +438,8 @@ impl Store {
         match owner {
             Owner::ReplicaSet(rs) => self.replica_sets[rs.0 as usize].namespace,
             Owner::DaemonSet(ds) => self.daemon_sets[ds.0 as usize].namespace,
+            // Jobs are not namespaced yet: they live in `default`.
+            Owner::Job(_) => NamespaceId::DEFAULT,
         }
     }
 
@@ -439,6 +462,7 @@ impl Store {
         let group = match owner {
             Some(Owner::ReplicaSet(rs)) => self.replica_sets[rs.0 as usize].group,
             Some(Owner::DaemonSet(ds)) => self.daemon_sets[ds.0 as usize].group,
+            Some(Owner::Job(job)) => self.jobs[job.0 as usize].group,
             None => self.add_group(template.clone(), Family::Pod(id), namespace),
         };
         let pod = Pod {
@@ -530,10 +554,17 @@ impl Store {
     /// counts) and is never scheduled or started.
     // Upstream: pkg/kubelet/kubelet.go (rejectPod: phase Failed); a terminal pod holds no resources.
     pub fn fail_pod(&mut self, pod_id: PodId) {
-        let pod = self.pods.get_mut(&pod_id).expect("fail_pod: no such pod");
+        self.finish_pod(pod_id, PodPhase::Failed);
+    }
+
+    /// The pod reached a terminal phase (Succeeded or Failed): its containers are
+    /// stopped, it leaves its node (requests, counts) and stays in the API, not active.
+    pub fn finish_pod(&mut self, pod_id: PodId, phase: PodPhase) {
+        debug_assert!(matches!(phase, PodPhase::Succeeded | PodPhase::Failed));
+        let pod = self.pods.get_mut(&pod_id).expect("finish_pod: no such pod");
         self.tally.noted.push(pod_id);
         let was_active = pod.is_active();
-        pod.phase = PodPhase::Failed;
+        pod.phase = phase;
         pod.ready = false;
         pod.containers_running = false;
         pod.kubelet_admitted = false;
@@ -615,6 +646,12 @@ impl Store {
                     self.queues.daemon_pods.insert((ds, node));
                 }
             }
+            Some(Owner::Job(job)) => {
+                let succeeded = pod.phase == PodPhase::Succeeded;
+                let now = pod.deletion.unwrap_or(pod.created);
+                self.jobs[job.0 as usize].release(pod_id, succeeded, pod.deletion, now);
+                self.queues.jobs.insert(job);
+            }
             None => {}
         }
         pod
@@ -691,6 +728,79 @@ impl Store {
         let id = self.create_pod(name, template, tolerations, Some(Owner::DaemonSet(ds)), now);
         self.daemon_sets[ds.0 as usize].adopt(id, node, revision);
         id
+    }
+
+    /// Adds a Job (and its pod group); `build` receives its id and group.
+    pub fn add_job(&mut self, build: impl FnOnce(JobId, u32) -> Job) -> JobId {
+        let id = JobId(u32::try_from(self.jobs.len()).expect("too many Jobs"));
+        let group = u32::try_from(self.groups.len()).expect("too many pod groups");
+        let job = build(id, group);
+        self.add_group(job.spec.template.clone(), Family::Job(id), NamespaceId::DEFAULT);
+        if let Some(cj) = job.cron_job {
+            self.cron_jobs[cj.0 as usize].jobs.push(id);
+            self.queues.cron_jobs.insert(cj);
+        }
+        self.jobs.push(job);
+        self.queues.jobs.insert(id);
+        id
+    }
+
+    pub fn job(&self, id: JobId) -> &Job {
+        &self.jobs[id.0 as usize]
+    }
+
+    /// A Job to write (queued for its controller and its CronJob's).
+    pub fn job_mut(&mut self, id: JobId) -> &mut Job {
+        self.queues.jobs.insert(id);
+        let job = &mut self.jobs[id.0 as usize];
+        if let Some(cj) = job.cron_job {
+            self.queues.cron_jobs.insert(cj);
+        }
+        job
+    }
+
+    /// The Job of that name, unless deleted.
+    pub fn job_id(&self, name: &str) -> Option<JobId> {
+        self.jobs.iter().find(|j| j.name == name && !j.deleted).map(|j| j.id)
+    }
+
+    /// Creates a Job's pod (with its completion index, for an Indexed Job).
+    pub fn create_job_pod(
+        &mut self,
+        job: JobId,
+        index: Option<u32>,
+        name: String,
+        template: Arc<PodTemplate>,
+        tolerations: Vec<Toleration>,
+        now: Time,
+    ) -> PodId {
+        let id = self.create_pod(name, template, tolerations, Some(Owner::Job(job)), now);
+        let j = &mut self.jobs[job.0 as usize];
+        j.pods.insert(id, JobPod { index, tracked: true, finished_at: None });
+        j.pods_created += 1;
+        id
+    }
+
+    /// Adds a CronJob; `build` receives its id.
+    pub fn add_cron_job(&mut self, build: impl FnOnce(CronJobId) -> CronJob) -> CronJobId {
+        let id = CronJobId(u32::try_from(self.cron_jobs.len()).expect("too many CronJobs"));
+        self.cron_jobs.push(build(id));
+        self.queues.cron_jobs.insert(id);
+        id
+    }
+
+    pub fn cron_job(&self, id: CronJobId) -> &CronJob {
+        &self.cron_jobs[id.0 as usize]
+    }
+
+    /// A CronJob to write (queued for its controller).
+    pub fn cron_job_mut(&mut self, id: CronJobId) -> &mut CronJob {
+        self.queues.cron_jobs.insert(id);
+        &mut self.cron_jobs[id.0 as usize]
+    }
+
+    pub fn cron_job_id(&self, name: &str) -> Option<CronJobId> {
+        self.cron_jobs.iter().find(|c| c.name == name).map(|c| c.id)
     }
 
     pub fn deployment(&self, id: DeploymentId) -> &Deployment {

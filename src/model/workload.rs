@@ -16,12 +16,19 @@ pub struct DeploymentId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DaemonSetId(pub u32);
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct JobId(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CronJobId(pub u32);
+
 /// The controller a pod belongs to (its `ownerReferences` entry with `controller: true`).
 /// A new workload kind is one variant here plus its controller file in `control/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Owner {
     ReplicaSet(RsId),
     DaemonSet(DaemonSetId),
+    Job(JobId),
 }
 
 impl Owner {
@@ -38,6 +45,7 @@ impl Owner {
         match self {
             Owner::ReplicaSet(_) => "ReplicaSet",
             Owner::DaemonSet(_) => "DaemonSet",
+            Owner::Job(_) => "Job",
         }
     }
 }

@@ -8,7 +8,7 @@ mod events;
 mod observations;
 
 pub use events::{json_number, json_string, EventLine, EventLog};
-pub use observations::{HpaTrack, Observations, Series, TrafficWindow};
+pub use observations::{CronJobRecord, HpaTrack, JobRecord, Observations, Series, TrafficWindow};
 
 /// The largest `events.jsonl` a run writes (and a replay reads): 2 GiB.
 pub const MAX_EVENT_LOG_BYTES: u64 = 2 << 30;

@@ -105,6 +105,40 @@ pub struct Observations {
     pub first_endpoint: BTreeMap<String, (Time, crate::traffic::Counts)>,
     /// Per HorizontalPodAutoscaler: its status after every sync.
     pub hpas: BTreeMap<String, HpaTrack>,
+    /// Every Job of the run, in creation order (deleted ones too).
+    pub jobs: Vec<JobRecord>,
+    /// Per CronJob: what it did.
+    pub cron_jobs: BTreeMap<String, CronJobRecord>,
+}
+
+/// One Job over the run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct JobRecord {
+    pub name: String,
+    /// The CronJob that created it.
+    pub cron_job: Option<String>,
+    pub completions: Option<u32>,
+    pub parallelism: u32,
+    pub created: Time,
+    /// status.startTime.
+    pub start: Option<Time>,
+    /// When the Complete or Failed condition was set, and `Complete` or the failure reason.
+    pub finished: Option<(Time, String)>,
+    /// status.succeeded and status.failed.
+    pub succeeded: u32,
+    pub failed: u32,
+    /// Pods created.
+    pub pods: u32,
+}
+
+/// One CronJob over the run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CronJobRecord {
+    pub jobs_created: u32,
+    /// Activations past startingDeadlineSeconds.
+    pub missed: u32,
+    /// Activations skipped by concurrencyPolicy Forbid.
+    pub skipped: u32,
 }
 
 /// One HPA over the run: its bounds and target, and what each sync saw and decided.

@@ -26,6 +26,41 @@ fn at(time: Time) -> String {
     human_duration(time - Time::ZERO)
 }
 
+/// `jobComplete`: the Job completed by `by`; for a CronJob, every Job it created by then
+/// (at least one) completed by then.
+fn job_complete(run: &RunOutput, name: &str, by: Time) -> ExpectationResult {
+    let jobs = &run.observations.jobs;
+    let done_by =
+        |j: &crate::record::JobRecord| j.finished.as_ref().is_some_and(|(t, how)| *t <= by && how == "Complete");
+    let state = |j: &crate::record::JobRecord| match &j.finished {
+        Some((t, how)) if how == "Complete" => format!("completed at {}", at(*t)),
+        Some((t, how)) => format!("failed at {} ({how})", at(*t)),
+        None => {
+            let of = j.completions.map_or(String::new(), |c| format!(" of {c}"));
+            format!("not finished by the end ({}{of} succeeded, {} failed)", j.succeeded, j.failed)
+        }
+    };
+    let label = format!("jobComplete {name} by {}", human_duration(by - Time::ZERO));
+    if let Some(j) = jobs.iter().rev().find(|j| j.name == name && j.cron_job.is_none()) {
+        return ExpectationResult { name: label, passed: done_by(j), observed: state(j) };
+    }
+    let created: Vec<&crate::record::JobRecord> =
+        jobs.iter().filter(|j| j.cron_job.as_deref() == Some(name) && j.created <= by).collect();
+    let complete = created.iter().filter(|j| done_by(j)).count();
+    let observed = match created.iter().find(|j| !done_by(j)) {
+        _ if created.is_empty() => format!("no Job created by {}", human_duration(by - Time::ZERO)),
+        None => format!("all {} Jobs created by then completed", created.len()),
+        Some(first) => {
+            format!("{complete} of {} Jobs created by then completed; {} {}", created.len(), first.name, state(first))
+        }
+    };
+    ExpectationResult {
+        name: format!("{label} (every Job of CronJob {name})"),
+        passed: !created.is_empty() && complete == created.len(),
+        observed,
+    }
+}
+
 fn evaluate_one(scenario: &Scenario, e: &Expectation, run: &RunOutput) -> ExpectationResult {
     let obs = &run.observations;
     match e {
@@ -76,6 +111,7 @@ fn evaluate_one(scenario: &Scenario, e: &Expectation, run: &RunOutput) -> Expect
                 },
             }
         }
+        Expectation::JobComplete { job, by } => job_complete(run, job, t(*by)),
         Expectation::RolloutComplete { deployment, revision, by } => {
             let done =
                 obs.rollouts_completed.iter().find(|(_, d, r)| d == deployment && r == revision).map(|(t, _, _)| *t);

@@ -5,7 +5,7 @@ use super::json::{number, Json};
 use super::pods::{natural_cmp, pod_figures, PodFigures, Quantiles};
 use super::{human_duration, latency_ms, latency_text, seconds_text, ExpectationResult};
 use crate::engine::Time;
-use crate::record::Series;
+use crate::record::{JobRecord, Series};
 use crate::scenario::Scenario;
 use crate::world::RunOutput;
 use sha2::{Digest, Sha256};
@@ -296,7 +296,7 @@ pub fn summary_json(s: &Summary) -> String {
         .collect();
     let events = s.run.events.lines();
     let costs = pool_costs(s);
-    let json = Json::obj(vec![
+    let mut fields = vec![
         ("scenario", Json::str(&s.scenario.name)),
         ("seed", Json::Int(s.scenario.seed as i64)),
         ("trace_hash", Json::str(&s.trace_hash)),
@@ -329,9 +329,196 @@ pub fn summary_json(s: &Summary) -> String {
                 ),
             ]),
         ),
-    ]);
-    let json = with_daemon_sets(json, s);
-    json.pretty()
+    ];
+    // Only runs with Jobs or CronJobs carry their sections (other summaries keep their shape).
+    let at = fields.iter().position(|(k, _)| *k == "hpas").map_or(fields.len(), |i| i + 1);
+    for (i, f) in jobs_json(s).into_iter().enumerate() {
+        fields.insert(at + i, f);
+    }
+    with_daemon_sets(Json::obj(fields), s).pretty()
+}
+
+/// How many of a CronJob's Jobs are listed one by one (the latest).
+const CRON_JOBS_LISTED: usize = 10;
+
+fn job_status(j: &JobRecord) -> (&str, Option<&str>) {
+    match &j.finished {
+        Some((_, how)) if how == "Complete" => ("Complete", None),
+        Some((_, how)) => ("Failed", Some(how.as_str())),
+        None if j.start.is_none() => ("Suspended", None),
+        None => ("Running", None),
+    }
+}
+
+fn job_json(j: &JobRecord) -> Json {
+    let secs = |t: Option<Time>| t.map_or(Json::Null, |t| Json::Num(t.as_secs_f64()));
+    let (status, reason) = job_status(j);
+    let end = j.finished.as_ref().map(|(t, _)| *t);
+    Json::obj(vec![
+        ("name", Json::str(&j.name)),
+        ("cronjob", j.cron_job.as_ref().map_or(Json::Null, Json::str)),
+        ("status", Json::str(status)),
+        ("reason", reason.map_or(Json::Null, Json::str)),
+        ("completions", j.completions.map_or(Json::Null, |c| Json::Int(i64::from(c)))),
+        ("parallelism", Json::Int(i64::from(j.parallelism))),
+        ("succeeded", Json::Int(i64::from(j.succeeded))),
+        ("failed", Json::Int(i64::from(j.failed))),
+        ("pods", Json::Int(i64::from(j.pods))),
+        ("created_s", Json::Num(j.created.as_secs_f64())),
+        ("start_s", secs(j.start)),
+        ("completion_s", secs(end)),
+        (
+            "duration_s",
+            match (j.start, end) {
+                (Some(a), Some(b)) => Json::Num((b - a).as_secs_f64()),
+                _ => Json::Null,
+            },
+        ),
+    ])
+}
+
+/// Per CronJob: (Jobs created, completed, failed, unfinished at the end).
+fn cron_counts(s: &Summary, name: &str) -> (usize, usize, usize, usize) {
+    let jobs = s.run.observations.jobs.iter().filter(|j| j.cron_job.as_deref() == Some(name));
+    let (mut all, mut ok, mut failed) = (0, 0, 0);
+    for j in jobs {
+        all += 1;
+        match job_status(j).0 {
+            "Complete" => ok += 1,
+            "Failed" => failed += 1,
+            _ => {}
+        }
+    }
+    (all, ok, failed, all - ok - failed)
+}
+
+fn jobs_json(s: &Summary) -> Vec<(&'static str, Json)> {
+    let obs = &s.run.observations;
+    if obs.jobs.is_empty() && obs.cron_jobs.is_empty() {
+        return Vec::new();
+    }
+    let jobs = obs.jobs.iter().filter(|j| j.cron_job.is_none()).map(job_json).collect();
+    let cron = obs
+        .cron_jobs
+        .iter()
+        .map(|(name, c)| {
+            let (created, ok, failed, unfinished) = cron_counts(s, name);
+            let mine: Vec<&JobRecord> = obs.jobs.iter().filter(|j| j.cron_job.as_deref() == Some(name)).collect();
+            let latest = mine.iter().skip(mine.len().saturating_sub(CRON_JOBS_LISTED)).map(|j| job_json(j)).collect();
+            (
+                name.clone(),
+                Json::obj(vec![
+                    ("jobs_created", Json::Int(created as i64)),
+                    ("succeeded", Json::Int(ok as i64)),
+                    ("failed", Json::Int(failed as i64)),
+                    ("unfinished", Json::Int(unfinished as i64)),
+                    ("missed", Json::Int(i64::from(c.missed))),
+                    ("skipped", Json::Int(i64::from(c.skipped))),
+                    ("latest_jobs", Json::Arr(latest)),
+                ]),
+            )
+        })
+        .collect();
+    vec![("jobs", Json::Arr(jobs)), ("cronjobs", Json::Obj(cron))]
+}
+
+fn job_row(j: &JobRecord) -> Vec<Cell> {
+    let at = |t: Option<Time>| t.map_or("–".to_string(), |t| human_duration(t - Time::ZERO));
+    let (status, reason) = job_status(j);
+    let end = j.finished.as_ref().map(|(t, _)| *t);
+    let took = match (j.start, end) {
+        (Some(a), Some(b)) => human_duration(b - a),
+        _ => "–".into(),
+    };
+    let done = match j.completions {
+        Some(c) => format!("{}/{c}", j.succeeded),
+        None => j.succeeded.to_string(),
+    };
+    vec![
+        Cell::Code(j.name.clone()),
+        Cell::text(reason.map_or(status.to_string(), |r| format!("{status} ({r})"))),
+        Cell::num(done),
+        Cell::num(j.failed),
+        Cell::num(j.pods),
+        Cell::num(at(j.start)),
+        Cell::num(at(end)),
+        Cell::num(took),
+    ]
+}
+
+fn job_table(rows: Vec<Vec<Cell>>) -> Block {
+    Block::Table(Table {
+        class: "",
+        head: vec![
+            "job".into(),
+            "status".into(),
+            "succeeded".into(),
+            "failed pods".into(),
+            "pods".into(),
+            "started".into(),
+            "finished".into(),
+            "took".into(),
+        ],
+        rows,
+    })
+}
+
+/// The Jobs and CronJobs sections (none without any).
+fn job_blocks(s: &Summary) -> Vec<Block> {
+    let obs = &s.run.observations;
+    let mut out = Vec::new();
+    let own: Vec<Vec<Cell>> = obs.jobs.iter().filter(|j| j.cron_job.is_none()).map(job_row).collect();
+    if !own.is_empty() {
+        out.push(Block::H2("Jobs".into()));
+        out.push(job_table(own));
+        out.push(Block::Note(
+            "succeeded: pods that succeeded (of completions); failed pods count toward backoffLimit; took: from status.startTime to the Complete or Failed condition.".into(),
+        ));
+    }
+    if !obs.cron_jobs.is_empty() {
+        out.push(Block::H2("CronJobs".into()));
+        let rows = obs
+            .cron_jobs
+            .iter()
+            .map(|(name, c)| {
+                let (created, ok, failed, unfinished) = cron_counts(s, name);
+                vec![
+                    Cell::Code(name.clone()),
+                    Cell::num(created),
+                    Cell::num(ok),
+                    Cell::num(failed),
+                    Cell::num(unfinished),
+                    Cell::num(c.missed),
+                    Cell::num(c.skipped),
+                ]
+            })
+            .collect();
+        out.push(Block::Table(Table {
+            class: "",
+            head: vec![
+                "cronjob".into(),
+                "jobs created".into(),
+                "completed".into(),
+                "failed".into(),
+                "unfinished".into(),
+                "missed (startingDeadlineSeconds)".into(),
+                "skipped (Forbid)".into(),
+            ],
+            rows,
+        }));
+        for name in obs.cron_jobs.keys() {
+            let mine: Vec<&JobRecord> = obs.jobs.iter().filter(|j| j.cron_job.as_deref() == Some(name)).collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let shown = mine.len().min(CRON_JOBS_LISTED);
+            out.push(Block::Details {
+                summary: format!("Jobs of {name} (the latest {shown} of {})", mine.len()),
+                blocks: vec![job_table(mine[mine.len() - shown..].iter().map(|j| job_row(j)).collect())],
+            });
+        }
+    }
+    out
 }
 
 /// `daemon_sets` after `deployments`, when the run has any: each one's status at the end.
@@ -631,6 +818,7 @@ pub fn summary_doc(s: &Summary) -> SummaryDoc {
             rows,
         }));
     }
+    details.extend(job_blocks(s));
     if !obs.hpas.is_empty() {
         details.push(Block::H2("HorizontalPodAutoscalers".into()));
         let rows = obs

@@ -26,10 +26,12 @@ const TOP_KEYS: &[&str] = &[
     "description",
     "seed",
     "duration",
+    "start",
     "cluster",
     "controlPlane",
     "manifests",
     "serving",
+    "running",
     "traffic",
     "faults",
     "timeline",
@@ -133,6 +135,11 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
         Some(n) => super::traffic::decode_serving(r, n)?,
         None => Default::default(),
     };
+    let start_unix = super::jobs::decode_start(r, f.opt("start"))?;
+    let (running, running_spans) = match f.opt("running") {
+        Some(n) => super::jobs::decode_running(r, n)?,
+        None => Default::default(),
+    };
     let (traffic, traffic_spans): (Vec<_>, Vec<_>) = match f.opt("traffic") {
         Some(n) => super::traffic::decode_traffic(r, n, duration)?.into_iter().unzip(),
         None => Default::default(),
@@ -155,11 +162,14 @@ fn decode_scenario(r: Reader, root: &Node, warnings: &mut Warnings) -> R<Scenari
         traffic,
         faults,
         scalar_names: scalars.names.clone(),
+        start_unix,
+        running,
     };
     check_size(r, &scenario, &pool_spans, &object_spans)?;
     check_names(r, &scenario, &object_spans)?;
     super::traffic::check_traffic(r, &scenario, &traffic_spans, &serving_spans)?;
     check_priority_classes(r, &scenario, &object_spans)?;
+    super::jobs::check_jobs(r, &scenario, &running_spans, &object_spans, warnings)?;
     Ok(scenario)
 }
 
@@ -795,6 +805,8 @@ pub fn object_kind_name(o: &Object) -> (&'static str, &str) {
         Object::HorizontalPodAutoscaler(h) => ("HorizontalPodAutoscaler", &h.name),
         Object::Namespace(n) => ("Namespace", &n.name),
         Object::DaemonSet(d) => ("DaemonSet", &d.name),
+        Object::Job(j) => ("Job", &j.name),
+        Object::CronJob(c) => ("CronJob", &c.name),
     }
 }
 
@@ -989,8 +1001,17 @@ fn check_containers(r: Reader, manifests: &[Object], actions: &[TimedAction], at
     Ok(())
 }
 
-const EXPECTATIONS: &[&str] =
-    &["readyReplicas", "allPodsScheduled", "noPodOn", "rolloutComplete", "availability", "latency", "poolSize", "cost"];
+const EXPECTATIONS: &[&str] = &[
+    "readyReplicas",
+    "allPodsScheduled",
+    "noPodOn",
+    "rolloutComplete",
+    "availability",
+    "latency",
+    "poolSize",
+    "cost",
+    "jobComplete",
+];
 const EXPECTATIONS_NOT_YET: &[&str] = &[];
 
 fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Expectation, Span)>> {
@@ -1117,6 +1138,13 @@ fn decode_expectations(r: Reader, node: &Node, duration: Duration) -> R<Vec<(Exp
             }
             ef.deny_unknown(&["pool", "max"])?;
             (Expectation::Cost { pool, max }, name.map_or(n.span, |x| x.span))
+        } else if let Some(n) = f.opt("jobComplete") {
+            let mut ef = r.fields(n, "jobComplete")?;
+            let name = ef.req("job")?;
+            let job = r.string(name, "job")?;
+            let by = time(&mut ef, "by", None)?;
+            ef.deny_unknown(&["job", "by"])?;
+            (Expectation::JobComplete { job, by }, name.span)
         } else if let Some(n) = f.opt("noPodOn") {
             let mut ef = r.fields(n, "noPodOn")?;
             let name = ef.req("node")?;
@@ -1186,6 +1214,10 @@ fn check_names(r: Reader, s: &Scenario, object_spans: &[(PathBuf, Span)]) -> R<(
             Object::DaemonSet(_) => {
                 pod_owners.insert(object_key(o));
             }
+            Object::Job(_) => {
+                pod_owners.insert(object_key(o));
+            }
+            Object::CronJob(_) => {}
         }
     }
     let all_nodes_eventually = {
@@ -1418,6 +1450,8 @@ fn check_size(r: Reader, s: &Scenario, pool_spans: &[Span], object_spans: &[(Pat
             format!("Deployment/{}", crate::model::qualified(&h.namespace, &h.deployment)),
             h.max_replicas.max(0) as u64,
         )),
+        Object::Job(j) => Some((format!("Job/{}", j.name), u64::from(j.spec.parallelism))),
+        Object::CronJob(c) => Some((format!("CronJob/{}", c.name), u64::from(c.job_spec.parallelism))),
         _ => None,
     };
     for (i, o) in s.objects.iter().enumerate() {

@@ -29,7 +29,7 @@ type R<T> = Result<T, Diagnostic>;
 /// Past the largest cluster reported (1,000,000 pods on GKE), with room to spare.
 const MAX_REPLICAS: u64 = 2_000_000;
 
-const METADATA_FIELDS: &[&str] = &[
+pub(super) const METADATA_FIELDS: &[&str] = &[
     "name",
     "namespace",
     "labels",
@@ -200,6 +200,7 @@ pub fn decode_object(
         "HorizontalPodAutoscaler" if api_version == "autoscaling/v1" => Some("autoscaling/v1"),
         "HorizontalPodAutoscaler" => Some("autoscaling/v2"),
         "PodDisruptionBudget" => Some("policy/v1"),
+        "Job" | "CronJob" => Some("batch/v1"),
         _ => None,
     };
     if let Some(expected) = expected_api {
@@ -284,11 +285,13 @@ pub fn decode_object(
         "HorizontalPodAutoscaler" => {
             Some(Object::HorizontalPodAutoscaler(super::hpa::decode_hpa(r, doc, &name, spec, &api_version)?))
         }
+        "Job" => Some(Object::Job(super::jobs::decode_job(r, doc, &name, spec, warnings)?)),
+        "CronJob" => Some(Object::CronJob(super::jobs::decode_cron_job(r, doc, &name, spec, warnings)?)),
         other => {
             // Workload kinds not modelled yet: each object is named (its pods are missing).
             warnings.push(
                 r.error(kind_span, format!("skipping {other} {name:?}: this kind is not modelled"))
-                    .with_hint("supported kinds: Deployment, ReplicaSet, Pod, Service, Node, Namespace, HorizontalPodAutoscaler, PodDisruptionBudget, PriorityClass"),
+                    .with_hint("supported kinds: Deployment, ReplicaSet, Pod, Service, Node, Namespace, Job, CronJob, HorizontalPodAutoscaler, PodDisruptionBudget, PriorityClass"),
             );
             // The rest of an unmodelled kind's schema is not ours to check.
             return Ok(None);
@@ -383,7 +386,7 @@ pub(super) fn missing(r: Reader, doc: &Node, kind: &str, name: &str, field: &str
 }
 
 /// Warns about keys nobody read; a near-miss of a known field names it.
-fn warn_misspelled(r: Reader, fields: &Fields, known: &[&str], what: &str, warnings: &mut Warnings) {
+pub(super) fn warn_misspelled(r: Reader, fields: &Fields, known: &[&str], what: &str, warnings: &mut Warnings) {
     for key in fields.unknown() {
         let d = r.error(key.span, format!("unknown field `{}` in {what} is ignored", key.name));
         warnings.push(match closest(&key.name, known) {
@@ -393,14 +396,14 @@ fn warn_misspelled(r: Reader, fields: &Fields, known: &[&str], what: &str, warni
     }
 }
 
-fn warn_unmodelled(r: Reader, span: Span, field: &str, object: &str, warnings: &mut Warnings) {
+pub(super) fn warn_unmodelled(r: Reader, span: Span, field: &str, object: &str, warnings: &mut Warnings) {
     warnings.push(
         r.error(span, format!("`{field}` of {object} is not modelled: the simulation ignores it"))
             .with_hint("placement and timing may differ from a real cluster for this object"),
     );
 }
 
-fn meta_annotations(r: Reader, metadata: &Node) -> R<Labels> {
+pub(super) fn meta_annotations(r: Reader, metadata: &Node) -> R<Labels> {
     metadata
         .get("annotations")
         .map(|n| r.string_map(n, "metadata.annotations"))
@@ -657,7 +660,7 @@ fn replicated(
     Ok((replicas, selector, Arc::new(template)))
 }
 
-fn label_selector(r: Reader, node: &Node) -> R<LabelSelector> {
+pub(super) fn label_selector(r: Reader, node: &Node) -> R<LabelSelector> {
     let mut f = r.fields(node, "selector")?;
     let match_labels = f.opt("matchLabels").map(|n| r.string_map(n, "matchLabels")).transpose()?.unwrap_or_default();
     let mut match_expressions = Vec::new();
@@ -689,7 +692,7 @@ fn label_selector(r: Reader, node: &Node) -> R<LabelSelector> {
     Ok(LabelSelector { match_labels, match_expressions })
 }
 
-fn pod_template(
+pub(super) fn pod_template(
     r: Reader,
     labels: Labels,
     annotations: Labels,

@@ -10,6 +10,7 @@ mod duration;
 mod files;
 mod hpa;
 mod input;
+mod jobs;
 mod load;
 mod manifest;
 mod ops;

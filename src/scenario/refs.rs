@@ -94,6 +94,8 @@ pub fn object_namespace(o: &Object) -> Option<&str> {
         Object::PodDisruptionBudget(p) => Some(&p.namespace),
         Object::HorizontalPodAutoscaler(h) => Some(&h.namespace),
         Object::DaemonSet(d) => Some(&d.namespace),
+        // Jobs and CronJobs are not namespaced yet: they run in `default`.
+        Object::Job(_) | Object::CronJob(_) => Some(DEFAULT_NAMESPACE),
         Object::Node(_) | Object::PriorityClass(_) | Object::Namespace(_) => None,
     }
 }
@@ -114,6 +116,7 @@ pub(super) fn set_namespace(o: &mut Object, namespace: String) {
         Object::PodDisruptionBudget(p) => p.namespace = namespace,
         Object::HorizontalPodAutoscaler(h) => h.namespace = namespace,
         Object::DaemonSet(d) => d.namespace = namespace,
+        Object::Job(_) | Object::CronJob(_) => {}
         Object::Node(_) | Object::PriorityClass(_) | Object::Namespace(_) => {}
     }
 }

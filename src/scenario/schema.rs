@@ -35,6 +35,18 @@ pub struct Scenario {
     pub faults: Vec<super::ops::FaultSpec>,
     /// What the slots of every `Scalars` in the scenario name (ephemeral-storage first).
     pub scalar_names: ScalarNames,
+    /// `start:`: the wall-clock time of t=0, Unix ns (CronJob schedules run on it).
+    pub start_unix: i64,
+    /// How long each Job's pods run and how often they fail (by Job or CronJob name).
+    pub running: std::collections::BTreeMap<String, RunningProfile>,
+}
+
+/// `running.<job or cronjob>`: each pod of the Job runs this long, then exits; it fails
+/// (a non-zero exit) with probability `failure_rate`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunningProfile {
+    pub duration: Distribution,
+    pub failure_rate: f64,
 }
 
 /// Requests offered to one Service.
@@ -109,6 +121,8 @@ pub enum Object {
     HorizontalPodAutoscaler(HpaObject),
     Namespace(NamespaceObject),
     DaemonSet(DaemonSetObject),
+    Job(JobObject),
+    CronJob(CronJobObject),
 }
 
 /// `v1` Namespace: its labels are what affinity terms' `namespaceSelector` matches.
@@ -138,6 +152,29 @@ pub struct DaemonSetObject {
     pub strategy: crate::model::DaemonSetStrategy,
     pub min_ready_seconds: Duration,
     pub revision_history_limit: u32,
+}
+
+/// `batch/v1` Job.
+#[derive(Clone, Debug)]
+pub struct JobObject {
+    pub name: String,
+    pub spec: crate::model::JobSpec,
+}
+
+/// `batch/v1` CronJob, defaults filled in.
+// Upstream: pkg/apis/batch/v1/defaults.go (SetDefaults_CronJob: Allow, history 3 and 1).
+#[derive(Clone, Debug)]
+pub struct CronJobObject {
+    pub name: String,
+    pub schedule: String,
+    pub time_zone: Option<String>,
+    pub concurrency: crate::model::ConcurrencyPolicy,
+    pub starting_deadline_seconds: Option<i64>,
+    pub successful_history: u32,
+    pub failed_history: u32,
+    pub suspend: bool,
+    pub job_labels: Labels,
+    pub job_spec: crate::model::JobSpec,
 }
 
 /// `scheduling.k8s.io/v1` PriorityClass.
@@ -368,4 +405,7 @@ pub enum Expectation {
     PoolSize { pool: String, at_least: Option<u32>, at_most: Option<u32>, from: Duration, to: Duration },
     /// The run's cost (node-hours times `costPerHour`), of one pool or all, is at most `max`.
     Cost { pool: Option<String>, max: f64 },
+    /// The Job completed by `by`; for a CronJob, every Job it created by `by` (at least
+    /// one) completed by then.
+    JobComplete { job: String, by: Duration },
 }

@@ -367,6 +367,7 @@ impl World<'_> {
                 let d = self.store.daemon_set(ds);
                 (Some(d.name.clone()), None, d.pods.get(&id).map(|(_, r)| *r))
             }
+            Some(Owner::Job(job)) => (Some(self.store.job(job).name.clone()), None, None),
             None => (None, None, None),
         };
         // SPEC 5.2: `owner_kind` when the owner is not a ReplicaSet (v1 traces keep their bytes).
@@ -594,6 +595,8 @@ impl World<'_> {
             }
             Object::HorizontalPodAutoscaler(h) => self.autoscaler.apply(h.clone()),
             Object::DaemonSet(d) => self.apply_daemon_set(d, ns),
+            Object::Job(j) => self.apply_job(j),
+            Object::CronJob(c) => self.apply_cron_job(c),
         }
     }
 }

@@ -97,6 +97,7 @@ impl World<'_> {
         if self.kubelet_can_post(node) {
             self.post_running(pod);
         }
+        self.job_pod_started(pod, incarnation);
         let delay = readiness_delay(probe);
         if delay == Duration::ZERO {
             self.pod_ready(pod, incarnation);

@@ -9,6 +9,7 @@ mod cluster_autoscaler;
 mod daemonsets;
 mod drain;
 mod faults;
+mod jobs;
 mod kubelet;
 mod masters;
 mod observe;
@@ -130,6 +131,8 @@ enum WorldEvent {
     Ops(ops::OpsEvent),
     /// The Cluster Autoscaler's scans and the nodes it asked for (world/cluster_autoscaler.rs).
     Autoscaler(cluster_autoscaler::CaEvent),
+    /// Job and CronJob timers, Job pods' containers ending (world/jobs.rs).
+    Jobs(jobs::JobEvent),
 }
 
 /// Bound on controller rounds within one instant before declaring a livelock.
@@ -187,6 +190,8 @@ pub struct World<'s> {
     node_name_waiting: std::collections::BTreeMap<String, Vec<PodId>>,
     /// `spec.nodeName` pods whose admission check is scheduled.
     admissions_due: std::collections::BTreeSet<PodId>,
+    /// The Job and CronJob controllers and their timers.
+    jobs: jobs::JobsRun,
 }
 
 /// Runs `scenario` to its horizon under the default [`RunLimits`].
@@ -257,6 +262,7 @@ fn run_with(
         handled: 0,
         node_name_waiting: Default::default(),
         admissions_due: Default::default(),
+        jobs: Default::default(),
     };
     world.store.scalar_names = std::sync::Arc::new(scenario.scalar_names.clone());
     world.bootstrap();
@@ -368,6 +374,7 @@ impl World<'_> {
             }
             WorldEvent::Ops(event) => self.handle_ops(event),
             WorldEvent::Autoscaler(event) => self.handle_autoscaler(event),
+            WorldEvent::Jobs(event) => self.handle_jobs(event),
         }
     }
 
@@ -408,6 +415,7 @@ impl World<'_> {
                 changed |= !decisions.is_empty();
                 self.apply_all(decisions);
                 changed |= self.settle_daemon_sets();
+                changed |= self.settle_jobs();
             }
             let scheduling = self.ops.masters.active(masters::Component::Scheduler);
             while let Some(pod) = scheduling.then(|| self.scheduler.next_pod(self.now())).flatten() {

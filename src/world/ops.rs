@@ -344,6 +344,9 @@ impl World<'_> {
         }
         let pods: Vec<_> = self.store.node(id).pods.iter().copied().collect();
         for pod in pods {
+            if self.post_pending_exit(pod) {
+                continue; // a Job pod's containers ended meanwhile (world/jobs.rs)
+            }
             let p = self.store.pod(pod);
             // Pods deleted while it was away are killed, and their API objects removed.
             // Upstream: pkg/kubelet/kubelet.go (HandlePodRemoves) and pkg/kubelet/status/status_manager.go (canBeDeleted).

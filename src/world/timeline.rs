@@ -218,8 +218,11 @@ impl World<'_> {
             self.store.pods_of_deployment(d).filter(|p| p.is_active()).map(|p| p.id).collect()
         } else if let Some(rs) = self.store.replica_sets.iter().find(|r| r.namespace == namespace && r.name == name) {
             self.store.pods_of(rs.id).filter(|p| p.is_active()).map(|p| p.id).collect()
+        } else if let Some(job) = self.store.job_id(target) {
+            let job = self.store.job(job);
+            job.pods.keys().filter(|p| self.store.pod(**p).is_active()).copied().collect()
         } else {
-            return Err(format!("no pod, Deployment or ReplicaSet named {target:?}"));
+            return Err(format!("no pod, Deployment, ReplicaSet or Job named {target:?}"));
         };
         if candidates.is_empty() {
             return Err(format!("{target:?} has no pods to delete"));
