@@ -9,6 +9,7 @@
 //! update reads, and looks again only at the nodes whose pods or node object changed:
 //! a reconcile costs what changed, never the size of the cluster.
 
+use super::scheduler::required_node_affinity_matches;
 use super::{Decision, TerminationReason};
 use crate::engine::{Duration, Time};
 use crate::model::{
@@ -71,14 +72,7 @@ pub fn node_should_run(template: &PodTemplate, node: &Node) -> (bool, bool) {
     if spec.node_name.as_ref().is_some_and(|n| *n != node.name) {
         return (false, false);
     }
-    let fits_affinity = spec.node_selector.iter().all(|(k, v)| node.labels.get(k) == Some(v))
-        && spec
-            .affinity
-            .node
-            .required
-            .as_ref()
-            .is_none_or(|terms| terms.iter().any(|t| t.matches(&node.name, &node.labels)));
-    if !fits_affinity {
+    if !required_node_affinity_matches(spec, node) {
         return (false, false);
     }
     let tolerated = |taint: &Taint| {
@@ -110,10 +104,9 @@ enum NodeClass {
     Old {
         available: bool,
     },
-    /// Both an old and a new pod (a surge, or the manage loop's leftovers).
-    Both {
-        new_available: bool,
-    },
+    /// A surge under way: an old pod beside a new one that is not available yet (once it
+    /// is, `manage_node` deletes the old pod, so the node is `New`).
+    Both,
 }
 
 /// One DaemonSet's view of the cluster, kept between reconciles.
@@ -130,8 +123,6 @@ struct DsView {
     updated_available: u32,
     old_available: BTreeSet<NodeId>,
     old_unavailable: BTreeSet<NodeId>,
-    /// Nodes whose new pod is available beside an old one (the old one goes).
-    surged: BTreeSet<NodeId>,
     /// The revision the view was built for.
     revision: u64,
     /// Availability waits for minReadySeconds: (when, node) to look at again.
@@ -164,11 +155,10 @@ impl DsView {
                 set(&mut self.old_available, available);
                 set(&mut self.old_unavailable, !available);
             }
-            NodeClass::Both { new_available } => {
+            NodeClass::Both => {
                 step(&mut self.updated, true);
                 step(&mut self.unavailable, true);
-                step(&mut self.surging, !new_available);
-                set(&mut self.surged, new_available);
+                step(&mut self.surging, true);
             }
         }
     }
@@ -249,7 +239,6 @@ impl DaemonSetController {
             let complete = view.old_available.is_empty()
                 && view.old_unavailable.is_empty()
                 && view.unavailable == 0
-                && view.surged.is_empty()
                 && view.updated_available as usize == view.should_run.len();
             let counts = store.daemon_set_counts(ds.id);
             out.statuses.push((
@@ -377,7 +366,13 @@ impl DaemonSetController {
             (None, None) => NodeClass::Idle,
             (Some(n), None) => NodeClass::New { available: available(n) },
             (None, Some(o)) => NodeClass::Old { available: available(o) },
-            (Some(n), Some(_)) => NodeClass::Both { new_available: available(n) },
+            (Some(n), Some(_)) => {
+                // Not available, or the old pod would be gone; this schedules the look
+                // again when minReadySeconds runs out.
+                let available = available(n);
+                debug_assert!(!available, "manage_node deletes the old pod beside an available new one");
+                NodeClass::Both
+            }
         }
     }
 

@@ -236,6 +236,11 @@ impl Pod {
         self.owner.and_then(Owner::replica_set)
     }
 
+    /// A DaemonSet's pod (drains and the Cluster Autoscaler leave these on their node).
+    pub fn is_daemon(&self) -> bool {
+        matches!(self.owner, Some(Owner::DaemonSet(_)))
+    }
+
     /// Active in the ReplicaSet sense: not being deleted and not terminal.
     /// Upstream: pkg/controller/controller_utils.go (IsPodActive).
     pub fn is_active(&self) -> bool {

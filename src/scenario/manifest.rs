@@ -496,19 +496,10 @@ fn decode_daemon_strategy(r: Reader, node: &Node) -> R<DaemonSetStrategy> {
         None | Some("RollingUpdate") => {
             let (mut surge, mut unavailable) = (IntOrPercent::Int(0), IntOrPercent::Int(1));
             if let Some(ru) = f.opt("rollingUpdate") {
-                let mut ruf = r.fields(ru, "updateStrategy.rollingUpdate")?;
-                let surge_node = ruf.opt("maxSurge");
-                if let Some(n) = surge_node {
-                    surge = r.int_or_percent(n, "maxSurge")?;
-                }
-                let unavailable_node = ruf.opt("maxUnavailable");
-                if let Some(n) = unavailable_node {
-                    unavailable = r.int_or_percent(n, "maxUnavailable")?;
-                }
-                ruf.deny_unknown(&["maxSurge", "maxUnavailable"])?;
-                let zero = |v: IntOrPercent| matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0));
+                let bounds = rolling_bounds(r, ru, "updateStrategy.rollingUpdate", surge, unavailable)?;
+                (surge, unavailable) = (bounds.surge, bounds.unavailable);
                 // Upstream: pkg/apis/apps/validation/validation.go (ValidateRollingUpdateDaemonSet).
-                if zero(surge) == zero(unavailable) {
+                if is_zero(surge) == is_zero(unavailable) {
                     return Err(r
                         .error(
                             ru.span,
@@ -520,14 +511,8 @@ fn decode_daemon_strategy(r: Reader, node: &Node) -> R<DaemonSetStrategy> {
                         )
                         .with_hint("a DaemonSet either surges (maxSurge: 1, maxUnavailable: 0) or replaces in place (maxUnavailable: 1, maxSurge: 0)"));
                 }
-                for (v, n, what) in [(surge, surge_node, "maxSurge"), (unavailable, unavailable_node, "maxUnavailable")]
-                {
-                    if matches!(v, IntOrPercent::Percent(p) if p > 100) {
-                        return Err(r
-                            .error(n.map_or(ru.span, |n| n.span), format!("{what} \"{}\" may not exceed 100%", show(v)))
-                            .with_hint("use a percentage from 0% to 100%"));
-                    }
-                }
+                at_most_100_percent(r, ru, surge, bounds.surge_node, "maxSurge")?;
+                at_most_100_percent(r, ru, unavailable, bounds.unavailable_node, "maxUnavailable")?;
             }
             DaemonSetStrategy::RollingUpdate { max_unavailable: unavailable, max_surge: surge }
         }
@@ -541,6 +526,45 @@ fn decode_daemon_strategy(r: Reader, node: &Node) -> R<DaemonSetStrategy> {
     Ok(strategy)
 }
 
+/// `rollingUpdate.maxSurge` and `maxUnavailable` of a Deployment or DaemonSet (the given
+/// defaults when absent), with the node each was read from, for errors.
+struct RollingBounds<'a> {
+    surge: IntOrPercent,
+    surge_node: Option<&'a Node>,
+    unavailable: IntOrPercent,
+    unavailable_node: Option<&'a Node>,
+}
+
+fn rolling_bounds<'a>(
+    r: Reader<'a>,
+    ru: &'a Node,
+    what: &str,
+    surge: IntOrPercent,
+    unavailable: IntOrPercent,
+) -> R<RollingBounds<'a>> {
+    let mut f = r.fields(ru, what)?;
+    let surge_node = f.opt("maxSurge");
+    let surge = surge_node.map_or(Ok(surge), |n| r.int_or_percent(n, "maxSurge"))?;
+    let unavailable_node = f.opt("maxUnavailable");
+    let unavailable = unavailable_node.map_or(Ok(unavailable), |n| r.int_or_percent(n, "maxUnavailable"))?;
+    f.deny_unknown(&["maxSurge", "maxUnavailable"])?;
+    Ok(RollingBounds { surge, surge_node, unavailable, unavailable_node })
+}
+
+fn is_zero(v: IntOrPercent) -> bool {
+    matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0))
+}
+
+/// Upstream: pkg/apis/apps/validation/validation.go (IsNotMoreThan100Percent).
+fn at_most_100_percent(r: Reader, ru: &Node, v: IntOrPercent, node: Option<&Node>, what: &str) -> R<()> {
+    if matches!(v, IntOrPercent::Percent(p) if p > 100) {
+        return Err(r
+            .error(node.map_or(ru.span, |n| n.span), format!("{what} \"{}\" may not exceed 100%", show(v)))
+            .with_hint("use a percentage from 0% to 100%"));
+    }
+    Ok(())
+}
+
 /// Defaults and checks from pkg/apis/apps/v1/defaults.go and apps validation.
 fn decode_strategy(r: Reader, node: &Node) -> R<DeploymentStrategy> {
     let mut f = r.fields(node, "spec.strategy")?;
@@ -550,17 +574,9 @@ fn decode_strategy(r: Reader, node: &Node) -> R<DeploymentStrategy> {
         None | Some("RollingUpdate") => {
             let (mut surge, mut unavailable) = (IntOrPercent::Percent(25), IntOrPercent::Percent(25));
             if let Some(ru) = f.opt("rollingUpdate") {
-                let mut ruf = r.fields(ru, "strategy.rollingUpdate")?;
-                if let Some(n) = ruf.opt("maxSurge") {
-                    surge = r.int_or_percent(n, "maxSurge")?;
-                }
-                let unavailable_node = ruf.opt("maxUnavailable");
-                if let Some(n) = unavailable_node {
-                    unavailable = r.int_or_percent(n, "maxUnavailable")?;
-                }
-                ruf.deny_unknown(&["maxSurge", "maxUnavailable"])?;
-                let zero = |v: IntOrPercent| matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0));
-                if zero(surge) && zero(unavailable) {
+                let bounds = rolling_bounds(r, ru, "strategy.rollingUpdate", surge, unavailable)?;
+                (surge, unavailable) = (bounds.surge, bounds.unavailable);
+                if is_zero(surge) && is_zero(unavailable) {
                     return Err(r
                         .error(
                             ru.span,
@@ -572,14 +588,7 @@ fn decode_strategy(r: Reader, node: &Node) -> R<DeploymentStrategy> {
                         )
                         .with_hint("a rollout needs room to move: set maxSurge: 1 or maxUnavailable: 1"));
                 }
-                if matches!(unavailable, IntOrPercent::Percent(p) if p > 100) {
-                    return Err(r
-                        .error(
-                            unavailable_node.map_or(ru.span, |n| n.span),
-                            format!("maxUnavailable \"{}\" may not exceed 100%", show(unavailable)),
-                        )
-                        .with_hint("use a percentage from 0% to 100%"));
-                }
+                at_most_100_percent(r, ru, unavailable, bounds.unavailable_node, "maxUnavailable")?;
             }
             DeploymentStrategy::RollingUpdate { max_surge: surge, max_unavailable: unavailable }
         }

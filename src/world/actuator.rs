@@ -326,13 +326,19 @@ impl World<'_> {
             let r = self.store.replica_set(rs);
             (r.template.clone(), r.name.clone(), r.namespace)
         };
-        let name = loop {
-            let candidate = format!("{rs_name}-{}", pod_name_suffix(&mut self.names_rng));
-            if !self.store.has_pod_named(namespace, &candidate) {
-                break candidate;
-            }
-        };
+        let name = self.generated_pod_name(namespace, &format!("{rs_name}-"));
         self.create_pod(namespace, name, template, Some(rs));
+    }
+
+    /// `metadata.generateName`: `prefix` and 5 random characters from the `names` stream,
+    /// drawn again while the name is taken in `namespace`.
+    pub(super) fn generated_pod_name(&mut self, namespace: NamespaceId, prefix: &str) -> String {
+        loop {
+            let candidate = format!("{prefix}{}", pod_name_suffix(&mut self.names_rng));
+            if !self.store.has_pod_named(namespace, &candidate) {
+                return candidate;
+            }
+        }
     }
 
     pub(super) fn create_pod(

@@ -4,7 +4,6 @@
 
 use super::World;
 use crate::control::daemonset::daemon_pod_template;
-use crate::control::pod_name_suffix;
 use crate::model::{DaemonSet, DaemonSetId, NamespaceId, NodeId};
 use crate::scenario::DaemonSetObject;
 use std::collections::BTreeMap;
@@ -68,12 +67,7 @@ impl World<'_> {
             (d.template.clone(), d.revision, d.name.clone(), d.namespace)
         };
         let template = Arc::new(daemon_pod_template(&template, &node_name));
-        let name = loop {
-            let candidate = format!("{ds_name}-{}", pod_name_suffix(&mut self.names_rng));
-            if !self.store.has_pod_named(namespace, &candidate) {
-                break candidate;
-            }
-        };
+        let name = self.generated_pod_name(namespace, &format!("{ds_name}-"));
         let tolerations = self.admitted_tolerations(&template);
         let now = self.now();
         let id = self.store.create_daemon_pod(ds, (node, revision), name, template, tolerations, now);

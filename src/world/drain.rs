@@ -91,11 +91,10 @@ impl World<'_> {
         // DaemonSet pods would come straight back: kubectl refuses them unless told to
         // ignore them, and then leaves them running.
         // Upstream: staging/src/k8s.io/kubectl/pkg/drain/filters.go (daemonSetFilter).
-        let is_daemon = |p: &crate::model::Pod| matches!(p.owner, Some(crate::model::Owner::DaemonSet(_)));
         let daemons: Vec<String> = pods
             .iter()
             .map(|p| self.store.pod(*p))
-            .filter(|p| is_daemon(p) && p.deletion.is_none())
+            .filter(|p| p.is_daemon() && p.deletion.is_none())
             .map(|p| format!("{}/{}", self.store.namespaces.name(p.namespace), p.name))
             .collect();
         if !daemons.is_empty() && !ignore_daemon_sets {
@@ -104,7 +103,7 @@ impl World<'_> {
                 daemons.join(", ")
             ));
         }
-        pods.retain(|p| !is_daemon(self.store.pod(*p)));
+        pods.retain(|p| !self.store.pod(*p).is_daemon());
         // Pods without a controller are lost for good when deleted: kubectl wants --force.
         // Upstream: staging/src/k8s.io/kubectl/pkg/drain/filters.go (unreplicatedFilter, unmanagedFatal).
         let bare: Vec<String> = pods

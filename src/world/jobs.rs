@@ -8,7 +8,7 @@ use super::{World, WorldEvent};
 use crate::control::cronjob::{CronJobController, CronSync};
 
 use crate::control::job::{JobController, JobSync, SYNC_JOB_BATCH_PERIOD};
-use crate::control::{pod_name_suffix, TerminationReason};
+use crate::control::TerminationReason;
 use crate::engine::{Duration, RandomStream, Time};
 use crate::model::{
     CronJob, CronJobId, Job, JobFailure, JobId, JobOutcome, JobSpec, Owner, PodId, PodPhase, RestartPolicy,
@@ -381,12 +381,7 @@ impl World<'_> {
             }
             None => format!("{job_name}-").chars().take(MAX_GENERATED_NAME_PREFIX).collect(),
         };
-        let name = loop {
-            let candidate = format!("{prefix}{}", pod_name_suffix(&mut self.names_rng));
-            if !self.store.has_pod_named(crate::model::NamespaceId::DEFAULT, &candidate) {
-                break candidate;
-            }
-        };
+        let name = self.generated_pod_name(crate::model::NamespaceId::DEFAULT, &prefix);
         let tolerations = self.admitted_tolerations(&template);
         let now = self.now();
         let pod = self.store.create_job_pod(id, index, name, template, tolerations, now);

@@ -260,12 +260,7 @@ impl ClusterAutoscaler {
                 continue;
             }
             // DaemonSet pods do not make a node busy. Upstream: simulator/drainability/rules/daemonset.
-            let is_empty = store
-                .node(node)
-                .pods
-                .iter()
-                .map(|p| store.pod(*p))
-                .all(|p| !p.is_active() || matches!(p.owner, Some(crate::model::Owner::DaemonSet(_))));
+            let is_empty = store.node(node).pods.iter().map(|p| store.pod(*p)).all(|p| !p.is_active() || p.is_daemon());
             if is_empty && empty.len() < MAX_EMPTY_BULK_DELETE {
                 room[pool] -= 1;
                 totals = (cpu, memory);

@@ -61,9 +61,7 @@ pub fn removable(
             .pods
             .iter()
             .copied()
-            .filter(|p| {
-                sim.pod(*p).is_active() && !matches!(sim.pod(*p).owner, Some(crate::model::Owner::DaemonSet(_)))
-            })
+            .filter(|p| sim.pod(*p).is_active() && !sim.pod(*p).is_daemon())
             .collect();
         if pods.is_empty() {
             sim.node_mut(node).unschedulable = true;
